@@ -1,0 +1,120 @@
+/**
+ * The error family shared by every layer (see README "Errors").
+ *
+ * Misuse by the caller throws the built-ins (`TypeError`, `RangeError`); conditions a program may
+ * want to catch are `DivertError`s with a stable `code`. Match on `err.code`, not on messages.
+ * @module
+ */
+import { getSystemErrorName } from 'node:util';
+
+/** Base class for every domain condition; `code` is the contract (`ERR_DIVERT_*` or an errno name). */
+export class DivertError extends Error {
+  readonly code: string;
+  constructor(message: string, code: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DivertError';
+    this.code = code;
+  }
+}
+
+/** Name of a positive errno (`1` → `EPERM`); `E<n>` when Node does not know it. */
+export function errnoName(errno: number): string {
+  try {
+    return getSystemErrorName(-Math.abs(errno));
+  } catch {
+    return `E${Math.abs(errno)}`;
+  }
+}
+
+/** A native call returned `-errno`. `code` is the errno name, as in Node's SystemError. */
+export class SystemCallError extends DivertError {
+  readonly errno: number;
+  readonly syscall: string;
+  constructor(syscall: string, errno: number, message?: string) {
+    const name = errnoName(errno);
+    super(message ?? `${syscall} failed: ${name}`, name);
+    this.name = 'SystemCallError';
+    this.errno = Math.abs(errno);
+    this.syscall = syscall;
+  }
+}
+
+/** The kernel answered a netlink request with NLMSG_ERROR (a NACK, not a failed syscall). */
+export class NetlinkError extends DivertError {
+  readonly errno: number;
+  readonly op: string;
+  readonly seq: number;
+  readonly extackMessage: string | undefined;
+  readonly extackOffset: number | undefined;
+  constructor(
+    op: string,
+    errno: number,
+    seq: number,
+    extack: { message?: string | undefined; offset?: number | undefined } = {},
+    message?: string,
+  ) {
+    const name = errnoName(errno);
+    const detail = extack.message ? ` (${extack.message})` : '';
+    super(message ?? `${op} refused by the kernel: ${name}${detail}`, name);
+    this.name = 'NetlinkError';
+    this.errno = Math.abs(errno);
+    this.op = op;
+    this.seq = seq;
+    this.extackMessage = extack.message;
+    this.extackOffset = extack.offset;
+  }
+}
+
+/** A firewall binary (iptables, ip6tables, nft, tc) failed. */
+export class FirewallError extends DivertError {
+  readonly backend: string;
+  readonly argv: readonly string[];
+  readonly exitCode: number | null;
+  readonly stderr: string;
+  constructor(
+    message: string,
+    details: { backend: string; argv: readonly string[]; exitCode: number | null; stderr: string },
+    code = 'ERR_DIVERT_FIREWALL',
+  ) {
+    super(message, code);
+    this.name = 'FirewallError';
+    this.backend = details.backend;
+    this.argv = details.argv;
+    this.exitCode = details.exitCode;
+    this.stderr = details.stderr;
+  }
+}
+
+/** Bytes a checked packet view or parser rejected. `layer` names the protocol, `reason` the fault. */
+export class PacketError extends RangeError {
+  readonly code = 'ERR_DIVERT_PACKET';
+  readonly layer: string;
+  readonly reason: string;
+  constructor(layer: string, reason: string) {
+    super(`Cannot parse ${layer} packet: ${reason}`);
+    this.name = 'PacketError';
+    this.layer = layer;
+    this.reason = reason;
+  }
+}
+
+/** A filter string or rule text could not be lexed, parsed or checked. */
+export class FilterSyntaxError extends SyntaxError {
+  readonly code = 'ERR_DIVERT_FILTER_SYNTAX';
+  readonly filter: string;
+  readonly offset: number;
+  constructor(message: string, filter: string, offset: number) {
+    super(`${message} at offset ${offset}: ${JSON.stringify(filter)}`);
+    this.name = 'FilterSyntaxError';
+    this.filter = filter;
+    this.offset = offset;
+  }
+}
+
+/** The handle was used after `close()` or `destroy()`. */
+export class DivertClosedError extends DivertError {
+  constructor(what = 'divert socket') {
+    super(`The ${what} is closed`, 'ERR_DIVERT_CLOSED');
+    this.name = 'DivertClosedError';
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * Throwaway network namespaces for integration tests.
+ *
+ * Every namespace a test makes is named `dvt<pid>-<n>` and deleted in `after()` and, as a last
+ * resort, on process exit, so a failing test never leaves one behind. Nothing here touches the
+ * host's own interfaces or firewall: every command runs inside a namespace this file created.
+ * Addresses come from 198.18.0.0/15 and 2001:db8::/32 (documentation/benchmark ranges).
+ * @module
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { after, type TestContext } from 'node:test';
+
+const created = new Set<string>();
+let counter = 0;
+
+process.on('exit', () => {
+  for (const name of created) {
+    try {
+      execFileSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
+    } catch {
+      // already gone
+    }
+  }
+});
+
+/** True when this process may create namespaces and firewall rules (root, or CAP_SYS_ADMIN+NET_ADMIN). */
+export function havePrivilege(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+/**
+ * Skips the test (with the reason printed) when not privileged, unless DIVERT_REQUIRE_PRIVILEGED=1,
+ * in which case the missing privilege is a failure. Returns true when the test should go on.
+ */
+export function requirePrivilege(t: TestContext): boolean {
+  if (havePrivilege()) return true;
+  if (process.env['DIVERT_REQUIRE_PRIVILEGED'] === '1') {
+    throw new Error('Integration tests need root (DIVERT_REQUIRE_PRIVILEGED=1 is set)');
+  }
+  t.skip('needs root to create network namespaces (run the suite as root, as CI does)');
+  return false;
+}
+
+/** Runs a command and returns stdout; throws with stderr on failure. */
+export function run(cmd: string, args: readonly string[], input?: string): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], timeout: 20_000 });
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`${cmd} ${args.join(' ')} failed: ${e.stderr?.trim() || e.message}`);
+  }
+}
+
+/** Runs a command and reports success instead of throwing. */
+export function tryRun(cmd: string, args: readonly string[]): { ok: boolean; stdout: string; stderr: string } {
+  try {
+    const stdout = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 });
+    return { ok: true, stdout, stderr: '' };
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string };
+    return { ok: false, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+export class Netns {
+  readonly name: string;
+  /** Path for setns(2), as accepted by the library's `netns` options. */
+  readonly path: string;
+  constructor(name: string) {
+    this.name = name;
+    this.path = `/run/netns/${name}`;
+  }
+  /** Runs a command inside the namespace and returns stdout. */
+  exec(cmd: string, args: readonly string[] = [], input?: string): string {
+    return run('ip', ['netns', 'exec', this.name, cmd, ...args], input);
+  }
+  tryExec(cmd: string, args: readonly string[] = []): { ok: boolean; stdout: string; stderr: string } {
+    return tryRun('ip', ['netns', 'exec', this.name, cmd, ...args]);
+  }
+  /** Starts a long-running command inside the namespace; the caller must kill it. */
+  spawn(cmd: string, args: readonly string[] = []): ChildProcess {
+    return spawn('ip', ['netns', 'exec', this.name, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+  /** Pings once per address with a short deadline; true when a reply came back. */
+  ping(address: string, count = 1, deadlineSeconds = 2): boolean {
+    const args = address.includes(':') ? ['-6'] : [];
+    return this.tryExec('ping', [...args, '-n', '-c', String(count), '-W', '1', '-w', String(deadlineSeconds), address]).ok;
+  }
+  delete(): void {
+    if (!created.has(this.name)) return;
+    created.delete(this.name);
+    tryRun('ip', ['netns', 'del', this.name]);
+  }
+}
+
+/** Creates a namespace with `lo` up; it is deleted after the current test file (and on exit). */
+export function createNetns(): Netns {
+  const name = `dvt${process.pid}-${++counter}`;
+  run('ip', ['netns', 'add', name]);
+  created.add(name);
+  const ns = new Netns(name);
+  ns.exec('ip', ['link', 'set', 'lo', 'up']);
+  after(() => ns.delete());
+  return ns;
+}
+
+export interface Link {
+  /** Interface name on each side. */
+  readonly a: string;
+  readonly b: string;
+  readonly a4: string;
+  readonly b4: string;
+  readonly a6: string;
+  readonly b6: string;
+}
+
+let linkCounter = 0;
+
+/**
+ * Joins two namespaces with a veth pair and gives both ends an IPv4 address in 198.18.<subnet>.0/24
+ * and an IPv6 address in 2001:db8:<subnet>::/64 (DAD off so they are usable at once).
+ */
+export function connect(a: Netns, b: Netns, subnet: number, options: { mtu?: number } = {}): Link {
+  const n = ++linkCounter;
+  const ifa = `dva${n}`;
+  const ifb = `dvb${n}`;
+  run('ip', ['link', 'add', ifa, 'netns', a.name, 'type', 'veth', 'peer', 'name', ifb, 'netns', b.name]);
+  const link: Link = {
+    a: ifa,
+    b: ifb,
+    a4: `198.18.${subnet}.1`,
+    b4: `198.18.${subnet}.2`,
+    a6: `2001:db8:${subnet}::1`,
+    b6: `2001:db8:${subnet}::2`,
+  };
+  for (const [ns, ifname, v4, v6] of [
+    [a, ifa, link.a4, link.a6],
+    [b, ifb, link.b4, link.b6],
+  ] as const) {
+    ns.exec('sysctl', ['-qw', `net.ipv6.conf.${ifname}.accept_dad=0`]);
+    if (options.mtu) ns.exec('ip', ['link', 'set', ifname, 'mtu', String(options.mtu)]);
+    ns.exec('ip', ['addr', 'add', `${v4}/24`, 'dev', ifname]);
+    ns.exec('ip', ['addr', 'add', `${v6}/64`, 'dev', ifname, 'nodad']);
+    ns.exec('ip', ['link', 'set', ifname, 'up']);
+  }
+  return link;
+}
+
+/** Turns on IPv4 and IPv6 forwarding inside a namespace (a router). */
+export function enableForwarding(ns: Netns): void {
+  ns.exec('sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+  ns.exec('sysctl', ['-qw', 'net.ipv6.conf.all.forwarding=1']);
+}
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `predicate` until it is true or `timeoutMs` passes; returns the last result. */
+export async function waitFor(predicate: () => boolean, timeoutMs = 3000, stepMs = 20): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (predicate()) return true;
+    await sleep(stepMs);
+  }
+  return predicate();
+}
