@@ -1,0 +1,54 @@
+/**
+ * The typed face of the C addon (native/). This folder is the only TypeScript that touches it.
+ *
+ * Every function returns n >= 0 on success or -errno on failure (see native/README.md); callers
+ * turn negative results into `SystemCallError`s with `check()` from ./errno.ts.
+ * @module
+ */
+import { createRequire } from 'node:module';
+import { DivertError } from '../errors.js';
+
+export interface NativeBinding {
+  /** socket(2) with SOCK_NONBLOCK|SOCK_CLOEXEC, optionally inside the netns at `netnsPath`. */
+  socket(domain: number, type: number, protocol: number, netnsPath?: string | null): number;
+  bind(fd: number, sockaddr: Uint8Array): number;
+  getsockname(fd: number, out: Uint8Array): number;
+  setsockopt(fd: number, level: number, name: number, value: number | Uint8Array): number;
+  getsockopt(fd: number, level: number, name: number, out: Uint8Array): number;
+  close(fd: number): number;
+  sendto(fd: number, bytes: Uint8Array, sockaddr: Uint8Array | null, flags: number): number;
+  sendmmsg(fd: number, arena: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, count: number, sockaddr: Uint8Array | null): number;
+  /** Receives up to `max` datagrams, datagram i at arena[i*slotSize]; lengths[i] bit 31 = MSG_TRUNC. 0 on EAGAIN. */
+  recvmmsg(fd: number, arena: Uint8Array, slotSize: number, max: number, lengths: Uint32Array): number;
+  /** Watches `fd` on this thread's libuv loop; `callback(status, events)` on readiness. */
+  pollStart(fd: number, events: number, callback: (status: number, events: number) => void): PollHandle | number;
+  pollStop(handle: PollHandle): number;
+  pollRef(handle: PollHandle, ref: boolean): number;
+}
+
+/** Opaque handle returned by `pollStart`. */
+export type PollHandle = { readonly __brand: 'PollHandle' };
+
+/** libuv poll event bits. */
+export const UV_READABLE = 1;
+export const UV_WRITABLE = 2;
+
+let cached: NativeBinding | undefined;
+
+/** Loads the addon once; a missing build becomes an error that says how to fix it. */
+export function loadNative(): NativeBinding {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  // dist/src/_native/binding.js → <package root>/build/Release/
+  const path = new URL('../../../build/Release/divert_native.node', import.meta.url).pathname;
+  try {
+    cached = require(path) as NativeBinding;
+  } catch (cause) {
+    throw new DivertError(
+      `Cannot load the divert native addon at ${path}: run "npm rebuild divert" (needs python3, make and a C compiler)`,
+      'ERR_DIVERT_NATIVE',
+      { cause },
+    );
+  }
+  return cached;
+}

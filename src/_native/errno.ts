@@ -1,0 +1,30 @@
+/**
+ * Turns the addon's `-errno` results into errors.
+ * @module
+ */
+import { SystemCallError } from '../errors.js';
+
+/** Returns `n` when it is a success (>= 0), else throws a SystemCallError for `syscall`. */
+export function check(syscall: string, n: number): number {
+  if (n < 0) throw new SystemCallError(syscall, -n);
+  return n;
+}
+
+/** errno numbers this project reacts to by name (Linux values). */
+export const Errno = {
+  EPERM: 1,
+  ENOENT: 2,
+  EINTR: 4,
+  EBADF: 9,
+  EAGAIN: 11,
+  ENOMEM: 12,
+  EACCES: 13,
+  EBUSY: 16,
+  ENODEV: 19,
+  EINVAL: 22,
+  EMSGSIZE: 90,
+  EPROTONOSUPPORT: 93,
+  EOPNOTSUPP: 95,
+  EADDRNOTAVAIL: 99,
+  ENOBUFS: 105,
+} as const;
