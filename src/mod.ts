@@ -1,0 +1,28 @@
+/**
+ * divert: divert sockets for Linux.
+ *
+ * ```ts
+ * import { createDivertSocket } from 'divert';
+ * const sock = createDivertSocket({ port: 1234, rules: ['-A input -p icmp'] });
+ * for await (const p of sock) {
+ *   console.log(p.address.address, p.packet.length);
+ *   p.reinject();
+ * }
+ * ```
+ * @module
+ */
+export { createDivertSocket, DivertSocket, type DivertSocketOptions, type DivertStats } from './divert/divert_socket.js';
+export { DivertPacket, type ReinjectOptions, type VerdictKind } from './divert/divert_packet.js';
+export { DivertAddress, type Direction, type Hook } from './divert/address.js';
+export type { InjectAddress } from './divert/injector.js';
+export { INJECT_MARK } from './divert/injector.js';
+export { DIVERT_MARK, DIVERT_MARK_MASK } from './firewall/mark.js';
+export {
+  DivertError,
+  SystemCallError,
+  NetlinkError,
+  FirewallError,
+  PacketError,
+  FilterSyntaxError,
+  DivertClosedError,
+} from './errors.js';

@@ -1,0 +1,249 @@
+/**
+ * NfQueue: one bound nfnetlink_queue instance. It binds the queue, configures copy mode, length
+ * and flags, decodes packet messages and sends verdicts, several per datagram.
+ *
+ * It knows nothing of filters, firewall rules or divert semantics; the divert socket builds on it.
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { NetlinkSocket } from '../socket/netlink_socket.js';
+import { MessageBuilder } from '../netlink/message_builder.js';
+import { NetlinkProtocol } from '../netlink/constants.js';
+import { AddressFamily } from '../netlink/families.js';
+import type { MessageIter } from '../netlink/message_iter.js';
+import { putBind, putUnbind, putParams, putQueueMaxLen, putFlags } from './config.js';
+import { putVerdict, type VerdictOptions } from './verdict.js';
+import { decodePacketMessage, type PacketMeta } from './packet_msg.js';
+import { NFQNL_MSG, NFQNL_COPY, NFQA_CFG_F, NFNL_SUBSYS_QUEUE, NFQNL_MAX_COPY_RANGE } from './constants.js';
+import { DivertError, NetlinkError, SystemCallError } from '../errors.js';
+import { Errno } from '../_native/errno.js';
+
+export interface NfQueueOptions {
+  /** Path of a network namespace file to bind the queue in. */
+  netnsPath?: string | undefined;
+  /** `packet` (default) copies up to `copyRange` bytes; `meta` copies none. */
+  copyMode?: 'packet' | 'meta' | undefined;
+  /** Bytes of each packet to copy (default and maximum 65531). */
+  copyRange?: number | undefined;
+  /** Kernel queue length before it drops (or accepts, with failOpen). Default 4096. */
+  maxLen?: number | undefined;
+  /** Accept packets instead of dropping them when the queue is full. */
+  failOpen?: boolean | undefined;
+  /** Receive GSO super-packets whole (checksums may be partial, see NFQA_SKB_CSUMNOTREADY). */
+  gso?: boolean | undefined;
+  /** Ask for the owning socket's UID/GID. */
+  uidGid?: boolean | undefined;
+  /** Socket receive buffer (default 8 MiB). */
+  receiveBufferBytes?: number | undefined;
+  /** Datagrams read per recvmmsg (default 32). */
+  batch?: number | undefined;
+}
+
+/** Called for each queued packet; `buf[meta.payloadOffset .. +payloadLength]` is valid during the call only. */
+export type PacketHandler = (meta: PacketMeta, buf: Uint8Array) => void;
+
+const FLUSH_BYTES = 48 * 1024;
+const SLOT_BYTES = 65536 + 4096;
+
+export class NfQueue {
+  readonly queue: number;
+  readonly socket: NetlinkSocket;
+  /** Verdict datagrams sent, and verdicts in them (for stats and benchmarks). */
+  verdictSends = 0;
+  verdictsSent = 0;
+
+  #out = new MessageBuilder(64 * 1024);
+  #flushScheduled = false;
+  #onPacket: PacketHandler | undefined;
+  #onError: ((err: Error) => void) | undefined;
+  #bound = false;
+
+  private constructor(queue: number, socket: NetlinkSocket) {
+    this.queue = queue;
+    this.socket = socket;
+  }
+
+  /** Opens a netlink socket and binds queue `queue` (0–65535) on it. */
+  static open(queue: number, options: NfQueueOptions = {}): NfQueue {
+    if (!Number.isInteger(queue) || queue < 0 || queue > 65535) {
+      throw new RangeError(`Divert port must be an integer from 0 to 65535, got ${String(queue)}`);
+    }
+    const socket = NetlinkSocket.open(NetlinkProtocol.NETLINK_NETFILTER, {
+      netnsPath: options.netnsPath,
+      receiveBufferBytes: options.receiveBufferBytes ?? 8 * 1024 * 1024,
+      slotSize: SLOT_BYTES,
+      batch: options.batch ?? 32,
+    });
+    const q = new NfQueue(queue, socket);
+    try {
+      q.#configure(options);
+    } catch (err) {
+      socket.close();
+      throw err;
+    }
+    return q;
+  }
+
+  #request(op: string, put: (b: MessageBuilder, seq: number) => void): void {
+    const b = new MessageBuilder(256);
+    const seq = this.socket.nextSeq();
+    put(b, seq);
+    this.socket.requestSync(b.bytes(), seq, op);
+  }
+
+  #configure(options: NfQueueOptions): void {
+    const q = this.queue;
+    try {
+      this.#request(`Cannot bind divert port ${q}`, (b, seq) => putBind(b, seq, q, AddressFamily.AF_UNSPEC));
+    } catch (err) {
+      throw explainBindError(err, q);
+    }
+    this.#bound = true;
+    const mode = options.copyMode === 'meta' ? NFQNL_COPY.NFQNL_COPY_META : NFQNL_COPY.NFQNL_COPY_PACKET;
+    const range = options.copyRange ?? NFQNL_MAX_COPY_RANGE;
+    if (!Number.isInteger(range) || range < 0 || range > NFQNL_MAX_COPY_RANGE) {
+      throw new RangeError(`copyRange must be an integer from 0 to ${NFQNL_MAX_COPY_RANGE}, got ${String(range)}`);
+    }
+    this.#request(`Cannot set copy mode on divert port ${q}`, (b, seq) => putParams(b, seq, q, mode, range));
+    const maxLen = options.maxLen ?? 4096;
+    if (!Number.isInteger(maxLen) || maxLen < 1) throw new RangeError(`maxLen must be a positive integer, got ${String(maxLen)}`);
+    this.#request(`Cannot set the queue length of divert port ${q}`, (b, seq) => putQueueMaxLen(b, seq, q, maxLen));
+    let flags = 0;
+    if (options.failOpen) flags |= NFQA_CFG_F.NFQA_CFG_F_FAIL_OPEN;
+    if (options.gso) flags |= NFQA_CFG_F.NFQA_CFG_F_GSO;
+    if (options.uidGid) flags |= NFQA_CFG_F.NFQA_CFG_F_UID_GID;
+    const mask = NFQA_CFG_F.NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F.NFQA_CFG_F_GSO | NFQA_CFG_F.NFQA_CFG_F_UID_GID;
+    this.#request(`Cannot set flags on divert port ${q}`, (b, seq) => putFlags(b, seq, q, flags, mask));
+  }
+
+  /** Starts delivering packets to `onPacket`; fatal socket errors go to `onError`. */
+  start(onPacket: PacketHandler, onError: (err: Error) => void): void {
+    this.#onPacket = onPacket;
+    this.#onError = onError;
+    this.socket.start((it) => this.#onMessage(it), onError);
+  }
+
+  #onMessage(it: MessageIter): void {
+    const type = it.type;
+    if (type >> 8 !== NFNL_SUBSYS_QUEUE) return;
+    if ((type & 0xff) !== NFQNL_MSG.NFQNL_MSG_PACKET) {
+      return;
+    }
+    let meta: PacketMeta;
+    try {
+      meta = decodePacketMessage(it.buffer, it.payloadOffset, it.end);
+    } catch (err) {
+      // A message we cannot decode has no id we could answer: report it, never crash.
+      this.#onError?.(err as Error);
+      return;
+    }
+    this.#onPacket?.(meta, it.buffer);
+  }
+
+  /**
+   * Queues a verdict; verdicts are sent together once the current batch of work is done
+   * (setImmediate), or at once when the pending datagram grows large.
+   */
+  verdict(id: number, verdict: number, options?: VerdictOptions): void {
+    const extra = options?.payload ? options.payload.length + 64 : 64;
+    if (this.#out.length > 0 && this.#out.length + extra > FLUSH_BYTES) this.flush();
+    putVerdict(this.#out, 0, this.queue, id, verdict, options);
+    this.verdictsSent++;
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Sends every queued verdict now. */
+  flush(): void {
+    this.#flushScheduled = false;
+    if (this.#out.length === 0 || this.socket.closed) return;
+    const bytes = this.#out.bytes();
+    try {
+      this.socket.send(bytes);
+      this.verdictSends++;
+    } finally {
+      this.#out.reset();
+    }
+  }
+
+  /** Reads whatever the kernel has queued for us right now (used while closing). */
+  drain(): number {
+    let total = 0;
+    for (let i = 0; i < 1000; i++) {
+      const n = this.socket.receiveOnce();
+      total += n;
+      if (n === 0) break;
+    }
+    return total;
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  /** Flushes verdicts, unbinds the queue and closes the socket; idempotent. */
+  close(): void {
+    if (this.socket.closed) return;
+    try {
+      this.flush();
+      if (this.#bound) {
+        const q = this.queue;
+        this.#request(`Cannot unbind divert port ${q}`, (b, seq) => putUnbind(b, seq, q, AddressFamily.AF_UNSPEC));
+      }
+    } catch {
+      // Closing the socket unbinds too (NETLINK_URELEASE); nothing more to do.
+    } finally {
+      this.#bound = false;
+      this.socket.close();
+    }
+  }
+}
+
+/** Turns the kernel's terse bind errors into ones that say what to do. */
+function explainBindError(err: unknown, port: number): Error {
+  if (!(err instanceof NetlinkError || err instanceof SystemCallError)) return err as Error;
+  if (err.errno === Errno.EPERM) {
+    if (hasNetAdmin()) {
+      return new DivertError(
+        `Cannot bind divert port ${port}: it is bound by another process (each port has one listener; stop it or pick another port)`,
+        'ERR_DIVERT_PORT_IN_USE',
+        { cause: err },
+      );
+    }
+    return new DivertError(
+      `Cannot bind divert port ${port}: operation requires CAP_NET_ADMIN in this network namespace ` +
+        '(run as root, or rootless inside "unshare --user --map-root-user --net")',
+      'EPERM',
+      { cause: err },
+    );
+  }
+  if (err.errno === Errno.EBUSY) {
+    return new DivertError(`Cannot bind divert port ${port}: this socket already has it bound`, 'ERR_DIVERT_PORT_IN_USE', { cause: err });
+  }
+  if (err.errno === Errno.EOPNOTSUPP || err.errno === Errno.EINVAL || err.errno === Errno.ENOENT || err.errno === Errno.EPROTONOSUPPORT) {
+    return new DivertError(
+      `Cannot bind divert port ${port}: the kernel has no nfnetlink_queue support (${err.code}); ` +
+        'load it with "modprobe nfnetlink_queue" or use a kernel built with CONFIG_NETFILTER_NETLINK_QUEUE',
+      'ERR_DIVERT_NO_KERNEL_SUPPORT',
+      { cause: err },
+    );
+  }
+  return err;
+}
+
+/** Whether this process holds CAP_NET_ADMIN (bit 12 of CapEff). */
+function hasNetAdmin(): boolean {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
+    return m ? (BigInt(`0x${m[1]}`) & (1n << 12n)) !== 0n : false;
+  } catch {
+    return false;
+  }
+}
