@@ -1,0 +1,188 @@
+/**
+ * The rule lifecycle: add (with a handle that removes), list, delete, flush, sweep.
+ * Every call takes `netns` (a namespace NAME: commands run as `ip netns exec <name> …`).
+ * @module
+ */
+import type { FirewallBackend, InstallEntry, InstalledRule, ListedRule } from './backend.js';
+import { FAMILIES } from './backend.js';
+import { drive, driveSync, execRunner, type CommandRunner } from './runner.js';
+import { detectBackend } from './detect.js';
+import { IptablesBackend } from './iptables.js';
+import { parseRuleCommand } from './parse.js';
+import { cliOwner, currentOwner, ownerTag, sameOwner } from './owner.js';
+import { CHAIN_HOOK, type DivertRule, type Family, type Owner } from './rule.js';
+import { ruleKey } from './iptables_text.js';
+import { forgetExitCleanup } from './cleanup.js';
+
+export interface FirewallOptions {
+  /** Network namespace NAME (as in `ip netns list`); default: the caller's namespace. */
+  readonly netns?: string | undefined;
+  /** Use this backend instead of the detected one (tests: RecordingBackend / IptablesBackend). */
+  readonly backend?: FirewallBackend;
+  /** Use this runner instead of executing binaries (tests: RecordingRunner). */
+  readonly runner?: CommandRunner;
+}
+
+export interface AddOptions extends FirewallOptions {
+  /** Default: this process (pid + start time). `'cli'` makes the rule persistent. */
+  readonly owner?: Owner | 'cli';
+  /** Label appended to the owner tag (1–32 of A-Z a-z 0-9 _ . -). */
+  readonly label?: string;
+  /** 1-based position in our chain (insert); default append. */
+  readonly position?: number;
+  /** Also install the defrag rule for the rule's family (seed "IP: always defragment"). */
+  readonly alwaysDefragment?: boolean;
+}
+
+/** Installed rules that can be removed again, async or (for exit cleanup) sync. */
+export interface RuleHandle {
+  readonly rules: readonly InstalledRule[];
+  readonly owner: Owner;
+  readonly removed: boolean;
+  /** Deletes the rules (those still present) and tidies empty chains; idempotent. */
+  remove(): Promise<number>;
+  removeSync(): number;
+}
+
+interface Context {
+  readonly backend: FirewallBackend;
+  readonly runner: CommandRunner;
+}
+
+const detected = new Map<string, Promise<FirewallBackend>>();
+
+async function context(o: FirewallOptions): Promise<Context> {
+  const runner = o.runner ?? execRunner({ netns: o.netns });
+  if (o.backend) return { backend: o.backend, runner };
+  const key = o.netns ?? '';
+  let backend = detected.get(key);
+  if (!backend) {
+    backend = detectBackend({ runner }).then((info) => new IptablesBackend({ flavour: info.flavour }));
+    backend.catch(() => detected.delete(key));
+    detected.set(key, backend);
+  }
+  return { backend: await backend, runner };
+}
+
+function resolveOwner(o: AddOptions): Owner {
+  if (o.owner === 'cli') return cliOwner(o.label);
+  return o.owner ?? currentOwner(o.label);
+}
+
+function toRule(rule: DivertRule | string): { rule: DivertRule; position?: number } {
+  if (typeof rule !== 'string') return { rule };
+  const cmd = parseRuleCommand(rule);
+  if (cmd.op === 'delete') throw new TypeError('addRule() got a -D rule: use deleteRule()');
+  return cmd.position === undefined ? { rule: cmd.rule } : { rule: cmd.rule, position: cmd.position };
+}
+
+/**
+ * Installs one or more DIVERT rules atomically and returns a handle that removes them.
+ * @throws FilterSyntaxError/RangeError for bad rule text; FirewallError when iptables fails.
+ * @example const h = await addRule('-A input -p ICMP -j DIVERT 1234'); await h.remove();
+ */
+export async function addRule(rule: DivertRule | string | ReadonlyArray<DivertRule | string>, options: AddOptions = {}): Promise<RuleHandle> {
+  const list = Array.isArray(rule) ? rule : [rule as DivertRule | string];
+  const owner = resolveOwner(options);
+  const tag = ownerTag(owner);
+  const entries: InstallEntry[] = list.map((r) => {
+    const { rule: parsed, position } = toRule(r);
+    const pos = options.position ?? position;
+    return pos === undefined ? { kind: 'divert', rule: parsed, tag } : { kind: 'divert', rule: parsed, tag, position: pos };
+  });
+  if (options.alwaysDefragment) {
+    const fams = new Set(entries.map((e) => (e.kind === 'divert' ? e.rule.family : e.family)));
+    for (const family of fams) entries.push({ kind: 'defrag', family, tag });
+  }
+  const ctx = await context(options);
+  const installed = await drive(ctx.backend.install(entries), ctx.runner);
+  return makeHandle(ctx, installed, owner);
+}
+
+/**
+ * Installs only the defrag rule for `family` (conntrack reassembles fragments before our hooks).
+ * @example const h = await enableAlwaysDefragment({ family: 'ipv4' });
+ */
+export async function enableAlwaysDefragment(options: AddOptions & { family?: Family } = {}): Promise<RuleHandle> {
+  const owner = resolveOwner(options);
+  const ctx = await context(options);
+  const entries: InstallEntry[] = [{ kind: 'defrag', family: options.family ?? 'ipv4', tag: ownerTag(owner) }];
+  return makeHandle(ctx, await drive(ctx.backend.install(entries), ctx.runner), owner);
+}
+
+function makeHandle(ctx: Context, rules: readonly InstalledRule[], owner: Owner): RuleHandle {
+  let removed = false;
+  const families = [...new Set(rules.map((r) => r.family))];
+  const handle: RuleHandle = {
+    rules,
+    owner,
+    get removed() {
+      return removed;
+    },
+    async remove() {
+      if (removed) return 0;
+      removed = true;
+      forgetExitCleanup(handle);
+      const n = await drive(ctx.backend.remove(rules), ctx.runner);
+      await drive(ctx.backend.tidy(families), ctx.runner);
+      return n;
+    },
+    removeSync() {
+      if (removed) return 0;
+      removed = true;
+      forgetExitCleanup(handle);
+      const n = driveSync(ctx.backend.remove(rules), ctx.runner);
+      driveSync(ctx.backend.tidy(families), ctx.runner);
+      return n;
+    },
+  };
+  return handle;
+}
+
+export interface ListOptions extends FirewallOptions {
+  /** Only this family (default both). */
+  readonly family?: Family;
+}
+
+/** Our rules with counters, owner and stale flag. @example for (const r of await listRules()) … */
+export async function listRules(options: ListOptions = {}): Promise<ListedRule[]> {
+  const ctx = await context(options);
+  return drive(ctx.backend.list(options.family ? [options.family] : FAMILIES), ctx.runner);
+}
+
+/**
+ * Deletes the first of our rules equal to `rule` (same chain hook, matches and target; any
+ * owner unless `owner` is given), as ipchains -D did. Returns false when none matched.
+ */
+export async function deleteRule(rule: DivertRule | string, options: FirewallOptions & { owner?: Owner } = {}): Promise<boolean> {
+  const wanted = toRule(rule).rule;
+  const key = ruleKey(wanted, CHAIN_HOOK[wanted.chain]);
+  const ctx = await context(options);
+  const listed = await drive(ctx.backend.list([wanted.family]), ctx.runner);
+  const hit = listed.find((l) => l.rule && ruleKey(l.rule, l.hook) === key && (!options.owner || (l.owner && sameOwner(l.owner, options.owner))));
+  if (!hit) return false;
+  await drive(ctx.backend.remove([hit]), ctx.runner);
+  await drive(ctx.backend.tidy([wanted.family]), ctx.runner);
+  return true;
+}
+
+/** Removes our listed rules that pass `keep` and tidies; returns how many were removed. */
+async function removeWhere(options: ListOptions, pick: (r: ListedRule) => boolean): Promise<number> {
+  const ctx = await context(options);
+  const families = options.family ? [options.family] : FAMILIES;
+  const listed = (await drive(ctx.backend.list(families), ctx.runner)).filter(pick);
+  const n = listed.length === 0 ? 0 : await drive(ctx.backend.remove(listed), ctx.runner);
+  await drive(ctx.backend.tidy(families), ctx.runner);
+  return n;
+}
+
+/** Removes all our rules (of one owner when given), then our chains and jumps. Host rules stay. */
+export function flushRules(options: ListOptions & { owner?: Owner } = {}): Promise<number> {
+  const { owner } = options;
+  return removeWhere(options, (r) => !owner || (r.owner !== undefined && sameOwner(r.owner, owner)));
+}
+
+/** Removes rules whose owner process is gone (never CLI rules); returns the count. */
+export function sweepStaleRules(options: ListOptions = {}): Promise<number> {
+  return removeWhere(options, (r) => r.stale);
+}
