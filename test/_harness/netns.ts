@@ -143,6 +143,18 @@ export function connect(a: Netns, b: Netns, subnet: number, options: { mtu?: num
     ns.exec('ip', ['addr', 'add', `${v6}/64`, 'dev', ifname, 'nodad']);
     ns.exec('ip', ['link', 'set', ifname, 'up']);
   }
+  // Permanent neighbour entries: no ARP/ND round trip (IPv6 ND can take a second on a new link).
+  const macOf = (ns: Netns, ifname: string): string =>
+    (JSON.parse(ns.exec('ip', ['-j', 'link', 'show', ifname])) as Array<{ address: string }>)[0]!.address;
+  const macA = macOf(a, ifa);
+  const macB = macOf(b, ifb);
+  for (const [ns, ifname, peer4, peer6, mac] of [
+    [a, ifa, link.b4, link.b6, macB],
+    [b, ifb, link.a4, link.a6, macA],
+  ] as const) {
+    ns.exec('ip', ['neigh', 'replace', peer4, 'lladdr', mac, 'dev', ifname, 'nud', 'permanent']);
+    ns.exec('ip', ['neigh', 'replace', peer6, 'lladdr', mac, 'dev', ifname, 'nud', 'permanent']);
+  }
   return link;
 }
 
@@ -165,4 +177,64 @@ export async function waitFor(predicate: () => boolean, timeoutMs = 3000, stepMs
     await sleep(stepMs);
   }
   return predicate();
+}
+
+const PEER = new URL('./peer_main.js', import.meta.url).pathname;
+
+/** Result of a command run asynchronously in a namespace. */
+export interface AsyncResult {
+  ok: boolean;
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a command in a namespace without blocking the event loop (a divert socket in this process
+ * must keep answering while the traffic flows). Killed after `timeoutMs`.
+ */
+export function execAsync(ns: Netns, cmd: string, args: readonly string[], timeoutMs = 10_000): Promise<AsyncResult> {
+  return new Promise((resolve) => {
+    const child = ns.spawn(cmd, args);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ ok: code === 0, code, stdout, stderr });
+    });
+  });
+}
+
+/** Pings without blocking the event loop; true when all `count` replies came back. */
+export async function pingAsync(ns: Netns, address: string, count = 1, deadlineSeconds = 3): Promise<boolean> {
+  const v6 = address.includes(':') ? ['-6'] : [];
+  const r = await execAsync(ns, 'ping', [...v6, '-n', '-c', String(count), '-i', '0.2', '-W', '1', '-w', String(deadlineSeconds), address], (deadlineSeconds + 2) * 1000);
+  return r.ok && new RegExp(`${count} received`).test(r.stdout);
+}
+
+/** Starts a peer (test/_harness/peer_main.ts) in `ns`; resolves once it printed "ready" (or at once for senders). */
+export function startPeer(ns: Netns, args: readonly string[], timeoutMs = 10_000): { ready: Promise<void>; result: Promise<unknown> } {
+  const child = ns.spawn(process.execPath, [PEER, ...args]);
+  let out = '';
+  let readyResolve!: () => void;
+  const ready = new Promise<void>((r) => (readyResolve = r));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const result = new Promise<unknown>((resolve, reject) => {
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('ready\n')) readyResolve();
+    });
+    child.on('close', () => {
+      clearTimeout(timer);
+      readyResolve();
+      const line = out.split('\n').filter((l) => l.startsWith('{')).pop();
+      if (line) resolve(JSON.parse(line));
+      else reject(new Error(`peer ${args.join(' ')} printed no result`));
+    });
+  });
+  if (!args[0]?.endsWith('-recv') && !args[0]?.endsWith('-server')) readyResolve();
+  return { ready, result };
 }

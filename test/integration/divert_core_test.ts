@@ -1,0 +1,289 @@
+/**
+ * The divert socket against the real kernel: receive, reinject, drop, mangle, close, in throwaway
+ * namespaces. Rules are written with plain iptables here so these tests check the socket alone
+ * (the rule tool has its own tests).
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  createNetns,
+  connect,
+  enableForwarding,
+  pingAsync,
+  startPeer,
+  requirePrivilege,
+  sleep,
+  type Netns,
+} from '../_harness/netns.js';
+import { createDivertSocket, DivertError, type DivertPacket, type DivertSocket } from '../../src/mod.js';
+import { parsePacket } from '../../src/packet/parse.js';
+
+let nextPort = 100;
+
+/** Adds `-j NFQUEUE` to a mangle chain of `ns` (the seed's DIVERT rule, spelled by hand). */
+function divertRule(ns: Netns, chain: string, match: string[], port: number, options: { bypass?: boolean; v6?: boolean } = {}): void {
+  ns.exec(options.v6 ? 'ip6tables' : 'iptables', [
+    '-t', 'mangle', '-A', chain, ...match, '-j', 'NFQUEUE', '--queue-num', String(port), ...(options.bypass ? ['--queue-bypass'] : []),
+  ]);
+}
+
+/** Reinjects every packet, unchanged or through `mangle`, and records it. */
+function serve(sock: DivertSocket, seen: DivertPacket[], mangle?: (p: DivertPacket) => void): Promise<void> {
+  return (async () => {
+    try {
+      for await (const p of sock) {
+        seen.push(p);
+        mangle?.(p);
+        if (!p.verdict) p.reinject();
+      }
+    } catch {
+      // closed
+    }
+  })();
+}
+
+function twoHosts(): { a: Netns; b: Netns; link: ReturnType<typeof connect> } {
+  const a = createNetns();
+  const b = createNetns();
+  const link = connect(a, b, 1);
+  return { a, b, link };
+}
+
+/** Replaces `from` with `to` (same length) in the transport payload and marks nothing else. */
+function replacePayload(p: DivertPacket, from: string, to: string): boolean {
+  const parsed = parsePacket(p.packet);
+  const text = Buffer.from(parsed.payload).toString('latin1');
+  const at = text.indexOf(from);
+  if (at < 0) return false;
+  parsed.payload.set(Buffer.from(to, 'latin1'), at);
+  return true;
+}
+
+describe('divert socket (real kernel)', () => {
+  test('ICMP echo diverted on input is reinjected; address is the receiving interface', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { a, b, link } = twoHosts();
+    const port = nextPort++;
+    divertRule(b, 'PREROUTING', ['-p', 'icmp'], port);
+    await using sock = createDivertSocket({ port, netns: b.name });
+    const seen: DivertPacket[] = [];
+    const loop = serve(sock, seen);
+    assert.equal(await pingAsync(a, link.b4, 2), true, 'ping through the divert socket');
+    assert.ok(seen.length >= 2);
+    const first = seen[0]!;
+    assert.equal(first.address.address, link.b4);
+    assert.equal(first.address.ifname, link.b);
+    assert.equal(first.address.direction, 'inbound');
+    assert.equal(first.address.hook, 'prerouting');
+    assert.equal(first.address.port, port);
+    assert.equal(parsePacket(first.packet).srcAddr, link.a4);
+    await sock.close();
+    await loop;
+    assert.equal(sock.stats.accepted, seen.length);
+  });
+
+  test('on output the address is 0.0.0.0', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { a, b, link } = twoHosts();
+    const port = nextPort++;
+    divertRule(b, 'POSTROUTING', ['-p', 'icmp'], port);
+    await using sock = createDivertSocket({ port, netns: b.name });
+    const seen: DivertPacket[] = [];
+    const loop = serve(sock, seen);
+    assert.equal(await pingAsync(a, link.b4, 1), true);
+    const reply = seen[0]!;
+    assert.equal(reply.address.address, '0.0.0.0');
+    assert.equal(reply.address.direction, 'outbound');
+    assert.equal(reply.address.outIfname, link.b);
+    assert.equal(parsePacket(reply.packet).icmp?.type, 0, 'an echo reply');
+    await sock.close();
+    await loop;
+  });
+
+  test('on forward, through a middle namespace', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const a = createNetns();
+    const r = createNetns();
+    const b = createNetns();
+    const left = connect(a, r, 2);
+    const right = connect(r, b, 3);
+    enableForwarding(r);
+    a.exec('ip', ['route', 'add', '198.18.3.0/24', 'via', left.b4]);
+    b.exec('ip', ['route', 'add', '198.18.2.0/24', 'via', right.a4]);
+    const port = nextPort++;
+    divertRule(r, 'FORWARD', ['-p', 'icmp'], port);
+    await using sock = createDivertSocket({ port, netns: r.name });
+    const seen: DivertPacket[] = [];
+    const loop = serve(sock, seen);
+    assert.equal(await pingAsync(a, right.b4, 1), true);
+    const request = seen.find((p) => parsePacket(p.packet).icmp?.type === 8)!;
+    assert.ok(request, 'the echo request was diverted');
+    assert.equal(request.address.direction, 'forward');
+    assert.equal(request.address.address, left.b4, "the router's receiving interface address");
+    assert.equal(request.address.outIfname, right.a);
+    await sock.close();
+    await loop;
+  });
+
+  test('drop(): the ping fails', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { a, b, link } = twoHosts();
+    const port = nextPort++;
+    divertRule(b, 'PREROUTING', ['-p', 'icmp'], port);
+    await using sock = createDivertSocket({ port, netns: b.name });
+    let dropped = 0;
+    const loop = (async () => {
+      for await (const p of sock) {
+        p.drop();
+        dropped++;
+      }
+    })().catch(() => {});
+    assert.equal(await pingAsync(a, link.b4, 1, 2), false);
+    assert.ok(dropped >= 1);
+    assert.equal(sock.stats.dropped, dropped);
+    await sock.close();
+    await loop;
+  });
+
+  test('no listener: DENY without bypass, pass with it', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { a, b, link } = twoHosts();
+    divertRule(b, 'PREROUTING', ['-p', 'icmp'], nextPort++);
+    assert.equal(await pingAsync(a, link.b4, 1, 2), false, 'a DIVERT rule with nobody listening is a DENY');
+    b.exec('iptables', ['-t', 'mangle', '-F', 'PREROUTING']);
+    divertRule(b, 'PREROUTING', ['-p', 'icmp'], nextPort++, { bypass: true });
+    assert.equal(await pingAsync(a, link.b4, 1, 2), true, 'pass-through lets packets continue');
+  });
+
+  test('mangled UDP payload on output reaches an ordinary UDP socket', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { a, b, link } = twoHosts();
+    const port = nextPort++;
+    divertRule(a, 'POSTROUTING', ['-p', 'udp', '--dport', '5555'], port);
+    await using sock = createDivertSocket({ port, netns: a.name });
+    const seen: DivertPacket[] = [];
+    const loop = serve(sock, seen, (p) => replacePayload(p, 'hello', 'HELLO'));
+    const recv = startPeer(b, ['udp-recv', '5555', '1', '5000', '4']);
+    await recv.ready;
+    await startPeer(a, ['udp-send', link.b4, '5555', 'hello world']).result;
+    const got = (await recv.result) as { payloads: string[] };
+    assert.deepEqual(got.payloads, ['HELLO world']);
+    assert.equal(sock.stats.changed, 1);
+    await sock.close();
+    await loop;
+  });
+
+  test('mangled TCP payload (same length) in a real TCP exchange', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { a, b, link } = twoHosts();
+    const port = nextPort++;
+    divertRule(a, 'POSTROUTING', ['-p', 'tcp', '--dport', '6000'], port);
+    await using sock = createDivertSocket({ port, netns: a.name });
+    const seen: DivertPacket[] = [];
+    const loop = serve(sock, seen, (p) => replacePayload(p, 'secret', 'SECRET'));
+    const server = startPeer(b, ['tcp-server', '6000', '5000', '4']);
+    await server.ready;
+    const client = (await startPeer(a, ['tcp-client', link.b4, '6000', 'the secret word', '5000']).result) as { reply: string };
+    assert.equal(((await server.result) as { data: string }).data, 'the SECRET word');
+    assert.equal(client.reply, 'ack:the SECRET word');
+    assert.ok(seen.some((p) => parsePacket(p.packet).tcp?.syn), 'the handshake went through the socket too');
+    await sock.close();
+    await loop;
+  });
+
+  test('close() reinjects the packets it still holds', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { a, b, link } = twoHosts();
+    const port = nextPort++;
+    divertRule(b, 'PREROUTING', ['-p', 'icmp'], port);
+    const sock = createDivertSocket({ port, netns: b.name, verdictTimeoutMs: 0 });
+    const ping = pingAsync(a, link.b4, 1, 4);
+    const held = await sock.recvfrom();
+    assert.equal(held.verdict, undefined);
+    await sleep(200);
+    await sock.close();
+    assert.equal(held.verdict, 'accept');
+    assert.equal(await ping, true, 'the held echo request was delivered at close');
+    assert.ok(sock.stats.closedWithVerdict >= 1);
+  });
+
+  test('a packet left without a verdict gets the timeout verdict', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { a, b, link } = twoHosts();
+    const port = nextPort++;
+    divertRule(b, 'PREROUTING', ['-p', 'icmp'], port);
+    await using sock = createDivertSocket({ port, netns: b.name, verdictTimeoutMs: 300 });
+    const ping = pingAsync(a, link.b4, 1, 4);
+    const held = await sock.recvfrom();
+    const timedOut = new Promise((resolve) => sock.once('timeout', resolve));
+    assert.equal(await timedOut, held);
+    assert.equal(held.verdict, 'accept');
+    assert.equal(await ping, true);
+    assert.throws(() => held.reinject(), (e: DivertError) => e.code === 'ERR_DIVERT_VERDICT_TWICE');
+    assert.equal(sock.stats.timedOut, 1);
+  });
+
+  test('seed style: recvfrom() then sendto(packet, address)', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { a, b, link } = twoHosts();
+    const port = nextPort++;
+    divertRule(b, 'PREROUTING', ['-p', 'icmp'], port);
+    await using sock = createDivertSocket({ port, netns: b.name });
+    const ping = pingAsync(a, link.b4, 1, 4);
+    const { packet, address } = await sock.recvfrom();
+    assert.equal(address.address, link.b4);
+    assert.equal(sock.sendto(packet, address), packet.length);
+    assert.equal(await ping, true);
+  });
+
+  test('IPv6: ping diverted on input, and mangled UDP on output', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { a, b, link } = twoHosts();
+    const port = nextPort++;
+    divertRule(b, 'PREROUTING', ['-p', 'ipv6-icmp', '--icmpv6-type', 'echo-request'], port, { v6: true });
+    divertRule(a, 'POSTROUTING', ['-p', 'udp', '--dport', '5556'], port + 1, { v6: true });
+    nextPort++;
+    await using inSock = createDivertSocket({ port, netns: b.name });
+    await using outSock = createDivertSocket({ port: port + 1, netns: a.name });
+    const seenIn: DivertPacket[] = [];
+    const seenOut: DivertPacket[] = [];
+    const loops = [serve(inSock, seenIn), serve(outSock, seenOut, (p) => replacePayload(p, 'hello', 'HELLO'))];
+    assert.equal(await pingAsync(a, link.b6, 1), true);
+    assert.equal(seenIn[0]!.address.family, 6);
+    assert.equal(seenIn[0]!.address.address, link.b6);
+    const recv = startPeer(b, ['udp-recv', '5556', '1', '5000', '6']);
+    await recv.ready;
+    await startPeer(a, ['udp-send', link.b6, '5556', 'hello six']).result;
+    assert.deepEqual(((await recv.result) as { payloads: string[] }).payloads, ['HELLO six']);
+    assert.equal(seenOut[0]!.address.address, '::');
+    await inSock.close();
+    await outSock.close();
+    await Promise.all(loops);
+  });
+
+  test('errors: bad port, port held by another process', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const b = createNetns();
+    await assert.rejects(createDivertSocket({ netns: b.name }).bind(70000), RangeError);
+    const port = nextPort++;
+    const holder = b.spawn(process.execPath, [
+      '--input-type=module',
+      '-e',
+      `const { createDivertSocket } = await import(${JSON.stringify(new URL('../../src/mod.js', import.meta.url).href)});
+       const s = createDivertSocket(); await s.bind(${port}); console.log('bound'); setTimeout(() => s.close(), 5000);`,
+    ]);
+    try {
+      await new Promise<void>((resolve) => holder.stdout!.on('data', () => resolve()));
+      await sleep(100);
+      const sock = createDivertSocket({ netns: b.name });
+      await assert.rejects(sock.bind(port), (e: DivertError) => {
+        assert.equal(e.code, 'ERR_DIVERT_PORT_IN_USE');
+        assert.match(e.message, new RegExp(`port ${port}.*another process`));
+        return true;
+      });
+      await sock.close();
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+});
