@@ -69,10 +69,10 @@ function resolveOwner(o: AddOptions): Owner {
   return o.owner ?? currentOwner(o.label);
 }
 
-function toRule(rule: DivertRule | string): { rule: DivertRule; position?: number } {
+function toRule(rule: DivertRule | string, forDelete = false): { rule: DivertRule; position?: number } {
   if (typeof rule !== 'string') return { rule };
   const cmd = parseRuleCommand(rule);
-  if (cmd.op === 'delete') throw new TypeError('addRule() got a -D rule: use deleteRule()');
+  if (cmd.op === 'delete' && !forDelete) throw new TypeError('addRule() got a -D rule: use deleteRule()');
   return cmd.position === undefined ? { rule: cmd.rule } : { rule: cmd.rule, position: cmd.position };
 }
 
@@ -155,7 +155,7 @@ export async function listRules(options: ListOptions = {}): Promise<ListedRule[]
  * owner unless `owner` is given), as ipchains -D did. Returns false when none matched.
  */
 export async function deleteRule(rule: DivertRule | string, options: FirewallOptions & { owner?: Owner } = {}): Promise<boolean> {
-  const wanted = toRule(rule).rule;
+  const wanted = toRule(rule, true).rule;
   const key = ruleKey(wanted, CHAIN_HOOK[wanted.chain]);
   const ctx = await context(options);
   const listed = await drive(ctx.backend.list([wanted.family]), ctx.runner);

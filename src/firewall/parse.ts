@@ -121,7 +121,7 @@ function setFamily(c: Cursor, d: Draft, w: Word, family: 'ipv4' | 'ipv6'): void 
 /** `!` right after the option (ipchains style). */
 function innerNot(c: Cursor, negated: boolean, w: Word): boolean {
   if (c.peek()?.text !== '!') return negated;
-  if (negated) throw c.error(`${w.text} is negated twice`, c.peek());
+  if (negated || c.peek(1)?.text === '!') throw c.error(`${w.text} is negated twice: give one "!"`, c.peek());
   c.next();
   return true;
 }
