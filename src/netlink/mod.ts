@@ -1,0 +1,18 @@
+/**
+ * Pure netlink codec (no I/O): message building, datagram iteration, attribute decoding,
+ * NLMSG_ERROR / extack decoding, rtnetlink link and address dumps. Public subpath "./netlink".
+ * @module
+ */
+export * from './align.js';
+export * from './attr_decoder.js';
+export * from './bytes.js';
+export * from './constants.js';
+export * from './families.js';
+export * from './hexdump.js';
+export * from './hw_address.js';
+export * from './ip_address.js';
+export * from './message_builder.js';
+export * from './message_iter.js';
+export * from './netlink_error.js';
+export * from './rtnetlink.js';
+export * from './rtnetlink_constants.js';
