@@ -1,0 +1,102 @@
+/**
+ * Accept-all throughput on a veth testbed: divert (TypeScript) beside a minimal C
+ * libnetfilter_queue listener, same kernel, same namespaces, same traffic, same run.
+ *
+ * Testbed: namespace "sender" floods 64-byte UDP datagrams (bench/c/udp_flood.c, bounded in time
+ * and count) over a veth pair to namespace "listener", where a mangle PREROUTING rule queues them.
+ * Each listener measures a window from its first packet: packets verdicted per second and its
+ * own CPU microseconds per packet. Needs root, gcc, libnetfilter-queue-dev, libmnl-dev.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const OUT = `${ROOT}bench/out`;
+const WINDOW_S = Number(process.env['BENCH_SECONDS'] ?? 3);
+const PAYLOAD = 64;
+const QUEUE = 4242;
+const tag = `dvb${process.pid}`;
+const sender = `${tag}s`;
+const listener = `${tag}l`;
+
+function sh(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function build(): { nfq: string; flood: string } {
+  mkdirSync(OUT, { recursive: true });
+  const libs = sh('pkg-config', ['--cflags', '--libs', 'libnetfilter_queue', 'libmnl']).trim().split(/\s+/);
+  sh('gcc', ['-O2', '-o', `${OUT}/nfq_accept`, `${ROOT}bench/c/nfq_accept.c`, ...libs]);
+  sh('gcc', ['-O2', '-o', `${OUT}/udp_flood`, `${ROOT}bench/c/udp_flood.c`]);
+  return { nfq: `${OUT}/nfq_accept`, flood: `${OUT}/udp_flood` };
+}
+
+function setup(): void {
+  sh('ip', ['netns', 'add', sender]);
+  sh('ip', ['netns', 'add', listener]);
+  sh('ip', ['link', 'add', `${tag}a`, 'netns', sender, 'type', 'veth', 'peer', 'name', `${tag}b`, 'netns', listener]);
+  sh('ip', ['-n', sender, 'addr', 'add', '198.18.200.1/24', 'dev', `${tag}a`]);
+  sh('ip', ['-n', listener, 'addr', 'add', '198.18.200.2/24', 'dev', `${tag}b`]);
+  for (const [ns, dev] of [[sender, `${tag}a`], [listener, `${tag}b`]] as const) {
+    sh('ip', ['-n', ns, 'link', 'set', dev, 'up']);
+    sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+  }
+  sh('ip', ['netns', 'exec', listener, 'iptables', '-t', 'mangle', '-A', 'PREROUTING', '-p', 'udp', '--dport', '9999',
+    '-j', 'NFQUEUE', '--queue-num', String(QUEUE)]);
+}
+
+function teardown(): void {
+  for (const ns of [sender, listener]) {
+    try {
+      sh('ip', ['netns', 'del', ns]);
+    } catch {
+      // not created
+    }
+  }
+}
+
+interface Result { name: string; pps: number; cpuUsPerPacket: number; packets: number }
+
+async function runListener(name: string, argv: string[], flood: string): Promise<Result> {
+  const child = spawn('ip', ['netns', 'exec', listener, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const ready = new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (out.includes('ready')) resolve();
+  }));
+  const done = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  const kill = setTimeout(() => child.kill('SIGKILL'), (WINDOW_S + 20) * 1000);
+  await ready;
+  await new Promise((r) => setTimeout(r, 300));
+  // Flood a little longer than the window so the listener is saturated for all of it.
+  sh('ip', ['netns', 'exec', sender, flood, '198.18.200.2', '9999', String(PAYLOAD), String(WINDOW_S + 1.5), '50000000']);
+  await done;
+  clearTimeout(kill);
+  const m = /packets=(\d+) seconds=([\d.]+) cpu_us=(\d+)/.exec(out);
+  if (!m) throw new Error(`${name} printed no result: ${out}`);
+  const packets = Number(m[1]);
+  const seconds = Number(m[2]);
+  return { name, packets, pps: packets / seconds, cpuUsPerPacket: Number(m[3]) / Math.max(packets, 1) };
+}
+
+export async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    console.log('throughput: skipped (needs root to build the veth testbed)');
+    return;
+  }
+  const bins = build();
+  setup();
+  try {
+    const c = await runListener('C libnetfilter_queue (per-packet recv + verdict)', [bins.nfq, String(QUEUE), String(WINDOW_S)], bins.flood);
+    const js = await runListener('divert (TypeScript, for await + reinject)', [process.execPath, `${ROOT}dist/bench/accept_all.js`, String(QUEUE), String(WINDOW_S)], bins.flood);
+    console.log(`\naccept-all throughput, ${PAYLOAD}-byte UDP payloads, ${WINDOW_S}s window, veth, same run:`);
+    for (const r of [c, js]) {
+      console.log(`  ${r.name.padEnd(50)} ${Math.round(r.pps).toLocaleString('en-US').padStart(9)} packets/s  ${r.cpuUsPerPacket.toFixed(2).padStart(6)} µs CPU/packet  (${r.packets} packets)`);
+    }
+    console.log(`  ratio divert/C: ${(js.pps / c.pps).toFixed(2)}x packets/s, ${(js.cpuUsPerPacket / c.cpuUsPerPacket).toFixed(2)}x CPU per packet`);
+  } finally {
+    teardown();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
