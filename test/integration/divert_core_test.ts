@@ -287,3 +287,21 @@ describe('divert socket (real kernel)', () => {
     }
   });
 });
+
+describe('divert socket with its own rules', () => {
+  test('rules are installed on bind and removed on close', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { a, b, link } = twoHosts();
+    const port = nextPort++;
+    const sock = createDivertSocket({ port, netns: b.name, rules: ['-A input -p icmp'] });
+    const seen: DivertPacket[] = [];
+    const loop = serve(sock, seen);
+    assert.equal(await pingAsync(a, link.b4, 1), true);
+    assert.ok(seen.length >= 1, 'the rule diverted the echo request');
+    assert.match(b.exec('iptables', ['-t', 'mangle', '-S']), new RegExp(`NFQUEUE --queue-num ${port}`));
+    await sock.close();
+    await loop;
+    assert.doesNotMatch(b.exec('iptables', ['-t', 'mangle', '-S']), /NFQUEUE/, 'no rule left behind');
+    assert.equal(await pingAsync(a, link.b4, 1), true, 'traffic flows after close');
+  });
+});
