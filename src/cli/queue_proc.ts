@@ -1,0 +1,55 @@
+/**
+ * `/proc/net/netfilter/nfnetlink_queue`: the kernel's per-queue counters, one line per bound
+ * queue, printed with `"%5u %6u %5u %1u %5u %5u %5u %8u %2d"` (net/netfilter/nfnetlink_queue.c,
+ * seq_show): queue number, peer portid, queue_total (waiting now), copy mode, copy range,
+ * queue_dropped (queue full), queue_user_dropped (netlink socket full), id_sequence, 1.
+ * @module
+ */
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+
+export interface QueueCounters {
+  queue: number;
+  portid: number;
+  /** Packets waiting for a verdict right now. */
+  waiting: number;
+  copyMode: number;
+  copyRange: number;
+  /** Dropped because the queue was full. */
+  queueDropped: number;
+  /** Dropped because the netlink socket buffer was full. */
+  userDropped: number;
+  /** Last packet id handed out. */
+  idSequence: number;
+}
+
+export const NFQUEUE_PROC = '/proc/net/netfilter/nfnetlink_queue';
+
+/** Parses the file's text; malformed lines are skipped. */
+export function parseQueueProc(text: string): QueueCounters[] {
+  const out: QueueCounters[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/).map(Number);
+    if (f.length < 8 || f.some((n) => !Number.isFinite(n))) continue;
+    const [queue, portid, waiting, copyMode, copyRange, queueDropped, userDropped, idSequence] = f as [number, number, number, number, number, number, number, number];
+    out.push({ queue, portid, waiting, copyMode, copyRange, queueDropped, userDropped, idSequence });
+  }
+  return out;
+}
+
+/**
+ * Reads the counters of `queue`, in network namespace `netns` (through `ip netns exec`, since
+ * /proc/net shows the reader's namespace). Undefined when unreadable or not bound.
+ */
+export async function readQueueCounters(queue: number, netns?: string): Promise<QueueCounters | undefined> {
+  let text: string;
+  try {
+    text = netns === undefined
+      ? await readFile(NFQUEUE_PROC, 'utf8')
+      : await new Promise<string>((resolve, reject) =>
+        execFile('ip', ['netns', 'exec', netns, 'cat', NFQUEUE_PROC], { timeout: 2000 }, (err, stdout) => (err ? reject(err) : resolve(stdout))));
+  } catch {
+    return undefined;
+  }
+  return parseQueueProc(text).find((c) => c.queue === queue);
+}
