@@ -121,6 +121,14 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     options.signal?.addEventListener('abort', () => void this.close(), { once: true });
   }
 
+  /**
+   * Settles when the bind started by the `port` option (and its rules) is done; rejects with its
+   * error. Resolves at once when there is none.
+   */
+  get ready(): Promise<void> {
+    return this.#binding ?? Promise.resolve();
+  }
+
   /** The bound port, or undefined before bind(). */
   get port(): number | undefined {
     return this.#port;

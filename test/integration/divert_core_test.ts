@@ -294,6 +294,7 @@ describe('divert socket with its own rules', () => {
     const { a, b, link } = twoHosts();
     const port = nextPort++;
     const sock = createDivertSocket({ port, netns: b.name, rules: ['-A input -p icmp'] });
+    await sock.ready;
     const seen: DivertPacket[] = [];
     const loop = serve(sock, seen);
     assert.equal(await pingAsync(a, link.b4, 1), true);
