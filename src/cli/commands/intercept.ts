@@ -1,0 +1,120 @@
+/**
+ * `divert intercept <port>`: print every diverted packet and reinject (or drop) it, the seed's
+ * §6.4 interceptor grown into a tcpdump-like tool. See INTERCEPT_HELP for the flags.
+ * @module
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { createDivertSocket, type DivertPacket, type DivertSocket } from '../../mod.js';
+import { PcapWriter } from '../../pcap/pcap_writer.js';
+import type { CliIo } from '../io.js';
+import { reportError } from '../report_error.js';
+import { INTERCEPT_HELP, parseInterceptArgs, type InterceptOptions } from './intercept_args.js';
+import { checkFirewallRule, installRunRules, type RunRules } from './intercept_rules.js';
+import { packetRecord } from '../format/record.js';
+import { formatLine } from '../format/line.js';
+import { formatJson } from '../format/json.js';
+import { formatHex } from '../format/hex.js';
+import { classicBanner, formatClassicPacket, formatClassicReinject } from '../format/classic.js';
+import { formatSummary, type InterceptCounts } from '../format/status.js';
+import { StatusLine } from '../status_line.js';
+import { readQueueCounters } from '../queue_proc.js';
+
+const NAME = 'divert intercept';
+const PROG = 'divert';
+
+/** Prints one packet in the chosen format and gives it its verdict. */
+function handle(p: DivertPacket, sock: DivertSocket, o: InterceptOptions, out: (s: string) => void, counts: InterceptCounts): void {
+  if (o.format === 'classic') {
+    out(formatClassicPacket(PROG, p.packet, p.address));
+    if (o.verdict === 'reinject') {
+      const n = p.packet.length;
+      const sent = sock.sendto(p.packet, p.address);
+      out(formatClassicReinject(PROG, n, sent));
+    }
+  } else if (o.format !== 'none') {
+    const r = packetRecord(p.packet, p.address, o.verdict);
+    out((o.format === 'json' ? formatJson(r) : formatLine(r)) + '\n');
+  }
+  if (o.hex) out(formatHex(p.packet));
+  if (p.verdict === undefined) {
+    if (o.verdict === 'drop') p.drop();
+    else p.reinject();
+  }
+  if (o.verdict === 'drop') counts.dropped++;
+  else counts.reinjected++;
+}
+
+/** Opens the socket and rules, runs the loop until -c, a signal or an error, and cleans up. */
+async function run(o: InterceptOptions, io: CliIo): Promise<number> {
+  if (o.firewall !== undefined) checkFirewallRule(o.firewall, o.port, o.passThrough);
+  const counts: InterceptCounts = { received: 0, reinjected: 0, dropped: 0 };
+  const sock = createDivertSocket({ netns: o.netns, handleSignals: false });
+  const onExit = (): void => sock.closeSync();
+  process.on('exit', onExit);
+  let rules: RunRules | undefined;
+  let pcapFd: number | undefined;
+  let status: StatusLine | undefined;
+  let stopping: Promise<void> | undefined;
+  let kernelAtEnd: Awaited<ReturnType<typeof readQueueCounters>>;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      // Rule first, so nothing new is queued while the socket hands back what it holds.
+      try {
+        await rules?.remove();
+        kernelAtEnd = await readQueueCounters(o.port, o.netns);
+      } finally {
+        await sock.close();
+      }
+    })());
+  const onSignal = (): void => void stop().catch(() => {});
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    if (o.format === 'classic') io.stderr(classicBanner(PROG).stderr);
+    await sock.bind(o.port);
+    rules = await installRunRules(o);
+    if (o.write !== undefined) pcapFd = openSync(o.write, 'w');
+    const pcap = pcapFd === undefined ? undefined : new PcapWriter((c) => void writeSync(pcapFd!, c));
+    if (o.format === 'classic') io.stdout(classicBanner(PROG).stdout);
+    else io.stderr(`${NAME}: listening on divert port ${o.port}${o.netns ? ` in netns ${o.netns}` : ''}${rules.text ? `, rule "${rules.text}"` : ''}\n`);
+    if (io.stderrIsTty) status = new StatusLine(io.stderr, () => counts, o.port, o.netns);
+    const out = (s: string): void => {
+      status?.hide();
+      io.stdout(s);
+    };
+    for await (const p of sock) {
+      counts.received++;
+      pcap?.writePacket(p.packet, p.address.timestamp ?? Date.now(), p.address.originalLength);
+      handle(p, sock, o, out, counts);
+      if (o.count !== undefined && counts.received >= o.count) break;
+    }
+    await stop();
+    status?.stop();
+    io.stderr(`${formatSummary(counts, kernelAtEnd ?? status?.kernel)}\n`);
+    return 0;
+  } finally {
+    status?.stop();
+    await stop().catch((err: unknown) => io.stderr(`${NAME}: cleanup: ${(err as Error).message}\n`));
+    if (pcapFd !== undefined) closeSync(pcapFd);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('exit', onExit);
+  }
+}
+
+/**
+ * Runs `divert intercept` with argv after "intercept".
+ * @returns the exit code: 0 ok, 1 runtime failure, 2 usage error.
+ */
+export async function interceptCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    const o = parseInterceptArgs(argv);
+    if (o === 'help') {
+      io.stdout(INTERCEPT_HELP);
+      return 0;
+    }
+    return await run(o, io);
+  } catch (err) {
+    return reportError(NAME, err, io);
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The rules `divert intercept` installs for its run: the `--firewall` DIVERT rule and the
+ * `--defragment` rules, removed on exit (also on SIGINT/SIGTERM and crashes, via the firewall
+ * module's exit cleanup).
+ *
+ * NB: installed here with addRule() rather than through createDivertSocket's `rules` option,
+ * which is not wired to the firewall module yet (src/divert/rule_set.ts is a stub).
+ * @module
+ */
+import { addRule, enableAlwaysDefragment, installExitCleanup, parseRuleCommand, type RuleHandle } from '../../firewall/mod.js';
+
+export interface RunRules {
+  /** The full rule text installed, for the banner. */
+  readonly text: string | undefined;
+  remove(): Promise<void>;
+}
+
+/** `-A input -p icmp` + port → `-A input -p icmp -j DIVERT 1234 [--pass-through]`. */
+export function divertRuleText(rule: string, port: number, passThrough: boolean): string {
+  return `${rule.trim()} -j DIVERT ${port}${passThrough ? ' --pass-through' : ''}`;
+}
+
+/** Checks the rule text without installing anything (FilterSyntaxError/RangeError when bad). */
+export function checkFirewallRule(rule: string, port: number, passThrough: boolean): void {
+  const cmd = parseRuleCommand(divertRuleText(rule, port, passThrough));
+  if (cmd.op === 'delete') throw new RangeError('--firewall takes -A or -I, not -D');
+}
+
+/** Installs the run's rules (none when neither option is given). */
+export async function installRunRules(o: { port: number; firewall: string | undefined; passThrough: boolean; defragment: boolean; netns: string | undefined }): Promise<RunRules> {
+  const handles: RuleHandle[] = [];
+  const base = o.netns === undefined ? {} : { netns: o.netns };
+  const text = o.firewall === undefined ? undefined : divertRuleText(o.firewall, o.port, o.passThrough);
+  const track = (h: RuleHandle): void => {
+    handles.push(h);
+    installExitCleanup(h);
+  };
+  try {
+    if (o.defragment) {
+      track(await enableAlwaysDefragment({ ...base, family: 'ipv4', label: 'intercept' }));
+      track(await enableAlwaysDefragment({ ...base, family: 'ipv6', label: 'intercept' }));
+    }
+    if (text !== undefined) track(await addRule(text, { ...base, label: 'intercept' }));
+  } catch (err) {
+    for (const h of handles) await h.remove().catch(() => 0);
+    throw err;
+  }
+  return {
+    text,
+    async remove() {
+      for (const h of handles.splice(0).reverse()) await h.remove();
+    },
+  };
+}

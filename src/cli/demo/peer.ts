@@ -1,0 +1,63 @@
+/**
+ * Traffic peer of `divert demo`, run inside a demo namespace (`ip netns exec NS node peer.js …`)
+ * since a Node socket cannot be opened in another namespace. Bounded in count and time; prints
+ * one JSON line with what it saw.
+ *
+ *   udp-recv <port> <count> <timeoutMs> <4|6>        {"got":["…"]}
+ *   udp-send <host> <port> <text>…                   {"sent":n}
+ *   tcp-server <port> <timeoutMs> <4|6>              {"got":"…"} (answers "ack:<data>")
+ *   tcp-client <host> <port> <text> <timeoutMs>      {"reply":"…"}
+ * @module
+ */
+import dgram from 'node:dgram';
+import net from 'node:net';
+
+const [mode, ...args] = process.argv.slice(2);
+
+function done(result: unknown): never {
+  process.stdout.write(JSON.stringify(result) + '\n');
+  process.exit(0);
+}
+
+if (mode === 'udp-recv') {
+  const [port, count, timeout, fam] = args;
+  const s = dgram.createSocket(fam === '6' ? 'udp6' : 'udp4');
+  const got: string[] = [];
+  s.on('message', (msg) => {
+    got.push(msg.toString());
+    if (got.length >= Number(count)) done({ got });
+  });
+  s.bind(Number(port), () => process.stdout.write('ready\n'));
+  setTimeout(() => done({ got }), Number(timeout));
+} else if (mode === 'udp-send') {
+  const [host, port, ...texts] = args;
+  const s = dgram.createSocket(host!.includes(':') ? 'udp6' : 'udp4');
+  let sent = 0;
+  const next = (): void => {
+    const t = texts[sent];
+    if (t === undefined) done({ sent });
+    s.send(Buffer.from(t), Number(port), host, () => {
+      sent++;
+      setTimeout(next, 50);
+    });
+  };
+  next();
+} else if (mode === 'tcp-server') {
+  const [port, timeout, fam] = args;
+  const server = net.createServer((c) => {
+    c.once('data', (d) => c.end(`ack:${d.toString()}`, () => done({ got: d.toString() })));
+  });
+  server.listen(Number(port), fam === '6' ? '::' : '0.0.0.0', () => process.stdout.write('ready\n'));
+  setTimeout(() => done({ got: null }), Number(timeout));
+} else if (mode === 'tcp-client') {
+  const [host, port, text, timeout] = args;
+  const c = net.connect(Number(port), host, () => c.write(text!));
+  let reply = '';
+  c.on('data', (d) => (reply += d.toString()));
+  c.on('end', () => done({ reply }));
+  c.on('error', (e) => done({ error: e.message }));
+  setTimeout(() => done({ reply: reply || null, timeout: true }), Number(timeout));
+} else {
+  process.stderr.write(`peer: unknown mode ${String(mode)}\n`);
+  process.exit(2);
+}

@@ -1,0 +1,64 @@
+/**
+ * Bounded traffic for the demo: ping, UDP datagrams, one TCP exchange, each inside a namespace
+ * with a deadline.
+ * @module
+ */
+import { fileURLToPath } from 'node:url';
+import type { Sandbox } from '../sandbox.js';
+
+const PEER = fileURLToPath(new URL('./peer.js', import.meta.url));
+
+export interface PingResult {
+  sent: number;
+  received: number;
+  /** TTL (hop limit) of each reply, as ping printed it. */
+  ttls: number[];
+}
+
+/** `ping -c count` from `ns` (2-3 s at most). */
+export async function ping(box: Sandbox, ns: string, address: string, count = 2): Promise<PingResult> {
+  const v6 = address.includes(':') ? ['-6'] : [];
+  const r = await box.exec(ns, 'ping', [...v6, '-n', '-c', String(count), '-i', '0.2', '-W', '1', '-w', '3', address], 6000);
+  const m = /(\d+) packets transmitted, (\d+) received/.exec(r.stdout);
+  const ttls = [...r.stdout.matchAll(/(?:ttl|hlim)=(\d+)/g)].map((x) => Number(x[1]));
+  return { sent: Number(m?.[1] ?? count), received: Number(m?.[2] ?? 0), ttls };
+}
+
+/** Resolves with the peer's JSON result; `ready` resolves when a server printed "ready". */
+function peer(box: Sandbox, ns: string, args: string[], timeoutMs: number): { ready: Promise<void>; result: Promise<Record<string, unknown>> } {
+  const child = box.spawn(ns, process.execPath, [PEER, ...args]);
+  let out = '';
+  let onReady!: () => void;
+  const ready = new Promise<void>((r) => (onReady = r));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs + 2000);
+  const result = new Promise<Record<string, unknown>>((resolve) => {
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('ready\n')) onReady();
+    });
+    child.on('close', () => {
+      clearTimeout(timer);
+      onReady();
+      const line = out.split('\n').filter((l) => l.startsWith('{')).pop();
+      resolve(line ? (JSON.parse(line) as Record<string, unknown>) : {});
+    });
+  });
+  return { ready, result };
+}
+
+/** Sends `texts` as UDP datagrams from `from` to `to`:`port`; returns what the server got. */
+export async function udpExchange(box: Sandbox, from: string, to: string, host: string, port: number, texts: string[]): Promise<string[]> {
+  const recv = peer(box, to, ['udp-recv', String(port), String(texts.length), '2500', host.includes(':') ? '6' : '4'], 2500);
+  await recv.ready;
+  await peer(box, from, ['udp-send', host, String(port), ...texts], 3000).result;
+  return ((await recv.result)['got'] as string[] | undefined) ?? [];
+}
+
+/** One TCP request/answer; returns the client's reply text (or undefined). */
+export async function tcpExchange(box: Sandbox, from: string, to: string, host: string, port: number, text: string): Promise<string | undefined> {
+  const server = peer(box, to, ['tcp-server', String(port), '4000', host.includes(':') ? '6' : '4'], 4000);
+  await server.ready;
+  const reply = (await peer(box, from, ['tcp-client', host, String(port), text, '3000'], 3000).result)['reply'];
+  await server.result;
+  return typeof reply === 'string' ? reply : undefined;
+}

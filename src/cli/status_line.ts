@@ -1,0 +1,50 @@
+/**
+ * A status line redrawn on a terminal's stderr once a second, hidden while other output prints.
+ * @module
+ */
+import { readQueueCounters, type QueueCounters } from './queue_proc.js';
+import { formatStatus, type InterceptCounts } from './format/status.js';
+
+export class StatusLine {
+  #write: (s: string) => void;
+  #counts: () => InterceptCounts;
+  #timer: NodeJS.Timeout | undefined;
+  #shown = false;
+  #last = { at: performance.now(), received: 0 };
+  kernel: QueueCounters | undefined;
+
+  constructor(write: (s: string) => void, counts: () => InterceptCounts, queue: number, netns: string | undefined) {
+    this.#write = write;
+    this.#counts = counts;
+    this.#timer = setInterval(() => {
+      void readQueueCounters(queue, netns).then((k) => {
+        this.kernel = k;
+        this.#draw();
+      });
+    }, 1000);
+    this.#timer.unref();
+  }
+
+  #draw(): void {
+    if (!this.#timer) return;
+    const c = this.#counts();
+    const now = performance.now();
+    const rate = ((c.received - this.#last.received) * 1000) / Math.max(1, now - this.#last.at);
+    this.#last = { at: now, received: c.received };
+    this.#write(`\r\x1b[K${formatStatus(c, rate, this.kernel)}`);
+    this.#shown = true;
+  }
+
+  /** Clears the line so other output starts at column 0; it comes back at the next tick. */
+  hide(): void {
+    if (!this.#shown) return;
+    this.#write('\r\x1b[K');
+    this.#shown = false;
+  }
+
+  stop(): void {
+    this.hide();
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}
