@@ -14,7 +14,6 @@ export function hintFor(err: unknown): string | undefined {
   if (code === 'EPERM' || code === 'EACCES' || /permission denied|not permitted|must be root/i.test(msg + ((err as FirewallError).stderr ?? ''))) {
     return 'run as root (sudo), or inside "unshare --user --map-root-user --net"; "divert doctor" checks this';
   }
-  if (code === 'ERR_DIVERT_PORT_IN_USE' || code === 'EBUSY') return 'another program is bound to that divert port: pick another port';
   if (code === 'ENOENT' && /netns/i.test(msg)) return 'list namespaces with "ip netns list"';
   if (err instanceof FirewallError) return 'check the rule, and "divert doctor" for iptables support';
   return undefined;

@@ -238,3 +238,50 @@ export function startPeer(ns: Netns, args: readonly string[], timeoutMs = 10_000
   if (!args[0]?.endsWith('-recv') && !args[0]?.endsWith('-server')) readyResolve();
   return { ready, result };
 }
+
+/** A process started by {@link spawnWatched}: its output so far, a wait for text, and its exit. */
+export interface Watched {
+  readonly child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves true once stdout or stderr matches `re`, false after `timeoutMs`. */
+  waitForOutput(re: RegExp, timeoutMs?: number): Promise<boolean>;
+  /** Resolves when the process ends (it is SIGKILLed after the spawn's `timeoutMs`). */
+  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Starts `cmd args` (inside `ns` when given, through `ip netns exec`, which execs the command so
+ * signals sent to the child reach it) and collects its output; killed after `timeoutMs`.
+ */
+export function spawnWatched(ns: Netns | undefined, cmd: string, args: readonly string[], timeoutMs = 20_000): Watched {
+  const child = ns ? ns.spawn(cmd, args) : spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal });
+    });
+  });
+  let ended = false;
+  void exit.then(() => (ended = true));
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    async waitForOutput(re, wait = 10_000) {
+      const end = Date.now() + wait;
+      while (Date.now() < end) {
+        if (re.test(out) || re.test(err)) return true;
+        if (ended) return re.test(out) || re.test(err);
+        await sleep(20);
+      }
+      return re.test(out) || re.test(err);
+    },
+    exit,
+  };
+}

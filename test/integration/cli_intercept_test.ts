@@ -1,0 +1,200 @@
+/**
+ * `divert intercept` against the real kernel, in throwaway namespaces: every output format
+ * checked field by field, pcap read back by tshark, the --firewall rule's lifetime, exit codes.
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createNetns, connect, execAsync, pingAsync, requirePrivilege, spawnWatched, type Netns, type Link } from '../_harness/netns.js';
+
+const BIN = new URL('../../../bin/divert.js', import.meta.url).pathname;
+let nextPort = 300;
+
+function pair(subnet: number): { a: Netns; b: Netns; link: Link } {
+  const a = createNetns();
+  const b = createNetns();
+  return { a, b, link: connect(a, b, subnet) };
+}
+
+/** Runs `divert intercept …` inside `ns`; resolves once it listens. */
+async function intercept(ns: Netns, args: string[], timeoutMs = 15_000) {
+  const w = spawnWatched(ns, process.execPath, [BIN, 'intercept', ...args], timeoutMs);
+  assert.ok(await w.waitForOutput(/listening on divert port|Waiting for data/), `intercept did not start: ${w.stderr()}`);
+  return w;
+}
+
+function mangleRules(ns: Netns, v6 = false): string {
+  return ns.exec(v6 ? 'ip6tables-save' : 'iptables-save', ['-t', 'mangle']);
+}
+
+describe('divert intercept (real kernel)', () => {
+  test('-c with the default line format: one tcpdump-like line per packet, then a summary', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { a, b, link } = pair(11);
+    const port = nextPort++;
+    const w = await intercept(b, [String(port), '--firewall', '-A input -p icmp', '-c', '2']);
+    assert.equal(await pingAsync(a, link.b4, 2), true, 'ping works through the interceptor');
+    const { code } = await w.exit;
+    assert.equal(code, 0, w.stderr());
+    const lines = w.stdout().trim().split('\n');
+    assert.equal(lines.length, 2);
+    lines.forEach((line, i) => {
+      const m = /^(\d\d:\d\d:\d\d\.\d{6}) (\S+)\s+(\S+) (IP6?) (\S+) > (\S+): (\S+) (.*), length (\d+), (\w+)$/.exec(line);
+      assert.ok(m, line);
+      assert.equal(m[2], 'in');
+      assert.equal(m[3], link.b);
+      assert.equal(m[4], 'IP');
+      assert.equal(m[5], link.a4);
+      assert.equal(m[6], link.b4);
+      assert.equal(m[7], 'ICMP');
+      assert.match(m[8]!, new RegExp(`^echo-request id \\d+ seq ${i + 1}$`));
+      assert.equal(m[9], '84');
+      assert.equal(m[10], 'reinject');
+    });
+    assert.match(w.stderr(), /2 packets received, 2 reinjected, 0 dropped/);
+    assert.doesNotMatch(mangleRules(b), /NFQUEUE/, 'the rule is gone');
+  });
+
+  test('--json over IPv6: one object per packet with the line fields', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { a, b, link } = pair(12);
+    const port = nextPort++;
+    const before = Date.now();
+    const w = await intercept(b, [String(port), '--firewall', `-A input -6 -p icmpv6 -s ${link.a6}`, '-c', '2', '--json']);
+    assert.equal(await pingAsync(a, link.b6, 2), true);
+    assert.equal((await w.exit).code, 0, w.stderr());
+    const objs = w.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(objs.length, 2);
+    for (const o of objs) {
+      assert.deepEqual(Object.keys(o), ['time', 'direction', 'interface', 'family', 'src', 'dst', 'srcPort', 'dstPort', 'protocol', 'flags', 'info', 'length', 'verdict']);
+      const time = Date.parse(o['time'] as string);
+      assert.ok(time >= before - 1000 && time <= Date.now() + 1000, `time ${String(o['time'])}`);
+      assert.equal(o['direction'], 'in');
+      assert.equal(o['interface'], link.b);
+      assert.equal(o['family'], 6);
+      assert.equal(o['src'], link.a6);
+      assert.equal(o['dst'], link.b6);
+      assert.equal(o['srcPort'], null);
+      assert.equal(o['dstPort'], null);
+      assert.equal(o['protocol'], 'ICMPv6');
+      assert.equal(o['flags'], null);
+      assert.match(o['info'] as string, /^echo-request id \d+ seq [12]$/);
+      assert.equal(o['length'], 104);
+      assert.equal(o['verdict'], 'reinject');
+    }
+  });
+
+  test('--classic prints what the seed interceptor printed', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { a, b, link } = pair(13);
+    const port = nextPort++;
+    const w = await intercept(b, [String(port), '--firewall', '-A output -p icmp', '-c', '1', '--classic']);
+    assert.equal(await pingAsync(a, link.b4, 1), true);
+    assert.equal((await w.exit).code, 0, w.stderr());
+    assert.match(w.stderr(), /^divert:Creating a socket\ndivert:Binding a socket\n/);
+    const lines = w.stdout().split('\n');
+    assert.equal(lines[0], 'divert: Waiting for data...');
+    assert.equal(lines[1], 'divert: The packet looks like this:');
+    assert.match(lines[2]!, /^45 00 00 54 ([0-9a-f]{2} ){12}$/, 'bytes 0-15, "%02x " each');
+    assert.match(lines[3]!, /^([0-9a-f]{2} ){16}$/, 'bytes 16-31');
+    assert.match(lines[4]!, /^([0-9a-f]{2} ){8}$/, 'bytes 32-39');
+    assert.equal(lines[5], `divert: Source address: ${link.b4}`, 'the echo reply leaves b');
+    assert.equal(lines[6], `divert: Destination address: ${link.a4}`);
+    assert.equal(lines[7], 'divert: Receiving IF address: 0.0.0.0', 'outgoing: the zeroed sockaddr');
+    assert.equal(lines[8], 'divert: Protocol number: 1');
+    assert.equal(lines[9], 'divert Reinjecting DIVERT 84 bytes');
+    assert.equal(lines[10], 'divert: 84 bytes reinjected.');
+  });
+
+  test('--drop drops, -x adds a hex dump', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { a, b, link } = pair(14);
+    const port = nextPort++;
+    const w = await intercept(b, [String(port), '--firewall', '-A input -p icmp', '-c', '1', '--drop', '-x']);
+    // Exactly one echo request (no -w: ping would keep sending until the interceptor had exited).
+    const r = await execAsync(a, 'ping', ['-n', '-c', '1', '-W', '1', link.b4]);
+    assert.equal(r.ok, false, 'the echo request was dropped');
+    assert.equal((await w.exit).code, 0, w.stderr());
+    const [line, ...hex] = w.stdout().trim().split('\n');
+    assert.match(line!, /, length 84, drop$/);
+    assert.equal(hex.length, 6, '84 bytes = 6 lines of 16');
+    assert.match(hex[0]!, /^\t0x0000:  4500 0054 [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4} [0-9a-f]{4}$/);
+    assert.match(hex[5]!, /^\t0x0050:  [0-9a-f]{4} [0-9a-f]{4}$/);
+    assert.match(w.stderr(), /1 packet received, 0 reinjected, 1 dropped/);
+  });
+
+  test('-w writes a pcap tshark reads back: same count and addresses, IPv4 and IPv6', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { a, b, link } = pair(15);
+    const port = nextPort++;
+    // Only a's addresses: the links' own IPv6 chatter (MLD, router solicitations) stays out.
+    b.exec('iptables', ['-t', 'mangle', '-A', 'PREROUTING', '-p', 'icmp', '-s', link.a4, '-j', 'NFQUEUE', '--queue-num', String(port)]);
+    b.exec('ip6tables', ['-t', 'mangle', '-A', 'PREROUTING', '-p', 'icmpv6', '-s', link.a6, '-j', 'NFQUEUE', '--queue-num', String(port)]);
+    const dir = mkdtempSync(join(tmpdir(), 'divert-pcap-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'out.pcap');
+    const w = await intercept(b, [String(port), '-c', '4', '-w', file]);
+    assert.equal(await pingAsync(a, link.b4, 2), true);
+    assert.equal(await pingAsync(a, link.b6, 2), true);
+    assert.equal((await w.exit).code, 0, w.stderr());
+    assert.equal(w.stdout(), '', 'like tcpdump -w: nothing per packet on stdout');
+    const fields = execFileSync('tshark', ['-r', file, '-T', 'fields', '-e', 'ip.src', '-e', 'ip.dst', '-e', 'ipv6.src', '-e', 'ipv6.dst'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const rows = fields.trim().split('\n').map((l) => l.split('\t'));
+    assert.deepEqual(rows, [
+      [link.a4, link.b4, '', ''],
+      [link.a4, link.b4, '', ''],
+      ['', '', link.a6, link.b6],
+      ['', '', link.a6, link.b6],
+    ]);
+    const proto = execFileSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.protocols'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    assert.match(proto, /^raw:ip:icmp/m);
+  });
+
+  test('--firewall rule is present during the run and gone after SIGTERM; --netns from the host', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { b } = pair(16);
+    const port = nextPort++;
+    const w = spawnWatched(undefined, process.execPath, [BIN, 'intercept', String(port), '--netns', b.name, '--firewall', '-A input -p udp --dport 5353'], 15_000);
+    assert.ok(await w.waitForOutput(/listening on divert port/), w.stderr());
+    const during = mangleRules(b);
+    assert.match(during, new RegExp(`-p udp .*--dport 5353 .*NFQUEUE --queue-num ${port}`));
+    w.child.kill('SIGTERM');
+    const { code } = await w.exit;
+    assert.equal(code, 0, w.stderr());
+    assert.match(w.stderr(), /0 packets received, 0 reinjected, 0 dropped/);
+    assert.doesNotMatch(mangleRules(b), /NFQUEUE/, 'no rule left');
+  });
+
+  test('SIGINT mid-traffic: summary, no rule left, nothing left queued', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { a, b, link } = pair(17);
+    const port = nextPort++;
+    const w = await intercept(b, [String(port), '--firewall', '-A input -p icmp']);
+    assert.equal(await pingAsync(a, link.b4, 2), true);
+    w.child.kill('SIGINT');
+    assert.equal((await w.exit).code, 0, w.stderr());
+    assert.match(w.stderr(), /2 packets received, 2 reinjected, 0 dropped/);
+    assert.doesNotMatch(mangleRules(b), /NFQUEUE/);
+    assert.equal(await pingAsync(a, link.b4, 1), true, 'traffic flows normally afterwards');
+  });
+
+  test('exit codes: 1 with one line when the port is taken, 2 for a bad rule', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { b } = pair(18);
+    const port = nextPort++;
+    const first = await intercept(b, [String(port)]);
+    const second = spawnWatched(b, process.execPath, [BIN, 'intercept', String(port)], 10_000);
+    assert.equal((await second.exit).code, 1);
+    assert.equal(second.stderr().trim().split('\n').length, 1, second.stderr());
+    assert.match(second.stderr(), /^divert intercept: Cannot bind divert port \d+/);
+    first.child.kill('SIGTERM');
+    await first.exit;
+    const bad = spawnWatched(b, process.execPath, [BIN, 'intercept', String(port), '--firewall', '-A nowhere -p icmp'], 10_000);
+    assert.equal((await bad.exit).code, 2);
+    assert.match(bad.stderr(), /^divert intercept: Unknown chain "nowhere".*\(see "divert intercept --help"\)\n$/);
+    assert.doesNotMatch(bad.stderr(), /\n\s+at /, 'no stack trace');
+  });
+});
