@@ -54,3 +54,4 @@ export {
   TCP_FLAGS, TCP_HEADER_LEN, TCP_OPTION, TcpPacket, encodeTcpOptions, parseTcpOptions, type TcpOption,
 } from './tcp.js';
 export { UDP_HEADER_LEN, UdpPacket } from './udp.js';
+export { buildUdpPacket, type UdpPacketInit } from './build.js';

@@ -4,6 +4,7 @@
  * bounded in time and count and prints one JSON line with what it saw.
  *
  *   udp-recv <port> <count> <timeoutMs> <4|6>     prints {"payloads":[...], "from":[...]}
+ *   udp-mrecv <group> <port> <count> <timeoutMs> <ifaceAddr>   like udp-recv, joined to a multicast group
  *   udp-send <host> <port> <text> [count]         sends `count` datagrams
  *   tcp-server <port> <timeoutMs> <4|6>           echoes "ack:<data>" once, prints {"data": ...}
  *   tcp-client <host> <port> <text> <timeoutMs>   prints {"reply": ...}
@@ -29,6 +30,21 @@ if (mode === 'udp-recv') {
     if (payloads.length >= Number(count)) done({ payloads, from });
   });
   s.bind(Number(port), () => process.stdout.write('ready\n'));
+  setTimeout(() => done({ payloads, from }), Number(timeout));
+} else if (mode === 'udp-mrecv') {
+  const [group, port, count, timeout, ifaceAddr] = args;
+  const s = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+  const payloads: string[] = [];
+  const from: string[] = [];
+  s.on('message', (msg, rinfo) => {
+    payloads.push(msg.toString());
+    from.push(rinfo.address);
+    if (payloads.length >= Number(count)) done({ payloads, from });
+  });
+  s.bind(Number(port), () => {
+    s.addMembership(group!, ifaceAddr);
+    process.stdout.write('ready\n');
+  });
   setTimeout(() => done({ payloads, from }), Number(timeout));
 } else if (mode === 'udp-send') {
   const [host, port, text, count = '1'] = args;
