@@ -1,0 +1,151 @@
+/**
+ * No packet lost, no rule leaked: a program holding packets and its own rules is interrupted
+ * (SIGINT, SIGTERM), crashes (uncaught exception) or is aborted; held packets are delivered and
+ * its rules are gone. Also the privilege error and offloaded checksums.
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { createNetns, connect, pingAsync, startPeer, requirePrivilege, type Netns } from '../_harness/netns.js';
+import { createDivertSocket, type DivertPacket } from '../../src/mod.js';
+import { parsePacket } from '../../src/packet/parse.js';
+
+const MOD = new URL('../../src/mod.js', import.meta.url).href;
+let nextPort = 700;
+
+/** A program in `ns` that binds `port` with its own ICMP rule and holds every packet (no verdict). */
+function holder(ns: Netns, port: number, then: 'wait' | 'throw'): {
+  child: ReturnType<Netns['spawn']>;
+  ready: Promise<void>;
+  got: Promise<void>;
+  exit: Promise<{ code: number | null; signal: string | null }>;
+} {
+  const script = `
+    const { createDivertSocket } = await import(${JSON.stringify(MOD)});
+    const sock = createDivertSocket({ port: ${port}, rules: ['-A input -p icmp'], verdictTimeoutMs: 0 });
+    await sock.ready;
+    console.log('ready');
+    const held = [];
+    for await (const p of sock) {
+      held.push(p);
+      console.log('got');
+      ${then === 'throw' ? "setTimeout(() => { throw new Error('boom'); }, 100);" : ''}
+    }`;
+  const child = ns.spawn(process.execPath, ['--input-type=module', '-e', script]);
+  let out = '';
+  const waitFor = (word: string): Promise<void> =>
+    new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes(word)) resolve();
+    }));
+  const ready = waitFor('ready');
+  const got = waitFor('got');
+  const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
+  return { child, ready, got, exit };
+}
+
+function ruleCount(ns: Netns): number {
+  return (ns.exec('iptables', ['-t', 'mangle', '-S']).match(/NFQUEUE/g) ?? []).length;
+}
+
+describe('lifecycle: signals, crashes, abort', () => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    test(`${signal}: held packets are delivered, rules removed, the process dies by the signal`, async (t) => {
+      if (!requirePrivilege(t)) return;
+      const a = createNetns();
+      const b = createNetns();
+      const link = connect(a, b, 20);
+      const h = holder(b, nextPort++, 'wait');
+      await h.ready;
+      const ping = pingAsync(a, link.b4, 1, 5);
+      await h.got;
+      assert.equal(ruleCount(b), 1);
+      // `ip netns exec` passes the signal on to its child.
+      h.child.kill(signal);
+      const exit = await h.exit;
+      assert.equal(await ping, true, 'the held echo request was reinjected, not lost');
+      assert.equal(ruleCount(b), 0, 'no rule left behind');
+      assert.ok(exit.signal === signal || exit.code === 128 + (signal === 'SIGINT' ? 2 : 15), `died by ${signal}: ${JSON.stringify(exit)}`);
+    });
+  }
+
+  test('uncaught exception: held packets delivered, rules removed, exit code 1', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const a = createNetns();
+    const b = createNetns();
+    const link = connect(a, b, 21);
+    const h = holder(b, nextPort++, 'throw');
+    await h.ready;
+    const ping = pingAsync(a, link.b4, 1, 5);
+    const exit = await h.exit;
+    assert.equal(exit.code, 1);
+    assert.equal(await ping, true);
+    assert.equal(ruleCount(b), 0);
+  });
+
+  test('AbortSignal closes the socket and ends iteration', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const b = createNetns();
+    const ac = new AbortController();
+    const sock = createDivertSocket({ port: nextPort++, netns: b.name, signal: ac.signal });
+    await sock.ready;
+    const iterating = (async () => {
+      let n = 0;
+      for await (const _ of sock) n++;
+      return n;
+    })();
+    setTimeout(() => ac.abort(), 50);
+    assert.equal(await iterating, 0);
+    assert.equal(sock.closed, true);
+    // recvfrom() with its own signal rejects with the abort reason.
+    await using other = createDivertSocket({ port: nextPort++, netns: b.name });
+    await other.ready;
+    await assert.rejects(other.recvfrom({ signal: AbortSignal.timeout(50) }), { name: 'TimeoutError' });
+  });
+
+  test('without CAP_NET_ADMIN: a clear error naming the capability and the rootless route', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const b = createNetns();
+    const script = `
+      const { createDivertSocket } = await import(${JSON.stringify(MOD)});
+      try { await createDivertSocket().bind(${nextPort++}); console.log('bound?!'); }
+      catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
+    // setpriv drops every capability and becomes nobody, inside the test namespace.
+    const r = b.tryExec('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all',
+      process.execPath, '--input-type=module', '-e', script]);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { code: string; message: string };
+    assert.equal(out.code, 'EPERM');
+    assert.match(out.message, /CAP_NET_ADMIN/);
+    assert.match(out.message, /unshare --user --map-root-user --net/);
+  });
+
+  test('offloaded checksums (gso mode): unchanged packets pass, changed ones carry full checksums', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const a = createNetns();
+    const b = createNetns();
+    const link = connect(a, b, 22);
+    const port = nextPort++;
+    await using sock = createDivertSocket({ port, netns: a.name, gso: true, rules: ['-A output -p udp --dport 5570:5571'] });
+    await sock.ready;
+    const seen: DivertPacket[] = [];
+    const loop = (async () => {
+      for await (const p of sock) {
+        seen.push(p);
+        const parsed = parsePacket(p.packet);
+        if (parsed.dstPort === 5571) parsed.payload.set(Buffer.from('CHANGED'));
+        p.reinject();
+      }
+    })().catch(() => {});
+    for (const [dport, text, expect] of [['5570', 'payload', 'payload'], ['5571', 'changed', 'CHANGED']] as const) {
+      const recv = startPeer(b, ['udp-recv', dport, '1', '3000', '4']);
+      await recv.ready;
+      await startPeer(a, ['udp-send', link.b4, dport, text]).result;
+      assert.deepEqual(((await recv.result) as { payloads: string[] }).payloads, [expect]);
+    }
+    // veth offloads checksums: locally made packets come with partial checksums in gso mode.
+    assert.ok(seen.length === 2 && seen.every((p) => p.address.checksumNotReady), 'both came with NFQA_SKB_CSUMNOTREADY');
+    await sock.close();
+    await loop;
+  });
+});
+
