@@ -235,7 +235,7 @@ export function startPeer(ns: Netns, args: readonly string[], timeoutMs = 10_000
       else reject(new Error(`peer ${args.join(' ')} printed no result`));
     });
   });
-  if (!args[0]?.endsWith('-recv') && !args[0]?.endsWith('-server')) readyResolve();
+  if (!args[0]?.endsWith('recv') && !args[0]?.endsWith('-server')) readyResolve();
   return { ready, result };
 }
 
