@@ -179,7 +179,8 @@ export async function waitFor(predicate: () => boolean, timeoutMs = 3000, stepMs
   return predicate();
 }
 
-const PEER = new URL('./peer_main.js', import.meta.url).pathname;
+// The traffic peer of `divert demo` (src/cli/demo/peer.ts) serves the tests too.
+const PEER = new URL('../../src/cli/demo/peer.js', import.meta.url).pathname;
 
 /** Result of a command run asynchronously in a namespace. */
 export interface AsyncResult {
@@ -217,7 +218,7 @@ export async function pingAsync(ns: Netns, address: string, count = 1, deadlineS
   return r.ok && got >= count;
 }
 
-/** Starts a peer (test/_harness/peer_main.ts) in `ns`; resolves once it printed "ready" (or at once for senders). */
+/** Starts a peer (src/cli/demo/peer.ts) in `ns`; resolves once it printed "ready" (or at once for senders). */
 export function startPeer(ns: Netns, args: readonly string[], timeoutMs = 10_000): { ready: Promise<void>; result: Promise<unknown> } {
   const child = ns.spawn(process.execPath, [PEER, ...args]);
   let out = '';

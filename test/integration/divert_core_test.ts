@@ -166,8 +166,8 @@ describe('divert socket (real kernel)', () => {
     const recv = startPeer(b, ['udp-recv', '5555', '1', '5000', '4']);
     await recv.ready;
     await startPeer(a, ['udp-send', link.b4, '5555', 'hello world']).result;
-    const got = (await recv.result) as { payloads: string[] };
-    assert.deepEqual(got.payloads, ['HELLO world']);
+    const got = (await recv.result) as { got: string[] };
+    assert.deepEqual(got.got, ['HELLO world']);
     assert.equal(sock.stats.changed, 1);
     await sock.close();
     await loop;
@@ -184,7 +184,7 @@ describe('divert socket (real kernel)', () => {
     const server = startPeer(b, ['tcp-server', '6000', '5000', '4']);
     await server.ready;
     const client = (await startPeer(a, ['tcp-client', link.b4, '6000', 'the secret word', '5000']).result) as { reply: string };
-    assert.equal(((await server.result) as { data: string }).data, 'the SECRET word');
+    assert.equal(((await server.result) as { got: string }).got, 'the SECRET word');
     assert.equal(client.reply, 'ack:the SECRET word');
     assert.ok(seen.some((p) => parsePacket(p.packet).tcp?.syn), 'the handshake went through the socket too');
     await sock.close();
@@ -254,7 +254,7 @@ describe('divert socket (real kernel)', () => {
     const recv = startPeer(b, ['udp-recv', '5556', '1', '5000', '6']);
     await recv.ready;
     await startPeer(a, ['udp-send', link.b6, '5556', 'hello six']).result;
-    assert.deepEqual(((await recv.result) as { payloads: string[] }).payloads, ['HELLO six']);
+    assert.deepEqual(((await recv.result) as { got: string[] }).got, ['HELLO six']);
     assert.equal(seenOut[0]!.address.address, '::');
     await inSock.close();
     await outSock.close();

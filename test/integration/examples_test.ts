@@ -90,8 +90,8 @@ describe('examples (real kernel)', () => {
     const recv = startPeer(b, ['udp-recv', '7000', '3', '2500', '4']);
     await recv.ready;
     for (const text of ['hello there', 'top secret plan', 'bye']) await startPeer(a, ['udp-send', link.b4, '7000', text]).result;
-    const got = (await recv.result) as { payloads: string[] };
-    assert.deepEqual(got.payloads, ['hello there', 'bye']);
+    const got = (await recv.result) as { got: string[] };
+    assert.deepEqual(got.got, ['hello there', 'bye']);
     assert.deepEqual(w.stdout().trim().split('\n').map((l) => l.split(' ')[0]), ['pass', 'drop', 'pass']);
     w.child.kill('SIGTERM');
     await w.exit;

@@ -17,9 +17,9 @@ async function udpPasses(from: Netns, to: Netns, addr: string): Promise<boolean>
   const fam = addr.includes(':') ? '6' : '4';
   const recv = startPeer(to, ['udp-recv', port, '1', '1500', fam]);
   await recv.ready;
-  await startPeer(from, ['udp-send', addr, port, 'hello', '3']).result;
-  const r = (await recv.result) as { payloads: string[] };
-  return r.payloads.length > 0;
+  await startPeer(from, ['udp-send', addr, port, 'hello', 'hello', 'hello']).result;
+  const r = (await recv.result) as { got: string[] };
+  return r.got.length > 0;
 }
 
 /** True when a TCP exchange from `from` to a server in `to` at `addr` completes. */

@@ -20,7 +20,7 @@ function serve(sock: DivertSocket, seen: DivertPacket[]): Promise<void> {
   })().catch(() => {});
 }
 
-async function bigDatagram(v6: boolean, defragment: boolean): Promise<{ payloads: string[]; seen: DivertPacket[] }> {
+async function bigDatagram(v6: boolean, defragment: boolean): Promise<{ got: string[]; seen: DivertPacket[] }> {
   const a = createNetns();
   const b = createNetns();
   const link = connect(a, b, 5, { mtu: 1500 });
@@ -34,12 +34,12 @@ async function bigDatagram(v6: boolean, defragment: boolean): Promise<{ payloads
   await recv.ready;
   const text = 'x'.repeat(BIG - 4) + 'done';
   await startPeer(a, ['udp-send', v6 ? link.b6 : link.b4, '5557', text]).result;
-  const got = (await recv.result) as { payloads: string[] };
+  const got = (await recv.result) as { got: string[] };
   await sock.close();
   await loop;
-  assert.equal(got.payloads[0]?.length, BIG, 'the datagram arrived whole');
-  assert.equal(got.payloads[0], text, 'and intact');
-  return { payloads: got.payloads, seen };
+  assert.equal(got.got[0]?.length, BIG, 'the datagram arrived whole');
+  assert.equal(got.got[0], text, 'and intact');
+  return { got: got.got, seen };
 }
 
 describe('fragments through a divert socket', () => {

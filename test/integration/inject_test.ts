@@ -20,11 +20,11 @@ function collect(sock: DivertSocket, seen: DivertPacket[]): Promise<void> {
   })().catch(() => {});
 }
 
-async function received(ns: Netns, args: string[], send: () => void): Promise<{ payloads: string[]; from: string[] }> {
+async function received(ns: Netns, args: string[], send: () => void): Promise<{ got: string[]; from: string[] }> {
   const peer = startPeer(ns, args);
   await peer.ready;
   send();
-  return (await peer.result) as { payloads: string[]; from: string[] };
+  return (await peer.result) as { got: string[]; from: string[] };
 }
 
 describe('injection (real kernel)', () => {
@@ -40,7 +40,7 @@ describe('injection (real kernel)', () => {
       const got = await received(b, ['udp-recv', '5560', '1', '3000', fam], () => {
         assert.equal(sock.sendto(bytes), bytes.length);
       });
-      assert.deepEqual(got.payloads, [`injected ${fam}`]);
+      assert.deepEqual(got.got, [`injected ${fam}`]);
       assert.equal(got.from[0], src);
     }
     assert.equal(sock.stats.injected, 2);
@@ -68,7 +68,7 @@ describe('injection (real kernel)', () => {
       mine.sendto(bytes, { address: link.a4 });
     });
     await sleep(200);
-    assert.deepEqual(got.payloads, ['from the peer, allegedly']);
+    assert.deepEqual(got.got, ['from the peer, allegedly']);
     assert.equal(got.from[0], link.b4);
     assert.equal(watchSeen.length, 1, 'the packet crossed the input hook exactly once');
     const seen = watchSeen[0]!;
@@ -83,7 +83,7 @@ describe('injection (real kernel)', () => {
     const got6 = await received(a, ['udp-recv', '5562', '1', '3000', '6'], () => {
       mine.sendto(bytes6, { interface: link.a });
     });
-    assert.deepEqual(got6.payloads, ['six']);
+    assert.deepEqual(got6.got, ['six']);
     await mine.close();
     await watch.close();
     await Promise.all([mineLoop, watchLoop]);
@@ -105,7 +105,7 @@ describe('injection (real kernel)', () => {
     const got = await received(b, ['udp-recv', '5563', '1', '3000', '4'], () => {
       sock.sendto(bytes, { address: left.b4 });
     });
-    assert.deepEqual(got.payloads, ['forward me']);
+    assert.deepEqual(got.got, ['forward me']);
     assert.equal(got.from[0], left.a4);
   });
 
@@ -124,8 +124,8 @@ describe('injection (real kernel)', () => {
     const atC = startPeer(c, ['udp-mrecv', group, '5564', '1', '1500', toC.b4]);
     await Promise.all([atB.ready, atC.ready]);
     sock.sendto(bytes, { interface: toB.a, outbound: true });
-    assert.deepEqual(((await atB.result) as { payloads: string[] }).payloads, ['to the group']);
-    assert.deepEqual(((await atC.result) as { payloads: string[] }).payloads, [], 'nothing left by the other interface');
+    assert.deepEqual(((await atB.result) as { got: string[] }).got, ['to the group']);
+    assert.deepEqual(((await atC.result) as { got: string[] }).got, [], 'nothing left by the other interface');
   });
 
   test('errors: unknown inbound address, malformed packets', async (t) => {

@@ -140,7 +140,7 @@ describe('lifecycle: signals, crashes, abort', () => {
       const recv = startPeer(b, ['udp-recv', dport, '1', '3000', '4']);
       await recv.ready;
       await startPeer(a, ['udp-send', link.b4, dport, text]).result;
-      assert.deepEqual(((await recv.result) as { payloads: string[] }).payloads, [expect]);
+      assert.deepEqual(((await recv.result) as { got: string[] }).got, [expect]);
     }
     // veth offloads checksums: locally made packets come with partial checksums in gso mode.
     assert.ok(seen.length === 2 && seen.every((p) => p.address.checksumNotReady), 'both came with NFQA_SKB_CSUMNOTREADY');

@@ -1,9 +1,10 @@
 /**
  * Traffic peer of `divert demo`, run inside a demo namespace (`ip netns exec NS node peer.js …`)
  * since a Node socket cannot be opened in another namespace. Bounded in count and time; prints
- * one JSON line with what it saw.
+ * one JSON line with what it saw. The integration tests use it as their traffic peer too.
  *
- *   udp-recv <port> <count> <timeoutMs> <4|6>        {"got":["…"]}
+ *   udp-recv <port> <count> <timeoutMs> <4|6>        {"got":["…"], "from":["addr"]}
+ *   udp-mrecv <group> <port> <count> <timeoutMs> <ifaceAddr>   the same, joined to a multicast group
  *   udp-send <host> <port> <text>…                   {"sent":n}
  *   tcp-server <port> <timeoutMs> <4|6>              {"got":"…"} (answers "ack:<data>")
  *   tcp-client <host> <port> <text> <timeoutMs>      {"reply":"…"}
@@ -19,16 +20,31 @@ function done(result: unknown): never {
   process.exit(0);
 }
 
+/** Collects datagrams on `s` until `count` arrived or `timeout` ms passed. */
+function receive(s: dgram.Socket, count: string | undefined, timeout: string | undefined): void {
+  const got: string[] = [];
+  const from: string[] = [];
+  s.on('message', (msg, rinfo) => {
+    got.push(msg.toString());
+    from.push(rinfo.address);
+    if (got.length >= Number(count)) done({ got, from });
+  });
+  setTimeout(() => done({ got, from }), Number(timeout));
+}
+
 if (mode === 'udp-recv') {
   const [port, count, timeout, fam] = args;
   const s = dgram.createSocket(fam === '6' ? 'udp6' : 'udp4');
-  const got: string[] = [];
-  s.on('message', (msg) => {
-    got.push(msg.toString());
-    if (got.length >= Number(count)) done({ got });
-  });
+  receive(s, count, timeout);
   s.bind(Number(port), () => process.stdout.write('ready\n'));
-  setTimeout(() => done({ got }), Number(timeout));
+} else if (mode === 'udp-mrecv') {
+  const [group, port, count, timeout, ifaceAddr] = args;
+  const s = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+  receive(s, count, timeout);
+  s.bind(Number(port), () => {
+    s.addMembership(group!, ifaceAddr);
+    process.stdout.write('ready\n');
+  });
 } else if (mode === 'udp-send') {
   const [host, port, ...texts] = args;
   const s = dgram.createSocket(host!.includes(':') ? 'udp6' : 'udp4');
