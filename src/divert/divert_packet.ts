@@ -17,6 +17,12 @@ export interface ReinjectOptions {
   fillChecksums?: boolean | undefined;
   /** Set the packet's firewall mark. */
   mark?: number | undefined;
+  /**
+   * Send the packet by this interface (name or index) instead of its own path: an outbound
+   * multicast packet leaves by it (the seed's IP_MULTICAST_IF), an inbound packet enters as if
+   * received on it. The original is dropped and the bytes are injected (see sendto()).
+   */
+  interface?: string | number | undefined;
 }
 
 /** What the socket does with a verdict; implemented by DivertSocket. */
@@ -63,6 +69,13 @@ export class DivertPacket {
    * changed ones (or `bytes`) with their checksums made right.
    */
   reinject(bytes?: Uint8Array, options: ReinjectOptions = {}): void {
+    if (this.address.truncated && this.#verdict === undefined && (bytes !== undefined || this.changed)) {
+      throw new DivertError(
+        `Packet ${this.id} holds only ${this.packet.length} of its ${this.address.originalLength} bytes (copyRange): ` +
+          'it can be reinjected unchanged or dropped, not changed',
+        'ERR_DIVERT_TRUNCATED',
+      );
+    }
     this.#take('accept');
     this.#sink.settle(this, 'accept', bytes, options);
   }

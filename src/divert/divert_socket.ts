@@ -226,10 +226,14 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
       // The packet was already answered (or is unknown): inject the bytes where it was taken.
       address = address.outbound ? undefined : { interface: address.ifindex };
     }
-    this.#injector ??= new Injector(this.#netnsPath, () => this.#links ?? (this.#links = new LinkTable(this.#netnsPath)));
-    const n = this.#injector.send(packet, typeof address === 'string' ? { address } : address, this.#options.fillChecksums !== false);
+    const n = this.#inject(packet, typeof address === 'string' ? { address } : address);
     this.#stats.injected++;
     return n;
+  }
+
+  #inject(packet: Uint8Array, to: InjectAddress | undefined): number {
+    this.#injector ??= new Injector(this.#netnsPath, () => this.#links ?? (this.#links = new LinkTable(this.#netnsPath)));
+    return this.#injector.send(packet, to, this.#options.fillChecksums !== false);
   }
 
   /** Drops the packet recvfrom() gave with `address` (the seed drops by not sending it back). */
@@ -402,15 +406,15 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
       if (kind === 'repeat') verdict = NF_VERDICT.NF_REPEAT;
       if (kind === 'queue') verdict = NF_QUEUE_NR(opts.port ?? 0);
       const out = bytes ?? p.packet;
+      // (truncated packets never get here changed: DivertPacket.reinject refuses that)
       if (bytes !== undefined || p.changed) {
-        if (p.address.truncated) {
-          // Only part of the packet is here: sending it back would cut the packet. Keep the original.
-          this.emit('warning', new DivertError(`Packet ${p.id} was truncated (copyRange); it was reinjected unchanged`, 'ERR_DIVERT_TRUNCATED'));
-        } else {
-          if (opts.fillChecksums ?? this.#options.fillChecksums ?? true) fillChecksums(out);
-          payload = out;
-          this.#stats.changed++;
-        }
+        if (opts.fillChecksums ?? this.#options.fillChecksums ?? true) fillChecksums(out);
+        payload = out;
+        this.#stats.changed++;
+      }
+      if (kind === 'accept' && opts.interface !== undefined) {
+        this.#reinjectVia(p, q, out, opts.interface);
+        return;
       }
       if (kind === 'accept') this.#stats.accepted++;
       else if (kind === 'repeat') this.#stats.repeated++;
@@ -420,6 +424,16 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
       q.verdict(p.id, verdict, { mark: opts.mark, payload });
     } catch (err) {
       this.#onError(err as Error);
+    }
+  }
+
+  /** Reinjection by a chosen interface: the original is dropped, its bytes injected there. */
+  #reinjectVia(p: DivertPacket, q: NfQueue, bytes: Uint8Array, via: string | number): void {
+    try {
+      this.#inject(bytes, { interface: via, outbound: p.address.outbound });
+      this.#stats.accepted++;
+    } finally {
+      q.verdict(p.id, NF_VERDICT.NF_DROP);
     }
   }
 

@@ -128,6 +128,36 @@ describe('injection (real kernel)', () => {
     assert.deepEqual(((await atC.result) as { got: string[] }).got, [], 'nothing left by the other interface');
   });
 
+  test('multicast reinjection: a diverted group datagram leaves by the interface the program names', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const a = createNetns();
+    const b = createNetns();
+    const c = createNetns();
+    const toB = connect(a, b, 17);
+    const toC = connect(a, c, 18);
+    const group = '239.1.2.4';
+    a.exec('ip', ['route', 'add', '224.0.0.0/4', 'dev', toB.a]); // by default the group goes to B
+    await using sock = createDivertSocket({ port: nextPort++, netns: a.name, rules: [`-A output -d ${group}`] });
+    await sock.ready;
+    const seen: DivertPacket[] = [];
+    const loop = (async () => {
+      for await (const p of sock) {
+        seen.push(p);
+        p.reinject(undefined, { interface: toC.a }); // the seed's IP_MULTICAST_IF, per packet
+      }
+    })().catch(() => {});
+    const atB = startPeer(b, ['udp-mrecv', group, '5565', '1', '1500', toB.b4]);
+    const atC = startPeer(c, ['udp-mrecv', group, '5565', '1', '1500', toC.b4]);
+    await Promise.all([atB.ready, atC.ready]);
+    await startPeer(a, ['udp-send', group, '5565', 'steered']).result;
+    assert.deepEqual(((await atC.result) as { got: string[] }).got, ['steered'], 'left by the named interface');
+    assert.deepEqual(((await atB.result) as { got: string[] }).got, [], 'not by the routed one');
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0]!.address.outbound, true);
+    await sock.close();
+    await loop;
+  });
+
   test('errors: unknown inbound address, malformed packets', async (t) => {
     if (!requirePrivilege(t)) return;
     const a = createNetns();
