@@ -48,6 +48,8 @@ export interface DivertSocketOptions {
   maxQueueLength?: number | undefined;
   /** Bytes of each packet copied to user space (default: all, 65531). */
   copyRange?: number | undefined;
+  /** `'packet'` (default) copies the packet; `'meta'` copies none of it (verdicts and metadata only). */
+  copyMode?: 'packet' | 'meta' | undefined;
   /** Accept packets the kernel cannot queue (queue full) instead of dropping them. */
   failOpen?: boolean | undefined;
   /** Receive GSO/GRO super-packets whole. */
@@ -161,6 +163,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     const o = this.#options;
     const queue = NfQueue.open(port, {
       netnsPath: this.#netnsPath,
+      copyMode: o.copyMode,
       copyRange: o.copyRange,
       maxLen: o.maxQueueLength,
       failOpen: o.failOpen,

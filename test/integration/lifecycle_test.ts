@@ -119,6 +119,47 @@ describe('lifecycle: signals, crashes, abort', () => {
     assert.match(out.message, /unshare --user --map-root-user --net/);
   });
 
+  test('injection without CAP_NET_RAW: a clear error, nothing sent', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const b = createNetns();
+    const script = `
+      const { createDivertSocket } = await import(${JSON.stringify(MOD)});
+      const { buildUdpPacket } = await import(${JSON.stringify(new URL('../../src/packet/build.js', import.meta.url).href)});
+      const sock = createDivertSocket();
+      try { sock.sendto(buildUdpPacket({ src: '198.18.0.1', dst: '198.18.0.2', srcPort: 1, dstPort: 2, payload: 'x' })); console.log('sent?!'); }
+      catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message, injected: sock.stats.injected })); }
+      await sock.close();`;
+    const r = b.tryExec('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all',
+      process.execPath, '--input-type=module', '-e', script]);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { code: string; message: string; injected: number };
+    assert.equal(out.code, 'EPERM');
+    assert.match(out.message, /CAP_NET_RAW/);
+    assert.equal(out.injected, 0);
+  });
+
+  test('meta copy mode: verdicts without the packet bytes', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const a = createNetns();
+    const b = createNetns();
+    const link = connect(a, b, 23);
+    await using sock = createDivertSocket({ port: nextPort++, netns: b.name, copyMode: 'meta', rules: ['-A input -p icmp'] });
+    await sock.ready;
+    const seen: DivertPacket[] = [];
+    const loop = (async () => {
+      for await (const p of sock) {
+        seen.push(p);
+        p.reinject();
+      }
+    })().catch(() => {});
+    assert.equal(await pingAsync(a, link.b4, 1), true);
+    assert.ok(seen.length >= 1);
+    assert.equal(seen[0]!.packet.length, 0, 'no bytes copied');
+    assert.equal(seen[0]!.address.family, 4);
+    assert.equal(seen[0]!.address.ifname, link.b);
+    await sock.close();
+    await loop;
+  });
+
   test('offloaded checksums (gso mode): unchanged packets pass, changed ones carry full checksums', async (t) => {
     if (!requirePrivilege(t)) return;
     const a = createNetns();
