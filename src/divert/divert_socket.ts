@@ -314,7 +314,11 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
 
   async #next(signal: AbortSignal | undefined): Promise<DivertPacket | undefined> {
     if (this.#binding) await this.#binding;
-    if (this.#readHead < this.#ready.length) return this.#shift();
+    while (this.#readHead < this.#ready.length) {
+      const p = this.#shift();
+      // A packet that timed out while waiting here already has its verdict: never hand it out.
+      if (p.verdict === undefined) return p;
+    }
     if (this.#state !== 'open') return undefined;
     if (!this.#queue) throw new DivertError('The socket is not bound: call bind(port) first', 'ERR_DIVERT_NOT_BOUND');
     signal?.throwIfAborted();

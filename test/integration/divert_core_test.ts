@@ -223,6 +223,24 @@ describe('divert socket (real kernel)', () => {
     assert.equal(sock.stats.timedOut, 1);
   });
 
+  test('packets that time out before the program takes them are not handed out', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { a, b, link } = twoHosts();
+    const port = nextPort++;
+    divertRule(b, 'PREROUTING', ['-p', 'icmp'], port);
+    await using sock = createDivertSocket({ port, netns: b.name, verdictTimeoutMs: 200 });
+    await sock.ready;
+    // Nobody reads while three echo requests arrive and time out (accepted: the pings succeed).
+    assert.equal(await pingAsync(a, link.b4, 3), true);
+    assert.ok(sock.stats.timedOut >= 3, `${sock.stats.timedOut} timed out`);
+    // The next packet the program takes is a fresh one, still waiting for its verdict.
+    const ping = pingAsync(a, link.b4, 1);
+    const p = await sock.recvfrom();
+    assert.equal(p.verdict, undefined);
+    p.reinject();
+    assert.equal(await ping, true);
+  });
+
   test('seed style: recvfrom() then sendto(packet, address)', async (t) => {
     if (!requirePrivilege(t)) return;
     const { a, b, link } = twoHosts();
