@@ -80,6 +80,8 @@ export interface DivertStats {
   overruns: number;
   /** Verdict datagrams sent (each carries many verdicts). */
   verdictSends: number;
+  /** Verdicts the kernel refused (the packet was gone, e.g. after a queue flush). */
+  verdictErrors: number;
 }
 
 interface Waiter {
@@ -146,6 +148,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
       held: this.#held.size,
       overruns: this.#queue?.socket.overruns ?? 0,
       verdictSends: this.#queue?.verdictSends ?? 0,
+      verdictErrors: this.#queue?.verdictErrors ?? 0,
     };
   }
 

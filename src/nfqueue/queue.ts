@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { NetlinkSocket } from '../socket/netlink_socket.js';
 import { MessageBuilder } from '../netlink/message_builder.js';
-import { NetlinkProtocol } from '../netlink/constants.js';
+import { NetlinkProtocol, NlmsgType } from '../netlink/constants.js';
 import { AddressFamily } from '../netlink/families.js';
 import type { MessageIter } from '../netlink/message_iter.js';
 import { putBind, putUnbind, putParams, putQueueMaxLen, putFlags } from './config.js';
@@ -51,6 +51,8 @@ export class NfQueue {
   /** Verdict datagrams sent, and verdicts in them (for stats and benchmarks). */
   verdictSends = 0;
   verdictsSent = 0;
+  /** Verdicts the kernel refused (e.g. ENOENT: the packet was no longer queued). */
+  verdictErrors = 0;
 
   #out = new MessageBuilder(64 * 1024);
   #flushScheduled = false;
@@ -125,6 +127,11 @@ export class NfQueue {
 
   #onMessage(it: MessageIter): void {
     const type = it.type;
+    if (type === NlmsgType.NLMSG_ERROR) {
+      // Only unanswered requests reach here: verdicts, which are sent without NLM_F_ACK.
+      this.verdictErrors++;
+      return;
+    }
     if (type >> 8 !== NFNL_SUBSYS_QUEUE) return;
     if ((type & 0xff) !== NFQNL_MSG.NFQNL_MSG_PACKET) {
       return;
