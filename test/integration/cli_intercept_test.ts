@@ -58,6 +58,21 @@ describe('divert intercept (real kernel)', () => {
     assert.doesNotMatch(mangleRules(b), /NFQUEUE/, 'the rule is gone');
   });
 
+  test('--defragment: a fragmented ping arrives as one whole packet', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { a, b, link } = pair(19);
+    const port = nextPort++;
+    const w = await intercept(b, [String(port), '--firewall', '-A input -p icmp', '--defragment', '-c', '1', '--json']);
+    // 3000 bytes of ICMP data over a 1500-byte MTU: three fragments on the wire.
+    const ping = await execAsync(a, 'ping', ['-n', '-c', '1', '-s', '3000', '-W', '2', link.b4]);
+    assert.equal(ping.ok, true, ping.stdout + ping.stderr);
+    assert.equal((await w.exit).code, 0, w.stderr());
+    const objs = w.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(objs.length, 1);
+    assert.equal(objs[0]!['length'], 3028, 'reassembled by the kernel before the divert port');
+    assert.doesNotMatch(mangleRules(b), /NFQUEUE|conntrack/, 'the rule and the defrag rule are gone');
+  });
+
   test('--json over IPv6: one object per packet with the line fields', async (t) => {
     if (!requirePrivilege(t)) return;
     const { a, b, link } = pair(12);
