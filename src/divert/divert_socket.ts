@@ -11,78 +11,19 @@
 import { EventEmitter } from 'node:events';
 import { NfQueue } from '../nfqueue/queue.js';
 import type { PacketMeta } from '../nfqueue/packet_msg.js';
-import { NF_VERDICT, NF_QUEUE_NR, NFQA_SKB } from '../nfqueue/constants.js';
+import { NF_VERDICT, NF_QUEUE_NR } from '../nfqueue/constants.js';
 import { fillChecksums } from '../packet/checksum.js';
-import { DivertAddress, HOOK_NAMES, anyAddress, directionOf } from './address.js';
+import { DivertAddress } from './address.js';
+import { receivedPacket } from './received.js';
+import { netnsPathOf, type DivertSocketOptions, type DivertStats } from './options.js';
 import { DivertPacket, type ReinjectOptions, type VerdictKind, type VerdictSink } from './divert_packet.js';
 import { LinkTable } from './link_table.js';
 import { Injector, type InjectAddress } from './injector.js';
-import { RuleSet, type RuleSpec } from './rule_set.js';
+import { RuleSet } from './rule_set.js';
 import { trackForExit } from './exit_cleanup.js';
 import { DivertClosedError, DivertError } from '../errors.js';
 
-export interface DivertSocketOptions {
-  /** Bind this port (NFQUEUE queue number, 0–65535) at once. */
-  port?: number | undefined;
-  /**
-   * DIVERT rules to install for the socket's lifetime, ipchains style without the target
-   * (`'-A input -p icmp'`) or as rule objects; divert adds `-j DIVERT <port>`. Removed on close,
-   * SIGINT, SIGTERM and uncaught errors.
-   */
-  rules?: readonly RuleSpec[] | undefined;
-  /** Network namespace: a name as in `ip netns` or a path to a namespace file. */
-  netns?: string | undefined;
-  /** Always-defragment mode (seed 5.2): packets arrive reassembled; see README. */
-  defragment?: boolean | undefined;
-  /** Rules installed by this socket let packets pass when nobody listens (seed "pass-through"). */
-  passThrough?: boolean | undefined;
-  /** Milliseconds a packet may wait for its verdict (default 5000; 0 = forever). */
-  verdictTimeoutMs?: number | undefined;
-  /** Verdict for packets that time out (default 'accept'). */
-  timeoutVerdict?: 'accept' | 'drop' | undefined;
-  /** Verdict for packets still held at close (default 'accept': they are reinjected). */
-  closeVerdict?: 'accept' | 'drop' | undefined;
-  /** Recompute checksums of changed packets before reinjection (default true). */
-  fillChecksums?: boolean | undefined;
-  /** Kernel queue length (default 4096). */
-  maxQueueLength?: number | undefined;
-  /** Bytes of each packet copied to user space (default: all, 65531). */
-  copyRange?: number | undefined;
-  /** `'packet'` (default) copies the packet; `'meta'` copies none of it (verdicts and metadata only). */
-  copyMode?: 'packet' | 'meta' | undefined;
-  /** Accept packets the kernel cannot queue (queue full) instead of dropping them. */
-  failOpen?: boolean | undefined;
-  /** Receive GSO/GRO super-packets whole. */
-  gso?: boolean | undefined;
-  /** Report the owning socket's uid/gid. */
-  uidGid?: boolean | undefined;
-  /** Packets held in user space, not yet taken by recvfrom, before reading pauses (default 2048). */
-  highWaterMark?: number | undefined;
-  /** Close the socket gracefully on SIGINT/SIGTERM (default true). */
-  handleSignals?: boolean | undefined;
-  /** Aborting closes the socket. */
-  signal?: AbortSignal | undefined;
-}
-
-export interface DivertStats {
-  received: number;
-  accepted: number;
-  changed: number;
-  dropped: number;
-  repeated: number;
-  requeued: number;
-  timedOut: number;
-  closedWithVerdict: number;
-  injected: number;
-  /** Packets held right now (received, no verdict yet). */
-  held: number;
-  /** Times the kernel dropped messages for a full socket buffer (ENOBUFS). */
-  overruns: number;
-  /** Verdict datagrams sent (each carries many verdicts). */
-  verdictSends: number;
-  /** Verdicts the kernel refused (the packet was gone, e.g. after a queue flush). */
-  verdictErrors: number;
-}
+export type { DivertSocketOptions, DivertStats } from './options.js';
 
 interface Waiter {
   resolve: (p: DivertPacket | undefined) => void;
@@ -354,38 +295,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
   }
 
   #onPacket(meta: PacketMeta, buf: Uint8Array): void {
-    const len = meta.payloadLength;
-    // One allocation holds the program's copy and the original, to tell later if it changed.
-    const both = new Uint8Array(len * 2);
-    both.set(buf.subarray(meta.payloadOffset, meta.payloadOffset + len));
-    both.copyWithin(len, 0, len);
-    const bytes = both.subarray(0, len);
-    const family: 4 | 6 = len > 0 ? ((bytes[0]! >> 4) === 6 ? 6 : 4) : meta.hwProtocol === 0x86dd ? 6 : 4;
-    const hook = HOOK_NAMES[meta.hook] ?? 'prerouting';
-    const inLink = this.#links?.get(meta.indev);
-    const outLink = this.#links?.get(meta.outdev);
-    const receiving = meta.indev !== 0 ? (family === 4 ? inLink?.ipv4[0] : inLink?.ipv6[0]) : undefined;
-    const address = new DivertAddress({
-      family,
-      address: receiving ?? anyAddress(family),
-      port: this.#port ?? meta.queue,
-      ifindex: meta.indev,
-      ifname: inLink?.name,
-      outIfindex: meta.outdev,
-      outIfname: outLink?.name,
-      direction: directionOf(hook),
-      hook,
-      mark: meta.mark,
-      timestamp: meta.timestamp,
-      hwAddr: meta.hwAddr,
-      uid: meta.uid,
-      gid: meta.gid,
-      checksumNotReady: (meta.skbInfo & NFQA_SKB.NFQA_SKB_CSUMNOTREADY) !== 0,
-      gso: (meta.skbInfo & NFQA_SKB.NFQA_SKB_GSO) !== 0,
-      truncated: meta.capLen !== undefined && meta.capLen > len,
-      originalLength: meta.capLen ?? len,
-    });
-    const p = new DivertPacket(this.#sink, meta.id, bytes, both.subarray(len), address, performance.now());
+    const p = receivedPacket(meta, buf, this.#links, this.#port ?? meta.queue, this.#sink);
     this.#stats.received++;
     this.#held.set(meta.id, p);
     if (this.#state !== 'open') {
@@ -476,11 +386,4 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
 /** Creates a divert socket; with `port`, binds it (and installs `rules`) at once. */
 export function createDivertSocket(options: DivertSocketOptions = {}): DivertSocket {
   return new DivertSocket(options);
-}
-
-function netnsPathOf(netns: string | undefined): string | undefined {
-  if (netns === undefined) return undefined;
-  if (netns.includes('/')) return netns;
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(netns)) throw new TypeError(`Invalid network namespace name ${JSON.stringify(netns)}`);
-  return `/run/netns/${netns}`;
 }

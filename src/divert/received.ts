@@ -1,0 +1,47 @@
+/**
+ * Turns one queued packet message into a DivertPacket: copies the bytes out of the receive
+ * arena (the arena is reused by the next read) and builds the DivertAddress the seed's
+ * recvfrom() returned, from the hook, the interfaces and the kernel's metadata.
+ * @module
+ */
+import type { PacketMeta } from '../nfqueue/packet_msg.js';
+import { NFQA_SKB } from '../nfqueue/constants.js';
+import { DivertAddress, HOOK_NAMES, anyAddress, directionOf } from './address.js';
+import { DivertPacket, type VerdictSink } from './divert_packet.js';
+import type { LinkTable } from './link_table.js';
+
+/** The packet `meta` describes in `buf`, held for `sink`'s verdict; `port` is the divert port. */
+export function receivedPacket(meta: PacketMeta, buf: Uint8Array, links: LinkTable | undefined, port: number, sink: VerdictSink): DivertPacket {
+  const len = meta.payloadLength;
+  // One allocation holds the program's copy and the original, to tell later if it changed.
+  const both = new Uint8Array(len * 2);
+  both.set(buf.subarray(meta.payloadOffset, meta.payloadOffset + len));
+  both.copyWithin(len, 0, len);
+  const bytes = both.subarray(0, len);
+  const family: 4 | 6 = len > 0 ? ((bytes[0]! >> 4) === 6 ? 6 : 4) : meta.hwProtocol === 0x86dd ? 6 : 4;
+  const hook = HOOK_NAMES[meta.hook] ?? 'prerouting';
+  const inLink = links?.get(meta.indev);
+  const outLink = links?.get(meta.outdev);
+  const receiving = meta.indev !== 0 ? (family === 4 ? inLink?.ipv4[0] : inLink?.ipv6[0]) : undefined;
+  const address = new DivertAddress({
+    family,
+    address: receiving ?? anyAddress(family),
+    port,
+    ifindex: meta.indev,
+    ifname: inLink?.name,
+    outIfindex: meta.outdev,
+    outIfname: outLink?.name,
+    direction: directionOf(hook),
+    hook,
+    mark: meta.mark,
+    timestamp: meta.timestamp,
+    hwAddr: meta.hwAddr,
+    uid: meta.uid,
+    gid: meta.gid,
+    checksumNotReady: (meta.skbInfo & NFQA_SKB.NFQA_SKB_CSUMNOTREADY) !== 0,
+    gso: (meta.skbInfo & NFQA_SKB.NFQA_SKB_GSO) !== 0,
+    truncated: meta.capLen !== undefined && meta.capLen > len,
+    originalLength: meta.capLen ?? len,
+  });
+  return new DivertPacket(sink, meta.id, bytes, both.subarray(len), address, performance.now());
+}
