@@ -219,47 +219,6 @@ static napi_value js_sendto(napi_env env, napi_callback_info info) {
 }
 
 /*
- * sendmmsg(fd, arena, offsets: Uint32Array, lengths: Uint32Array, count, sockaddr | null)
- *   -> messages sent | -errno. Sends `count` datagrams taken from one JS buffer in one syscall.
- */
-static napi_value js_sendmmsg(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
-  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int32_t fd, count;
-  void *arena, *offs, *lens, *addr = NULL;
-  size_t arena_len, offs_len, lens_len, alen = 0;
-  if (argc < 5 || !arg_int32(env, argv[0], &fd) || !arg_bytes(env, argv[1], &arena, &arena_len) ||
-      !arg_bytes(env, argv[2], &offs, &offs_len) || !arg_bytes(env, argv[3], &lens, &lens_len) ||
-      !arg_int32(env, argv[4], &count) ||
-      (argc >= 6 && !is_nullish(env, argv[5]) && !arg_bytes(env, argv[5], &addr, &alen))) {
-    napi_throw_type_error(env, NULL, "sendmmsg(fd, arena, offsets, lengths, count, sockaddr?)");
-    return NULL;
-  }
-  if (count < 0 || count > MAX_BATCH || (size_t)count * 4 > offs_len || (size_t)count * 4 > lens_len) {
-    return make_int(env, -EINVAL);
-  }
-  struct mmsghdr msgs[MAX_BATCH];
-  struct iovec iov[MAX_BATCH];
-  const uint32_t *o = offs, *l = lens;
-  for (int i = 0; i < count; i++) {
-    if ((size_t)o[i] + l[i] > arena_len) return make_int(env, -EINVAL);
-    iov[i].iov_base = (char *)arena + o[i];
-    iov[i].iov_len = l[i];
-    memset(&msgs[i], 0, sizeof(msgs[i]));
-    msgs[i].msg_hdr.msg_iov = &iov[i];
-    msgs[i].msg_hdr.msg_iovlen = 1;
-    msgs[i].msg_hdr.msg_name = addr;
-    msgs[i].msg_hdr.msg_namelen = (socklen_t)alen;
-  }
-  int n;
-  do {
-    n = sendmmsg(fd, msgs, (unsigned)count, 0);
-  } while (n < 0 && errno == EINTR);
-  return make_int(env, n < 0 ? -errno : n);
-}
-
-/*
  * recvmmsg(fd, arena, slotSize, maxMessages, lengths: Uint32Array) -> messages | -errno
  * Datagram i lands at arena[i * slotSize]; lengths[i] gets its size, with bit 31 set when the
  * kernel truncated it (MSG_TRUNC). Non-blocking: EAGAIN returns 0.
@@ -318,7 +277,6 @@ static napi_value init(napi_env env, napi_value exports) {
   EXPORT("getsockopt", js_getsockopt);
   EXPORT("close", js_close);
   EXPORT("sendto", js_sendto);
-  EXPORT("sendmmsg", js_sendmmsg);
   EXPORT("recvmmsg", js_recvmmsg);
   EXPORT("pollStart", poller_start);
   EXPORT("pollStop", poller_stop);

@@ -17,7 +17,6 @@ export interface NativeBinding {
   getsockopt(fd: number, level: number, name: number, out: Uint8Array): number;
   close(fd: number): number;
   sendto(fd: number, bytes: Uint8Array, sockaddr: Uint8Array | null, flags: number): number;
-  sendmmsg(fd: number, arena: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, count: number, sockaddr: Uint8Array | null): number;
   /** Receives up to `max` datagrams, datagram i at arena[i*slotSize]; lengths[i] bit 31 = MSG_TRUNC. 0 on EAGAIN. */
   recvmmsg(fd: number, arena: Uint8Array, slotSize: number, max: number, lengths: Uint32Array): number;
   /** Watches `fd` on this thread's libuv loop; `callback(status, events)` on readiness. */
