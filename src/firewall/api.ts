@@ -6,8 +6,9 @@
 import type { FirewallBackend, InstallEntry, InstalledRule, ListedRule } from './backend.js';
 import { FAMILIES } from './backend.js';
 import { drive, driveSync, execRunner, type CommandRunner } from './runner.js';
-import { detectBackend } from './detect.js';
+import { backendOverride, detectBackend } from './detect.js';
 import { IptablesBackend } from './iptables.js';
+import { NftablesBackend } from './nftables_backend.js';
 import { parseRuleCommand } from './parse.js';
 import { cliOwner, currentOwner, ownerTag, sameOwner } from './owner.js';
 import { CHAIN_HOOK, type DivertRule, type Family, type Owner } from './rule.js';
@@ -51,17 +52,23 @@ interface Context {
 
 const detected = new Map<string, Promise<FirewallBackend>>();
 
+/** Backend: `DIVERT_FIREWALL_BACKEND` when set, else nftables where the kernel has `queue`, else iptables. */
 async function context(o: FirewallOptions): Promise<Context> {
   const runner = o.runner ?? execRunner({ netns: o.netns });
   if (o.backend) return { backend: o.backend, runner };
-  const key = o.netns ?? '';
+  const forced = backendOverride();
+  const key = `${o.netns ?? ''}\0${forced ?? ''}`;
   let backend = detected.get(key);
   if (!backend) {
-    backend = detectBackend({ runner }).then((info) => new IptablesBackend({ flavour: info.flavour }));
+    backend = forced === 'nftables'
+      ? Promise.resolve(new NftablesBackend())
+      : detectBackend({ runner }).then((info) => ((forced ?? info.name) === 'nftables' ? new NftablesBackend() : new IptablesBackend({ flavour: info.flavour })));
     backend.catch(() => detected.delete(key));
     detected.set(key, backend);
   }
-  return { backend: await backend, runner };
+  const chosen = await backend;
+  const named = chosen.name === 'nftables' && !o.runner ? execRunner({ netns: o.netns, backend: 'nftables' }) : runner;
+  return { backend: chosen, runner: named };
 }
 
 function resolveOwner(o: AddOptions): Owner {

@@ -7,9 +7,11 @@ import { drive, execRunner, type CommandRunner } from './runner.js';
 import { probeNftQueue } from './nftables.js';
 import type { IptablesFlavour } from './iptables.js';
 
+export type BackendName = 'iptables' | 'nftables';
+
 export interface BackendInfo {
-  /** The backend divert uses. iptables until the nftables backend is complete. */
-  readonly name: 'iptables';
+  /** The backend divert picks by itself: nftables where the kernel has `queue`, else iptables. */
+  readonly name: BackendName;
   readonly flavour: IptablesFlavour | 'unknown';
   /** `iptables -V` output, e.g. "iptables v1.8.9 (nf_tables)". */
   readonly version: string;
@@ -20,6 +22,20 @@ export interface BackendInfo {
 export interface DetectOptions {
   readonly netns?: string | undefined;
   readonly runner?: CommandRunner;
+}
+
+/** Environment variable that forces a backend (`iptables` or `nftables`). */
+export const BACKEND_ENV = 'DIVERT_FIREWALL_BACKEND';
+
+/**
+ * The backend forced by `DIVERT_FIREWALL_BACKEND` (any case), or undefined when unset/empty.
+ * @throws TypeError for any other value.
+ */
+export function backendOverride(env: Readonly<Record<string, string | undefined>> = process.env): BackendName | undefined {
+  const v = (env[BACKEND_ENV] ?? '').trim().toLowerCase();
+  if (v === '') return undefined;
+  if (v === 'iptables' || v === 'nftables') return v;
+  throw new TypeError(`${BACKEND_ENV}=${JSON.stringify(env[BACKEND_ENV])}: use iptables or nftables`);
 }
 
 /** Parses `iptables -V` output into a flavour. */
@@ -39,5 +55,5 @@ export async function detectBackend(options: DetectOptions = {}): Promise<Backen
   const { stdout } = await runner.run({ file: 'iptables', args: ['-V'] });
   const version = stdout.trim();
   const nftQueue = await drive(probeNftQueue(), runner).catch(() => false);
-  return { name: 'iptables', flavour: parseIptablesVersion(version), version, nftQueue };
+  return { name: nftQueue ? 'nftables' : 'iptables', flavour: parseIptablesVersion(version), version, nftQueue };
 }

@@ -1,35 +1,38 @@
 /**
- * nftables: detection of the native `queue` statement and the text a native backend would load.
+ * nftables text: the table `inet divert`, DIVERT rules with the native `queue` statement, the
+ * defrag rule, and detection of `queue` support ({@link probeNftQueue}).
  *
- * Status: this kernel has CONFIG_NFT_QUEUE unset, so `queue` is refused ("No such file or
- * directory") and `detectBackend()` selects iptables (whose xt NFQUEUE target works on
- * iptables-nft too). The generated text is checked with `nft -c` (parses, and only the queue
- * statement is refused here); a full `FirewallBackend` on top of it is TODO(#3).
- *
- * Layout: table `inet divert`, one base chain per hook at priority mangle (-150), output as
- * `type route` like iptables' mangle OUTPUT; every rule carries the owner tag as its comment.
+ * Layout: table `inet divert` with a named counter `in_use` and one base chain per hook at
+ * priority mangle (-150; output is `type route` like iptables' mangle OUTPUT). Every rule of
+ * ours references `in_use`, so the kernel refuses to delete that counter (EBUSY) while any rule
+ * remains: tidy's `delete counter …; delete table …` transaction is an atomic "delete the table
+ * if it is empty". Every rule carries the owner tag as its comment.
  * @module
  */
 import type { Plan } from './runner.js';
 import { FirewallError } from '../errors.js';
-import { CHAIN_HOOK, HOOKS, portBounds, type DivertRule, type Endpoint, type NetfilterHook, type PortMatch } from './rule.js';
+import { CHAIN_HOOK, HOOKS, portBounds, type DivertRule, type Endpoint, type Family, type NetfilterHook, type PortMatch } from './rule.js';
 import { IPPROTO_ICMPV6, PORT_PROTOCOLS, protocolName } from './protocols.js';
 import { DIVERT_MARK, DIVERT_MARK_MASK } from './mark.js';
-import { canonicalNetwork } from './validate.js';
+import { canonicalNetwork, isInterfaceName } from './validate.js';
+import { parseOwnerTag } from './owner.js';
 
 export const NFT_TABLE = 'divert';
+/** Named counter every rule of ours references (see the module comment). */
+export const NFT_GUARD = 'in_use';
 
-const NFT_HOOK: Readonly<Record<NetfilterHook, string>> = {
+/** Netfilter hook → our base chain (named after the nft hook). */
+export const NFT_HOOK: Readonly<Record<NetfilterHook, string>> = {
   PREROUTING: 'prerouting', INPUT: 'input', FORWARD: 'forward', OUTPUT: 'output', POSTROUTING: 'postrouting',
 };
 
-/** The table with one base chain per hook (idempotent with `nft -f`). */
+/** The table with the guard counter and one base chain per hook (idempotent with `nft -f`). */
 export function nftTableText(table = NFT_TABLE): string {
   const chains = HOOKS.map((h) => {
     const type = h === 'OUTPUT' ? 'route' : 'filter';
     return `\tchain ${NFT_HOOK[h]} {\n\t\ttype ${type} hook ${NFT_HOOK[h]} priority mangle; policy accept;\n\t}\n`;
   });
-  return `table inet ${table} {\n${chains.join('')}}\n`;
+  return `table inet ${table} {\n\tcounter ${NFT_GUARD} {\n\t}\n${chains.join('')}}\n`;
 }
 
 const ne = (negated: boolean): string => (negated ? '!= ' : '');
@@ -37,7 +40,7 @@ const range = (p: { first: number; last: number }): string => (p.first === p.las
 
 function nftAddress(dir: 'saddr' | 'daddr', ep: Endpoint | undefined, six: boolean): string[] {
   if (ep?.address === undefined) return [];
-  const net = canonicalNetwork(ep.address, ep.prefix ?? 0);
+  const net = canonicalNetwork(ep.address, ep.prefix ?? (six ? 128 : 32));
   const value = net.endsWith(six ? '/128' : '/32') ? net.slice(0, net.lastIndexOf('/')) : net;
   return [`${six ? 'ip6' : 'ip'} ${dir} ${ne(ep.negated)}${value}`];
 }
@@ -46,8 +49,17 @@ function nftPorts(proto: string, dir: 'sport' | 'dport', p: PortMatch | undefine
   return p ? [`${proto} ${dir} ${ne(p.negated)}${range(p)}`] : [];
 }
 
-/** `add rule inet divert <hook> …` for one DIVERT rule (native `queue` statement). */
-export function nftRuleText(rule: DivertRule, tag: string, table = NFT_TABLE): string {
+/** The common tail: loop-avoidance mark test, guard reference and the rule's own counter. */
+const TAIL = `meta mark & 0x${DIVERT_MARK_MASK.toString(16)} != 0x${DIVERT_MARK.toString(16)} counter name "${NFT_GUARD}" counter`;
+
+/**
+ * Rule body (what follows `add rule inet divert <chain>`) of one DIVERT rule. `verdict`
+ * replaces the `queue` statement (internal: tests on kernels without CONFIG_NFT_QUEUE).
+ * @throws TypeError/RangeError when a field would not be safe nft text (see {@link checkNftRule}).
+ */
+export function nftRuleBody(rule: DivertRule, tag: string, verdict?: string): string {
+  checkNftRule(rule);
+  checkTag(tag);
   const six = rule.family === 'ipv6';
   const w = [`meta nfproto ${rule.family}`, ...nftAddress('saddr', rule.source, six), ...nftAddress('daddr', rule.destination, six)];
   const iface = (kw: string, m: { name: string; negated: boolean }): string => `${kw} ${ne(m.negated)}"${m.name.replace(/\+$/, '*')}"`;
@@ -62,10 +74,61 @@ export function nftRuleText(rule: DivertRule, tag: string, table = NFT_TABLE): s
     const kw = six ? 'icmpv6' : 'icmp';
     w.push(`${kw} type ${ne(t.negated)}${t.type}`, ...(t.code === undefined ? [] : [`${kw} code ${t.code}`]));
   }
-  w.push(`meta mark & 0x${DIVERT_MARK_MASK.toString(16)} != 0x${DIVERT_MARK.toString(16)}`, 'counter');
   const b = portBounds(rule.port);
-  w.push(`queue ${rule.passThrough ? 'flags bypass ' : ''}to ${range(b)}`, `comment "${tag}"`);
-  return `add rule inet ${table} ${NFT_HOOK[CHAIN_HOOK[rule.chain]]} ${w.join(' ')}`;
+  w.push(TAIL, verdict ?? `queue ${rule.passThrough ? 'flags bypass ' : ''}to ${range(b)}`, `comment "${tag}"`);
+  return w.join(' ');
+}
+
+/** `add rule inet divert <hook> …` for one DIVERT rule (native `queue` statement). */
+export function nftRuleText(rule: DivertRule, tag: string, table = NFT_TABLE): string {
+  return `add rule inet ${table} ${NFT_HOOK[CHAIN_HOOK[rule.chain]]} ${nftRuleBody(rule, tag)}`;
+}
+
+/** The conntrack states whose match turns on defragmentation (every state: matches all). */
+export const NFT_CT_STATES = 'invalid,new,related,established,untracked';
+
+/**
+ * Body of the defrag rule (prerouting): a `ct` expression makes the kernel register conntrack
+ * and nf_defrag for the table's family in that netns. NB: the table is `inet`, so that means
+ * IPv4 *and* IPv6 whatever the rule's `meta nfproto`, which only limits what it counts.
+ */
+export function nftDefragBody(family: Family, tag: string): string {
+  checkTag(tag);
+  if (family !== 'ipv4' && family !== 'ipv6') throw new TypeError(`Unknown family ${JSON.stringify(family)}`);
+  return `meta nfproto ${family} ct state ${NFT_CT_STATES} counter name "${NFT_GUARD}" counter comment "${tag}"`;
+}
+
+function checkTag(tag: string): void {
+  if (parseOwnerTag(tag) === undefined) throw new TypeError(`Not an owner tag: ${JSON.stringify(tag)} (expected divert:owner=…)`);
+}
+
+function checkInt(n: unknown, max: number, what: string): void {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) throw new RangeError(`${what} must be an integer 0–${max}, got ${String(n)}`);
+}
+
+/**
+ * Checks every field of a rule that ends up in nft text (rules may come as objects, not only
+ * through the parser): chain, family, interface names, addresses, and number ranges.
+ */
+export function checkNftRule(rule: DivertRule): void {
+  if (!Object.hasOwn(CHAIN_HOOK, rule.chain)) throw new TypeError(`Unknown chain ${JSON.stringify(rule.chain)}`);
+  if (rule.family !== 'ipv4' && rule.family !== 'ipv6') throw new TypeError(`Unknown family ${JSON.stringify(rule.family)}`);
+  for (const i of [rule.inInterface, rule.outInterface]) {
+    if (i && !isInterfaceName(i.name)) throw new TypeError(`Invalid interface name ${JSON.stringify(i.name)}`);
+  }
+  for (const ep of [rule.source, rule.destination]) {
+    if (ep?.address !== undefined) {
+      canonicalNetwork(ep.address, 0);
+      if (ep.address.includes(':') !== (rule.family === 'ipv6')) throw new TypeError(`Address ${JSON.stringify(ep.address)} is not ${rule.family}`);
+      checkInt(ep.prefix ?? 0, rule.family === 'ipv6' ? 128 : 32, 'Prefix length');
+    }
+    if (ep?.ports) [ep.ports.first, ep.ports.last].forEach((n) => checkInt(n, 65535, 'Port'));
+  }
+  if (rule.protocol) checkInt(rule.protocol.number, 255, 'Protocol number');
+  if (rule.icmpType) [rule.icmpType.type, rule.icmpType.code ?? 0].forEach((n) => checkInt(n, 255, 'ICMP type/code'));
+  const b = portBounds(rule.port);
+  [b.first, b.last].forEach((n) => checkInt(n, 65535, 'Divert port'));
+  if (b.first > b.last) throw new RangeError(`Divert port range ${b.first}:${b.last} is reversed`);
 }
 
 /**

@@ -6,13 +6,14 @@ import { RecordingRunner } from './recording.js';
 import { drive } from './runner.js';
 
 const TAG = 'divert:owner=cli';
-const TAIL = 'meta mark & 0x40000000 != 0x40000000 counter';
+const TAIL = 'meta mark & 0x40000000 != 0x40000000 counter name "in_use" counter';
 
 test('nftTableText() declares one base chain per hook at priority mangle', () => {
   const text = nftTableText();
   assert.match(text, /^table inet divert \{\n/);
   for (const h of ['prerouting', 'input', 'forward', 'postrouting']) assert.match(text, new RegExp(`chain ${h} \\{\\n\\t\\ttype filter hook ${h} priority mangle; policy accept;`));
   assert.match(text, /type route hook output priority mangle;/);
+  assert.match(text, /^\tcounter in_use \{\n\t\}\n/m, 'the guard counter that keeps tidy from deleting a table in use');
 });
 
 const CASES: ReadonlyArray<readonly [string, string]> = [
