@@ -18,6 +18,7 @@ export { RecordingBackend, RecordingRunner, type ScriptedAnswer } from './record
 export { execRunner, drive, driveSync, type Command, type CommandResult, type CommandRunner, type Plan } from './runner.js';
 export { detectBackend, type BackendInfo } from './detect.js';
 export { nftRuleText, nftTableText, probeNftQueue } from './nftables.js';
+export { NftablesBackend } from './nftables_backend.js';
 export { ruleSpec, defragSpec } from './iptables_text.js';
 export {
   addRule, deleteRule, enableAlwaysDefragment, flushRules, listRules, sweepStaleRules,
