@@ -33,9 +33,19 @@ export const UV_READABLE = 1;
 export const UV_WRITABLE = 2;
 
 let cached: NativeBinding | undefined;
+let replacement: NativeBinding | undefined;
+
+/**
+ * Makes `loadNative()` return `binding` instead of the addon; `undefined` restores the addon.
+ * For src/testing only (the fake kernel); not part of the public API.
+ */
+export function setNativeBinding(binding: NativeBinding | undefined): void {
+  replacement = binding;
+}
 
 /** Loads the addon once; a missing build becomes an error that says how to fix it. */
 export function loadNative(): NativeBinding {
+  if (replacement) return replacement;
   if (cached) return cached;
   const require = createRequire(import.meta.url);
   // dist/src/_native/binding.js → <package root>/build/Release/

@@ -1,0 +1,239 @@
+/**
+ * FakeKernel: a {@link NativeBinding} that speaks real netlink datagrams, so the whole TS stack
+ * (builders, iterator, seq/ACK handling, verdict batching, ENOBUFS accounting) runs unmodified
+ * in unit tests, without privileges. Style guide §10.6 and §11 item 4: the fake sits at the
+ * datagram level, under ./testing, never as a public seam.
+ *
+ * ```ts
+ * const kernel = FakeKernel.install();          // loadNative() now returns the fake
+ * kernel.setLinks([{ index: 2, name: 'eth0', ipv4: ['192.0.2.1/24'] }]);
+ * const sock = createDivertSocket({ port: 7, handleSignals: false });
+ * await sock.ready;
+ * kernel.enqueuePacket(7, bytes, { hook: NF_INET_HOOK.NF_INET_PRE_ROUTING, indev: 2 });
+ * (await sock.recvfrom()).reinject();
+ * await sock.close();
+ * kernel.verdicts;                              // [{ queue: 7, id: 1, verdict: NF_ACCEPT, … }]
+ * kernel.uninstall();
+ * ```
+ * Kernels: NETLINK_NETFILTER (nfnetlink_queue only) and NETLINK_ROUTE (link and address dumps);
+ * other sockets (raw, packet) only record what is sent. Readiness is level-triggered like
+ * libuv's: while a watched fd has data, its callback runs again on each setImmediate.
+ * @module
+ */
+import { setNativeBinding, type NativeBinding } from '../_native/binding.js';
+import { Errno } from '../_native/errno.js';
+import { AF_NETLINK, sockaddrNl, sockaddrNlPid } from '../_native/sockaddr.js';
+import { NlmFlags, NlmsgType, NetlinkProtocol, SOL_NETLINK, NetlinkSockopt } from '../netlink/constants.js';
+import { MessageBuilder } from '../netlink/message_builder.js';
+import { MessageIter } from '../netlink/message_iter.js';
+import { putAck, take, type FakeNack } from './_fake_netlink.js';
+import { FakeNfqueue, type AutoVerdictRecord, type ConfigRecord, type ConfigStep, type FakePacketMeta, type QueueState, type VerdictRecord } from './_fake_nfqueue.js';
+import { FakeRtnetlink, type FakeLink } from './_fake_rtnetlink.js';
+import type { FakeSocket } from './_fake_socket.js';
+import { FakeSocketTable } from './_fake_io.js';
+
+export type { FakeLink, FakePacketMeta, VerdictRecord, AutoVerdictRecord, ConfigRecord, ConfigStep, QueueState, FakeNack };
+export { FakeSocket, type SentDatagram, type FakePoll } from './_fake_socket.js';
+
+const EADDRINUSE = 98;
+
+/** Which socket() calls a scripted failure applies to (all given fields must match). */
+export interface SocketMatch {
+  domain?: number | undefined;
+  protocol?: number | undefined;
+  netnsPath?: string | undefined;
+}
+
+export interface FakeKernelOptions {
+  /** Keep the event loop alive while a ref'd poller is active, as libuv does (default false). */
+  keepAlive?: boolean | undefined;
+  /** Port id of the process's first netlink socket (Linux uses the tgid). */
+  pid?: number | undefined;
+}
+
+export class FakeKernel extends FakeSocketTable implements NativeBinding {
+  /** Whether the caller holds CAP_NET_ADMIN: without it nfnetlink refuses every request (EPERM). */
+  capNetAdmin = true;
+  readonly nfqueue: FakeNfqueue;
+  readonly rtnetlink = new FakeRtnetlink();
+
+  #pid: number;
+  #rover = -4096; // netlink_autobind's rover for later sockets
+  #sendSeq = 0;
+  #socketFailures: Array<{ errno: number; match: SocketMatch }> = [];
+
+  constructor(options: FakeKernelOptions = {}) {
+    super(options.keepAlive ?? false);
+    this.#pid = options.pid ?? 4242;
+    this.nfqueue = new FakeNfqueue((portId, d) => {
+      const s = this.sockets.find((x) => !x.closed && x.protocol === NetlinkProtocol.NETLINK_NETFILTER && x.portId === portId);
+      return s !== undefined && this.queueDatagram(s, d);
+    });
+  }
+
+  /** Creates a fake and makes `loadNative()` return it until {@link uninstall}. */
+  static install(options?: FakeKernelOptions): FakeKernel {
+    const k = new FakeKernel(options);
+    setNativeBinding(k);
+    return k;
+  }
+
+  /** Restores the real addon. */
+  uninstall(): void {
+    setNativeBinding(undefined);
+    this.dispose();
+  }
+
+  // ── scripting ────────────────────────────────────────────────────────────────────────────
+
+  /** Matching socket() calls return -errno (e.g. EPROTONOSUPPORT, or ENOENT for a netns path). */
+  failSocket(errno: number, match: SocketMatch = {}): void {
+    this.#socketFailures.push({ errno: Math.abs(errno), match });
+  }
+
+  /** The next NFQNL_CFG_CMD_BIND of `queue` is refused with errno (and extack `message`). */
+  failBind(queue: number, errno: number, message?: string): void {
+    this.nfqueue.fail(queue, 'bind', { errno: Math.abs(errno), message });
+  }
+
+  /** The next config request of kind `step` for `queue` is refused. */
+  failConfig(queue: number, step: ConfigStep, errno: number, message?: string): void {
+    this.nfqueue.fail(queue, step, { errno: Math.abs(errno), message });
+  }
+
+  /** The interfaces RTM_GETLINK / RTM_GETADDR dumps report. */
+  setLinks(links: readonly FakeLink[]): void {
+    this.rtnetlink.setLinks(links);
+  }
+
+  /**
+   * Queues `bytes` (from the IP header) on NFQUEUE `queue` as the kernel would and returns its
+   * packet id; copy mode and range of the queue apply.
+   * @throws {Error} when no socket is bound to `queue`.
+   */
+  enqueuePacket(queue: number, bytes: Uint8Array, meta: FakePacketMeta = {}): number {
+    return this.nfqueue.enqueue(queue, bytes, meta);
+  }
+
+  // ── observation ──────────────────────────────────────────────────────────────────────────
+
+  /** Verdicts received from user space, in order. */
+  get verdicts(): VerdictRecord[] {
+    return this.nfqueue.verdicts;
+  }
+
+  /** Verdicts the kernel gave itself (flush on unbind/close, full queue, full buffer). */
+  get autoVerdicts(): AutoVerdictRecord[] {
+    return this.nfqueue.autoVerdicts;
+  }
+
+  /** Every NFQNL_MSG_CONFIG request received, in order. */
+  get configLog(): ConfigRecord[] {
+    return this.nfqueue.config;
+  }
+
+  /** The instance bound to `queue`, if any. */
+  queueState(queue: number): QueueState | undefined {
+    return this.nfqueue.state(queue);
+  }
+
+  // ── NativeBinding ────────────────────────────────────────────────────────────────────────
+
+  socket(domain: number, type: number, protocol: number, netnsPath?: string | null): number {
+    const ns = netnsPath ?? null;
+    for (const { errno, match: m } of this.#socketFailures) {
+      if ((m.domain ?? domain) === domain && (m.protocol ?? protocol) === protocol && (m.netnsPath === undefined || m.netnsPath === ns)) return -errno;
+    }
+    if (domain === AF_NETLINK && protocol !== NetlinkProtocol.NETLINK_NETFILTER && protocol !== NetlinkProtocol.NETLINK_ROUTE) {
+      return -Errno.EPROTONOSUPPORT;
+    }
+    return this.addSocket(domain, type, protocol, ns).fd;
+  }
+
+  bind(fd: number, sockaddr: Uint8Array): number {
+    const s = this.openFd(fd);
+    if (!s) return -Errno.EBADF;
+    if (s.domain !== AF_NETLINK) {
+      s.boundTo = sockaddr.slice();
+      return 0;
+    }
+    if (sockaddr.length < 12) return -Errno.EINVAL;
+    const pid = sockaddrNlPid(sockaddr);
+    if (s.portId !== 0) return pid === s.portId || pid === 0 ? 0 : -Errno.EINVAL;
+    if (pid === 0) return this.#autobind(s);
+    if (this.#portTaken(s.protocol, pid)) return -EADDRINUSE;
+    s.portId = pid;
+    return 0;
+  }
+
+  getsockname(fd: number, out: Uint8Array): number {
+    const s = this.openFd(fd);
+    if (!s) return -Errno.EBADF;
+    if (s.domain !== AF_NETLINK) return 0;
+    const name = sockaddrNl(s.portId, 0);
+    out.set(name.subarray(0, Math.min(out.length, name.length)));
+    return name.length;
+  }
+
+  close(fd: number): number {
+    const s = this.openFd(fd);
+    if (!s) return -Errno.EBADF;
+    this.closeSocket(s);
+    if (s.protocol === NetlinkProtocol.NETLINK_NETFILTER && s.domain === AF_NETLINK && s.portId !== 0) this.nfqueue.release(s.portId);
+    return 0;
+  }
+
+  sendto(fd: number, bytes: Uint8Array, sockaddr: Uint8Array | null, _flags: number): number {
+    const s = this.openFd(fd);
+    if (!s) return -Errno.EBADF;
+    const failure = s.sendFailures.shift();
+    if (failure !== undefined) return -failure;
+    const copy = bytes.slice();
+    const seq = ++this.#sendSeq;
+    s.sent.push({ bytes: copy, sockaddr: sockaddr ? sockaddr.slice() : null, seq });
+    if (s.domain === AF_NETLINK) {
+      if (s.portId === 0) this.#autobind(s);
+      this.#request(s, copy, seq);
+    }
+    return bytes.length;
+  }
+
+  // ── internals ────────────────────────────────────────────────────────────────────────────
+
+  #portTaken(protocol: number, pid: number): boolean {
+    return this.sockets.some((x) => !x.closed && x.domain === AF_NETLINK && x.protocol === protocol && x.portId === pid);
+  }
+
+  /** netlink_autobind: the tgid first, then -4096, -4097, … (as u32). */
+  #autobind(s: FakeSocket): number {
+    let pid = this.#pid;
+    while (this.#portTaken(s.protocol, pid)) pid = this.#rover-- >>> 0;
+    s.portId = pid;
+    return 0;
+  }
+
+  /** The kernel side of a netlink sendmsg: every message handled in order, answers queued. */
+  #request(s: FakeSocket, datagram: Uint8Array, seq: number): void {
+    const it = new MessageIter().reset(datagram);
+    const out = new MessageBuilder(256);
+    const opts = { capAck: s.option(SOL_NETLINK, NetlinkSockopt.NETLINK_CAP_ACK), extAck: s.option(SOL_NETLINK, NetlinkSockopt.NETLINK_EXT_ACK) };
+    const nfnl = s.protocol === NetlinkProtocol.NETLINK_NETFILTER;
+    while (it.next()) {
+      if (nfnl && !this.capNetAdmin) {
+        // nfnetlink_rcv: netlink_net_capable() fails → one EPERM for the whole datagram.
+        putAck(out, it, s.portId, opts, { errno: Errno.EPERM });
+        this.queueDatagram(s, take(out));
+        return;
+      }
+      let nack: FakeNack | undefined;
+      if ((it.flags & NlmFlags.NLM_F_REQUEST) !== 0 && it.type >= NlmsgType.NLMSG_MIN_TYPE) {
+        nack = nfnl ? this.nfqueue.handle(it, s.portId, seq) : this.rtnetlink.handle(it, s.portId, (d) => this.queueDatagram(s, d));
+      }
+      if (nack || (it.flags & NlmFlags.NLM_F_ACK) !== 0) {
+        putAck(out, it, s.portId, opts, nack);
+        this.queueDatagram(s, take(out));
+      }
+    }
+    if (it.err) this.problems.push(`fd ${s.fd} sent a malformed datagram: ${it.err.message}`);
+  }
+}
