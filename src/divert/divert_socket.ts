@@ -63,7 +63,8 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
       // The error is reported by recvfrom()/iteration; keep it from being an unhandled rejection.
       this.#binding.catch(() => {});
     }
-    options.signal?.addEventListener('abort', () => void this.close(), { once: true });
+    if (options.signal?.aborted) void this.close();
+    else options.signal?.addEventListener('abort', () => void this.close(), { once: true });
   }
 
   /**
@@ -129,7 +130,9 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
         await this.#rules.install(o.rules ?? []);
       }
     } catch (err) {
-      await this.close();
+      // Not close(): it waits for the bind in progress, which is this very call.
+      this.#closing ??= this.#shutdown();
+      await this.#closing.catch(() => {});
       throw err;
     }
   }
@@ -201,6 +204,10 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
 
   async #close(): Promise<void> {
     if (this.#binding) await this.#binding.catch(() => {});
+    await this.#shutdown();
+  }
+
+  async #shutdown(): Promise<void> {
     this.#state = 'closing';
     let ruleError: unknown;
     try {

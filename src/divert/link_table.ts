@@ -75,34 +75,30 @@ export class LinkTable {
   /** The link with `index`, refreshing once if it is not known yet. */
   get(index: number): Link | undefined {
     if (index === 0) return undefined;
-    let link = this.#byIndex.get(index);
-    if (!link && performance.now() - this.#lastRefresh > REFRESH_MIN_MS) {
-      this.refresh();
-      link = this.#byIndex.get(index);
-    }
-    return link;
+    return this.#byIndex.get(index) ?? this.#findOrRefresh((l) => l.index === index, true);
   }
 
   /** The link named `name`, refreshing once if it is not known yet. */
   byName(name: string): Link | undefined {
-    const find = () => [...this.#byIndex.values()].find((l) => l.name === name);
-    let link = find();
-    if (!link) {
-      this.refresh();
-      link = find();
-    }
-    return link;
+    return this.#findOrRefresh((l) => l.name === name, false);
   }
 
   /** The link holding the local address `address`. */
   byAddress(address: string): Link | undefined {
-    const find = () => [...this.#byIndex.values()].find((l) => l.ipv4.includes(address) || l.ipv6.includes(address));
-    let link = find();
-    if (!link) {
-      this.refresh();
-      link = find();
-    }
-    return link;
+    return this.#findOrRefresh((l) => l.ipv4.includes(address) || l.ipv6.includes(address), false);
+  }
+
+  /**
+   * The first link matching `match`, re-reading the table once on a miss. `rateLimited` (the
+   * per-packet path) re-reads at most once a second; lookups for injection always do, so an
+   * interface made a moment ago is found.
+   */
+  #findOrRefresh(match: (l: Link) => boolean, rateLimited: boolean): Link | undefined {
+    const find = (): Link | undefined => [...this.#byIndex.values()].find(match);
+    const link = find();
+    if (link || (rateLimited && performance.now() - this.#lastRefresh <= REFRESH_MIN_MS)) return link;
+    this.refresh();
+    return find();
   }
 
   all(): Link[] {

@@ -70,12 +70,19 @@ export class NfQueue {
     if (!Number.isInteger(queue) || queue < 0 || queue > 65535) {
       throw new RangeError(`Divert port must be an integer from 0 to 65535, got ${String(queue)}`);
     }
-    const socket = NetlinkSocket.open(NetlinkProtocol.NETLINK_NETFILTER, {
-      netnsPath: options.netnsPath,
-      receiveBufferBytes: options.receiveBufferBytes ?? 8 * 1024 * 1024,
-      slotSize: SLOT_BYTES,
-      batch: options.batch ?? 32,
-    });
+    let socket: NetlinkSocket;
+    try {
+      socket = NetlinkSocket.open(NetlinkProtocol.NETLINK_NETFILTER, {
+        netnsPath: options.netnsPath,
+        receiveBufferBytes: options.receiveBufferBytes ?? 8 * 1024 * 1024,
+        slotSize: SLOT_BYTES,
+        batch: options.batch ?? 32,
+      });
+    } catch (err) {
+      // A kernel without netfilter netlink refuses the socket itself.
+      if (err instanceof SystemCallError && err.errno === Errno.EPROTONOSUPPORT) throw explainBindError(err, queue);
+      throw err;
+    }
     const q = new NfQueue(queue, socket);
     try {
       q.#configure(options);
