@@ -324,3 +324,31 @@ describe('divert socket with its own rules', () => {
     assert.equal(await pingAsync(a, link.b4, 1), true, 'traffic flows after close');
   });
 });
+
+describe('a DIVERT rule spread over several ports', () => {
+  test('-j DIVERT <first>:<last> spreads flows over the ports, each flow to one port', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { a, b, link } = twoHosts();
+    const first = nextPort;
+    nextPort += 2;
+    const socks = [createDivertSocket({ port: first, netns: b.name }), createDivertSocket({ port: first + 1, netns: b.name })];
+    await Promise.all(socks.map((s) => s.ready));
+    b.exec('iptables', ['-t', 'mangle', '-A', 'PREROUTING', '-p', 'udp', '--dport', '5580', '-j', 'NFQUEUE', '--queue-balance', `${first}:${first + 1}`]);
+    const seen: DivertPacket[][] = [[], []];
+    const loops = socks.map((s, i) => serve(s, seen[i]!));
+    // The kernel hashes a flow by its addresses (and protocol): 16 sources, 2 datagrams each.
+    for (let i = 0; i < 16; i++) a.exec('ip', ['addr', 'add', `198.18.1.${100 + i}/24`, 'dev', link.a]);
+    const { execAsync } = await import('../_harness/netns.js');
+    const script = `const d=require('dgram');let n=0;for(let i=0;i<16;i++){const s=d.createSocket('udp4');s.bind(41000,'198.18.1.'+(100+i),()=>{let k=0;const go=()=>s.send('flow'+i,5580,'${link.b4}',()=>{if(++k<2)go();else{s.close();if(++n===16)process.exit(0)}});go();});}`;
+    const r = await execAsync(a, process.execPath, ['-e', script], 5000);
+    assert.equal(r.ok, true, r.stderr);
+    await sleep(300);
+    for (const s of socks) await s.close();
+    await Promise.all(loops);
+    const flowsOf = (list: DivertPacket[]): Set<string> => new Set(list.map((p) => parsePacket(p.packet).srcAddr));
+    const [f0, f1] = [flowsOf(seen[0]!), flowsOf(seen[1]!)];
+    assert.equal(seen[0]!.length + seen[1]!.length, 32, 'every datagram went through one of the ports');
+    assert.ok(f0.size > 0 && f1.size > 0, `both ports got flows (${f0.size} and ${f1.size})`);
+    for (const flow of f0) assert.equal(f1.has(flow), false, `flow from ${flow} stayed on one port`);
+  });
+});
