@@ -20,7 +20,7 @@ import { DivertPacket, type ReinjectOptions, type VerdictKind, type VerdictSink 
 import { LinkTable } from './link_table.js';
 import { Injector, type InjectAddress } from './injector.js';
 import { RuleSet } from './rule_set.js';
-import { trackForExit } from './exit_cleanup.js';
+import { installExitCleanup } from '../firewall/cleanup.js';
 import { DivertClosedError, DivertError } from '../errors.js';
 
 export type { DivertSocketOptions, DivertStats } from './options.js';
@@ -124,7 +124,8 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
         (err) => this.#onError(err),
       );
       this.#startTimer();
-      if (o.handleSignals !== false) this.#untrack = trackForExit(this);
+      // On SIGINT/SIGTERM/SIGHUP, an uncaught exception or exit: exitSync(), then the usual end.
+      if (o.handleSignals !== false) this.#untrack = installExitCleanup({ removeSync: () => (this.exitSync(), 0) });
       if ((o.rules && o.rules.length > 0) || o.defragment) {
         this.#rules = new RuleSet(port, { netns: o.netns, passThrough: o.passThrough ?? false, defragment: o.defragment ?? false });
         await this.#rules.install(o.rules ?? []);
@@ -219,14 +220,14 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     if (ruleError) throw ruleError;
   }
 
-  /** For exit handlers: everything close() does, synchronously. */
+  /** For exit handlers: everything close() does, synchronously and in the same order. */
   exitSync(): void {
-    this.closeSync();
     try {
       this.#rules?.removeSync();
     } catch {
       // The process is exiting; `divert rules sweep` removes what is left.
     }
+    this.closeSync();
   }
 
   /**
