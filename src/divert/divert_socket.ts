@@ -91,6 +91,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
       overruns: this.#queue?.socket.overruns ?? 0,
       verdictSends: this.#queue?.verdictSends ?? 0,
       verdictErrors: this.#queue?.verdictErrors ?? 0,
+      decodeErrors: this.#queue?.decodeErrors ?? 0,
     };
   }
 

@@ -65,6 +65,8 @@ export interface DivertStats {
   verdictSends: number;
   /** Verdicts the kernel refused (the packet was gone, e.g. after a queue flush). */
   verdictErrors: number;
+  /** Packet messages from the kernel that could not be decoded (and so not answered). */
+  decodeErrors: number;
 }
 
 /** A namespace name (as in `ip netns`) becomes its /run/netns path; a path stays as it is. */

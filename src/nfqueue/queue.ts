@@ -53,11 +53,12 @@ export class NfQueue {
   verdictsSent = 0;
   /** Verdicts the kernel refused (e.g. ENOENT: the packet was no longer queued). */
   verdictErrors = 0;
+  /** Packet messages that could not be decoded (they cannot be answered either). */
+  decodeErrors = 0;
 
   #out = new MessageBuilder(64 * 1024);
   #flushScheduled = false;
   #onPacket: PacketHandler | undefined;
-  #onError: ((err: Error) => void) | undefined;
   #bound = false;
 
   private constructor(queue: number, socket: NetlinkSocket) {
@@ -128,7 +129,6 @@ export class NfQueue {
   /** Starts delivering packets to `onPacket`; fatal socket errors go to `onError`. */
   start(onPacket: PacketHandler, onError: (err: Error) => void): void {
     this.#onPacket = onPacket;
-    this.#onError = onError;
     this.socket.start((it) => this.#onMessage(it), onError);
   }
 
@@ -146,9 +146,9 @@ export class NfQueue {
     let meta: PacketMeta;
     try {
       meta = decodePacketMessage(it.buffer, it.payloadOffset, it.end);
-    } catch (err) {
-      // A message we cannot decode has no id we could answer: report it, never crash.
-      this.#onError?.(err as Error);
+    } catch {
+      // A message we cannot decode has no id we could answer: count it, never crash or stop.
+      this.decodeErrors++;
       return;
     }
     this.#onPacket?.(meta, it.buffer);
