@@ -40,6 +40,8 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
   #port: number | undefined;
   #binding: Promise<void> | undefined;
   #held = new Map<number, DivertPacket>();
+  /** address → packet, for the seed's sendto(packet, address); weak, so answered packets go. */
+  #byAddress = new WeakMap<DivertAddress, DivertPacket>();
   #ready: DivertPacket[] = [];
   #readHead = 0;
   #waiters: Waiter[] = [];
@@ -260,9 +262,10 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     this.emit('close');
   }
 
+  /** The packet recvfrom() gave with `address`, while it still waits for its verdict. */
   #findHeld(address: DivertAddress): DivertPacket | undefined {
-    for (const p of this.#held.values()) if (p.address === address) return p;
-    return undefined;
+    const p = this.#byAddress.get(address);
+    return p && p.verdict === undefined ? p : undefined;
   }
 
   async #next(signal: AbortSignal | undefined): Promise<DivertPacket | undefined> {
@@ -307,6 +310,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     const p = receivedPacket(meta, buf, this.#links, this.#port ?? meta.queue, this.#sink);
     this.#stats.received++;
     this.#held.set(meta.id, p);
+    this.#byAddress.set(p.address, p);
     if (this.#state !== 'open') {
       if (p.settleAutomatically(this.#options.closeVerdict ?? 'accept')) this.#stats.closedWithVerdict++;
       return;
