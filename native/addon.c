@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -79,6 +80,8 @@ static napi_value js_socket(napi_env env, napi_callback_info info) {
       napi_throw_type_error(env, NULL, "socket: netnsPath must be a string");
       return NULL;
     }
+    /* A longer path would have been cut short: never open a different file than asked. */
+    if (n >= sizeof(path) - 1) return make_int(env, -ENAMETOOLONG);
   }
   int saved = -1, target = -1;
   if (in_netns) {
@@ -262,6 +265,25 @@ static napi_value js_recvmmsg(napi_env env, napi_callback_info info) {
   return make_int(env, n);
 }
 
+/*
+ * poll(fd, events, timeoutMs) -> revents (0 on timeout) | -errno. Blocks the calling thread:
+ * only for short synchronous waits such as a config request's ACK, never on the packet path.
+ */
+static napi_value js_poll(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd, events, timeout;
+  if (argc < 3 || !arg_int32(env, argv[0], &fd) || !arg_int32(env, argv[1], &events) || !arg_int32(env, argv[2], &timeout)) {
+    napi_throw_type_error(env, NULL, "poll(fd, events, timeoutMs)");
+    return NULL;
+  }
+  struct pollfd pfd = {.fd = fd, .events = (short)events, .revents = 0};
+  int n = poll(&pfd, 1, timeout);
+  if (n < 0) return make_int(env, errno == EINTR ? 0 : -errno);
+  return make_int(env, n == 0 ? 0 : pfd.revents);
+}
+
 #define EXPORT(name, fn)                                                          \
   do {                                                                            \
     napi_value f;                                                                 \
@@ -278,6 +300,7 @@ static napi_value init(napi_env env, napi_value exports) {
   EXPORT("close", js_close);
   EXPORT("sendto", js_sendto);
   EXPORT("recvmmsg", js_recvmmsg);
+  EXPORT("poll", js_poll);
   EXPORT("pollStart", poller_start);
   EXPORT("pollStop", poller_stop);
   EXPORT("pollRef", poller_ref);

@@ -85,7 +85,14 @@ napi_value poller_start(napi_env env, napi_callback_info info) {
     return make_int(env, rc);
   }
   napi_value ext;
-  NAPI_CALL(env, napi_create_external(env, p, NULL, NULL, &ext));
+  if (napi_create_external(env, p, NULL, NULL, &ext) != napi_ok) {
+    /* Nobody could ever stop this watcher: stop and free it now. */
+    p->closing = true;
+    uv_poll_stop(&p->handle);
+    uv_close((uv_handle_t *)&p->handle, on_close);
+    napi_throw_error(env, NULL, "divert native: cannot create the poll handle");
+    return NULL;
+  }
   return ext;
 }
 

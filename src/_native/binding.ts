@@ -19,6 +19,8 @@ export interface NativeBinding {
   sendto(fd: number, bytes: Uint8Array, sockaddr: Uint8Array | null, flags: number): number;
   /** Receives up to `max` datagrams, datagram i at arena[i*slotSize]; lengths[i] bit 31 = MSG_TRUNC. 0 on EAGAIN. */
   recvmmsg(fd: number, arena: Uint8Array, slotSize: number, max: number, lengths: Uint32Array): number;
+  /** poll(2) on one fd: revents, 0 on timeout. Blocks: short synchronous waits only. */
+  poll(fd: number, events: number, timeoutMs: number): number;
   /** Watches `fd` on this thread's libuv loop; `callback(status, events)` on readiness. */
   pollStart(fd: number, events: number, callback: (status: number, events: number) => void): PollHandle | number;
   pollStop(handle: PollHandle): number;

@@ -27,4 +27,6 @@ export const Errno = {
   EOPNOTSUPP: 95,
   EADDRNOTAVAIL: 99,
   ENOBUFS: 105,
+  ETIMEDOUT: 110,
+  ENAMETOOLONG: 36,
 } as const;

@@ -20,6 +20,9 @@ import { NetlinkError, SystemCallError, DivertClosedError } from '../errors.js';
 const SOL_SOCKET = 1;
 const SO_RCVBUFFORCE = 33;
 const SO_RCVBUF = 8;
+const POLLIN = 1;
+/** How long a synchronous request waits for the kernel's ACK. */
+const REQUEST_TIMEOUT_MS = 5000;
 
 export interface NetlinkSocketOptions {
   /** Path of a network namespace file (e.g. /run/netns/NAME) to open the socket in. */
@@ -133,7 +136,7 @@ export class NetlinkSocket {
    * (the kernel answers config requests synchronously); other messages read meanwhile go to the
    * handler as usual. Throws a NetlinkError on a NACK.
    */
-  requestSync(bytes: Uint8Array, seq: number, op: string): void {
+  requestSync(bytes: Uint8Array, seq: number, op: string, timeoutMs = REQUEST_TIMEOUT_MS): void {
     let settled: Error | null | undefined;
     this.#pending.set(seq, {
       op,
@@ -142,9 +145,18 @@ export class NetlinkSocket {
     });
     try {
       this.send(bytes);
-      for (let spins = 0; settled === undefined; spins++) {
-        if (spins > 100_000) throw new NetlinkError(op, Errno.EAGAIN, seq, {}, `${op}: no answer from the kernel`);
-        this.receiveOnce();
+      const deadline = performance.now() + timeoutMs;
+      const overrunsBefore = this.overruns;
+      while (settled === undefined) {
+        if (this.receiveOnce() > 0) continue;
+        const left = deadline - performance.now();
+        if (left <= 0) {
+          const lost = this.overruns > overrunsBefore ? ' (the receive buffer overflowed: the answer may have been dropped)' : '';
+          throw new NetlinkError(op, Errno.ETIMEDOUT, seq, {}, `${op}: no answer from the kernel within ${timeoutMs} ms${lost}`);
+        }
+        // Wait for the answer without spinning: a short blocking poll, config requests only.
+        const r = this.#native.poll(this.fd, POLLIN, Math.ceil(left));
+        if (r < 0) throw new SystemCallError('poll', -r);
       }
     } finally {
       this.#pending.delete(seq);

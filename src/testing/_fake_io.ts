@@ -133,6 +133,14 @@ export class FakeSocketTable {
     return n;
   }
 
+  /** poll(2): readable (POLLIN) when a datagram or an error waits; never blocks (the fake answers synchronously). */
+  poll(fd: number, events: number, _timeoutMs: number): number {
+    const s = this.openFd(fd);
+    if (!s) return -Errno.EBADF;
+    const readable = s.rx.length > 0 || s.error !== 0 || s.recvFailures.length > 0;
+    return readable ? events & 1 : 0;
+  }
+
   pollStart(fd: number, events: number, callback: (status: number, events: number) => void): PollHandle | number {
     const s = this.openFd(fd);
     if (!s) return -Errno.EBADF;
