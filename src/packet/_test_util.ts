@@ -81,3 +81,20 @@ export function touchAll(obj: object): unknown[] {
   }
   return seen;
 }
+
+/**
+ * An IPv6 atomic fragment (RFC 6946) of the header-chain-free IPv6 packet `pkt`: a fragment
+ * header with offset 0 and M = 0 inserted after the fixed header.
+ */
+export function atomicFragment(pkt: Uint8Array, ident: number): Uint8Array {
+  const out = new Uint8Array(pkt.length + 8);
+  out.set(pkt.subarray(0, 40));
+  out.set(pkt.subarray(40), 48);
+  out[6] = 44;
+  out[40] = pkt[6]!;
+  out.set([ident >>> 24, (ident >>> 16) & 0xff, (ident >>> 8) & 0xff, ident & 0xff], 44);
+  const len = out.length - 40;
+  out[4] = len >> 8;
+  out[5] = len & 0xff;
+  return out;
+}

@@ -99,7 +99,10 @@ export interface FillChecksumsOptions {
   icmpv6?: boolean;
 }
 
-/** Per-layer verdicts from `verifyChecksums`; a layer that is absent (or a fragment's L4) is omitted. */
+/**
+ * Per-layer verdicts from `verifyChecksums`; a layer that is absent (or a fragment's L4) is
+ * omitted. An IPv6 atomic fragment's L4 is judged (RFC 6946).
+ */
 export interface ChecksumReport {
   ip?: boolean;
   tcp?: boolean;
@@ -121,7 +124,21 @@ interface L4Span {
 const span: L4Span = { protocol: 0, start: 0, end: 0, pseudo: 0, ipv6: false, fragment: false };
 const chain = newIpv6Chain();
 
-/** Locate the IP header and upper layer of `b`, or throw a `PacketError` for malformed bytes. */
+/**
+ * End of the UDP datagram at `start`: RFC 768 checksums (and pseudo-header length) cover the UDP
+ * Length, which is shorter than the IP payload when padding follows. An invalid Length (below 8
+ * or beyond `end`) falls back to `end`. TCP has no length field: its span is the IP payload.
+ */
+function udpEnd(b: Uint8Array, start: number, end: number): number {
+  if (end - start < 8) return end;
+  const len = u16be(b, start + 4);
+  return len >= 8 && len <= end - start ? start + len : end;
+}
+
+/**
+ * Locate the IP header and upper layer of `b`, or throw a `PacketError` for malformed bytes.
+ * `fragment` is false for an IPv6 atomic fragment, whose upper layer is whole (RFC 6946).
+ */
 function locate(b: Uint8Array): L4Span {
   const version = b.length > 0 ? b[0]! >> 4 : -1;
   if (version === 4) {
@@ -130,12 +147,15 @@ function locate(b: Uint8Array): L4Span {
     const total = u16be(b, 2);
     if (hl < 20) throw new PacketError('IPv4', `IHL ${hl / 4} is below 5`);
     if (total < hl || total > b.length) throw new PacketError('IPv4', `total length ${total} does not fit`);
-    span.protocol = b[9]!;
+    const fragment = (u16be(b, 6) & 0x3fff) !== 0;
+    const protocol = b[9]!;
+    const l4End = protocol === 17 && !fragment ? udpEnd(b, hl, total) : total;
+    span.protocol = protocol;
     span.start = hl;
-    span.end = total;
-    span.pseudo = sumBytes(b, 12, 20) + span.protocol + (total - hl);
+    span.end = l4End;
+    span.pseudo = sumBytes(b, 12, 20) + protocol + (l4End - hl);
     span.ipv6 = false;
-    span.fragment = (u16be(b, 6) & 0x3fff) !== 0;
+    span.fragment = fragment;
     return span;
   }
   if (version === 6) {
@@ -145,13 +165,15 @@ function locate(b: Uint8Array): L4Span {
     walkIpv6Chain(b, 0, end, chain);
     if (chain.fault !== undefined) throw new PacketError('IPv6', chain.fault);
     const dst = finalDestinationOffset(b, 0, chain.routingOffset);
-    const len = end - chain.offset;
+    // An atomic fragment (offset 0, M = 0) holds the whole datagram (RFC 6946 §4).
+    const fragment = chain.fragmentOffset >= 0 && (u16be(b, chain.fragmentOffset + 2) & 0xfff9) !== 0;
+    const l4End = chain.protocol === 17 && !fragment ? udpEnd(b, chain.offset, end) : end;
     span.protocol = chain.protocol;
     span.start = chain.offset;
-    span.end = end;
-    span.pseudo = sumBytes(b, 8, 24) + sumBytes(b, dst, dst + 16) + chain.protocol + len;
+    span.end = l4End;
+    span.pseudo = sumBytes(b, 8, 24) + sumBytes(b, dst, dst + 16) + chain.protocol + (l4End - chain.offset);
     span.ipv6 = true;
-    span.fragment = chain.fragmentOffset >= 0;
+    span.fragment = fragment;
     return span;
   }
   throw new PacketError('IP', b.length === 0 ? 'empty buffer' : `unknown IP version ${version}`);
@@ -185,8 +207,10 @@ function layerName(s: L4Span): string {
 /**
  * Recompute and write every checksum of the IP packet in `bytes` (IPv4 header, TCP, UDP, ICMP,
  * ICMPv6), unless switched off in `options`. Fragments' upper-layer checksums are left alone: a
- * fragment does not hold the whole datagram the checksum covers. A UDP checksum computing to 0
- * is written as 0xffff (RFC 768; RFC 8200 §8.1).
+ * fragment does not hold the whole datagram the checksum covers; an IPv6 atomic fragment (offset
+ * 0, M = 0) does, and is filled (RFC 6946). UDP covers its Length field's bytes when that is
+ * valid (RFC 768), else the IP payload. A UDP checksum computing to 0 is written as 0xffff (RFC
+ * 768; RFC 8200 §8.1).
  * @throws {PacketError} when the IP header, or the header of a layer to fill, is malformed
  */
 export function fillChecksums(bytes: Uint8Array, options?: FillChecksumsOptions): void {

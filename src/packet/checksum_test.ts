@@ -6,7 +6,7 @@ import {
   updateChecksum16, updateChecksum32, updateChecksumBytes, verifyChecksums,
 } from './checksum.js';
 import { u16be, setU16be } from './_bytes.js';
-import { Prng, hex } from './_test_util.js';
+import { Prng, atomicFragment, hex } from './_test_util.js';
 import {
   ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMPV6_ECHO_REQUEST, IPV4_OPTIONS, IPV6_HBH_FRAG, TCP_SYN, UDP4, UDP6,
 } from './_test_vectors.js';
@@ -174,4 +174,59 @@ test('sumBytes() equals a byte-by-byte sum at every offset and length (seeded)',
     const e = rng.int(s, view.length);
     assert.equal(sumBytes(view, s, e), naive(view, s, e));
   }
+});
+
+/** `golden` with `n` bytes of junk appended inside the IP payload but after the UDP Length. */
+function udpPadded(golden: Uint8Array, n: number): Uint8Array {
+  const b = new Uint8Array(golden.length + n).fill(0xa5);
+  b.set(golden);
+  if (golden[0]! >> 4 === 4) {
+    setU16be(b, 2, b.length);
+    setU16be(b, 10, 0);
+    setU16be(b, 10, internetChecksum(b, 0, 20));
+  } else {
+    setU16be(b, 4, b.length - 40);
+  }
+  return b;
+}
+
+test('fillChecksums()/verifyChecksums() cover the UDP Length, not IP padding after it (RFC 768)', () => {
+  for (const [golden, l4] of [[UDP4, 20], [UDP6, 40]] as const) {
+    for (const n of [1, 4, 7]) {
+      const b = udpPadded(golden, n);
+      assert.equal(verifyChecksums(b).udp, true, `verify, ${n} padding bytes`);
+      setU16be(b, l4 + 6, 0x5a5a);
+      fillChecksums(b);
+      assert.equal(u16be(b, l4 + 6), u16be(golden, l4 + 6), `fill, ${n} padding bytes`);
+    }
+  }
+});
+
+test('fillChecksums() falls back to the IP payload when the UDP Length is invalid', () => {
+  for (const [golden, l4] of [[UDP4, 20], [UDP6, 40]] as const) {
+    for (const bad of [0, 7, 17, 0xffff]) {
+      const b = udpPadded(golden, 2);
+      setU16be(b, l4 + 4, bad);
+      fillChecksums(b);
+      const len = b.length - l4;
+      const pseudo = golden === UDP4
+        ? pseudoHeaderSumIpv4(b.subarray(12, 16), b.subarray(16, 20), 17, len)
+        : pseudoHeaderSumIpv6(b.subarray(8, 24), b.subarray(24, 40), 17, len);
+      assert.equal(foldChecksum(sumBytes(b, l4, b.length, pseudo)), 0xffff, `UDP Length ${bad}`);
+      assert.equal(verifyChecksums(b).udp, true);
+    }
+  }
+});
+
+test('fillChecksums()/verifyChecksums() treat an IPv6 atomic fragment as a whole packet (RFC 6946)', () => {
+  const b = atomicFragment(UDP6, 0x1234);
+  assert.deepEqual(verifyChecksums(b), { udp: true }); // the fragment header is not in the pseudo-header
+  setU16be(b, 54, 0);
+  fillChecksums(b);
+  assert.equal(u16be(b, 54), u16be(UDP6, 46));
+  const icmp = atomicFragment(ICMPV6_ECHO_REQUEST, 1);
+  setU16be(icmp, 50, 0x5a5a);
+  assert.deepEqual(verifyChecksums(icmp), { icmpv6: false });
+  fillChecksums(icmp);
+  assert.deepEqual(verifyChecksums(icmp), { icmpv6: true });
 });

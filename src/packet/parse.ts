@@ -83,7 +83,7 @@ export class ParsedPacket {
   /** TCP or UDP destination port, else `undefined`. */
   get dstPort(): number | undefined { return (this.tcp ?? this.udp)?.dstPort; }
 
-  /** Whether this is a fragment (first or later). */
+  /** Whether there is fragment information: true for IPv6 atomic fragments too (RFC 6946). */
   get isFragment(): boolean { return this.fragment !== undefined; }
 
   /** Fragment fields, or `undefined` when the packet is not a fragment. */
@@ -130,7 +130,9 @@ function l4Payload(l: Layers, b: Uint8Array, at: number): Uint8Array {
 /**
  * Parse raw IP bytes (IPv4 or IPv6, starting at byte 0) into checked views. Bytes past the IP
  * total length (link padding) are ignored. A first fragment gets an L4 view when its header fits
- * (the UDP Length is then not checked); later fragments get none.
+ * (the UDP Length is then not checked); later fragments get none. An IPv6 atomic fragment (offset
+ * 0, M = 0, RFC 6946) holds a whole datagram: its L4 is checked as for an unfragmented packet,
+ * while `isFragment` stays true and `fragment` reads `{ offset: 0, more: false }`.
  * @throws {PacketError} naming the layer and the fault when the bytes are malformed
  */
 export function parsePacket(bytes: Uint8Array): ParsedPacket {
@@ -152,8 +154,9 @@ export function parsePacket(bytes: Uint8Array): ParsedPacket {
     let layers: Layers = {};
     if (chain.fragmentOffset < 0) {
       layers = upperLayer(b, chain.offset, chain.protocol, true, true);
-    } else if ((u16be(b, chain.fragmentOffset + 2) & 0xfff8) === 0) {
-      layers = upperLayer(b, chain.offset, chain.protocol, true, false);
+    } else {
+      const w = u16be(b, chain.fragmentOffset + 2);
+      if ((w & 0xfff8) === 0) layers = upperLayer(b, chain.offset, chain.protocol, true, (w & 1) === 0);
     }
     return new ParsedPacket(ip, chain.protocol, layers, l4Payload(layers, b, chain.offset), chain.fragmentOffset);
   }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { PacketError } from '../errors.js';
 import { parsePacket, tryParsePacket } from './parse.js';
 import { fragmentPacket } from './fragment.js';
+import { atomicFragment } from './_test_util.js';
 import { ICMP_ECHO_REQUEST, ICMPV6_ECHO_REQUEST, IPV4_OPTIONS, IPV6_HBH_FRAG, TCP_SYN, UDP4, UDP6 } from './_test_vectors.js';
 
 function layerOf(fn: () => unknown): string {
@@ -116,4 +117,16 @@ test('ParsedPacket reads through: a port set on the TCP view shows everywhere', 
   assert.equal(b[22]! * 256 + b[23]!, 8080);
   p.ip.src = '198.19.0.7';
   assert.equal(p.srcAddr, '198.19.0.7');
+});
+
+test('parsePacket() gives an IPv6 atomic fragment checked L4 views (RFC 6946)', () => {
+  const p = parsePacket(atomicFragment(UDP6, 0xabcd));
+  assert.equal(p.isFragment, true);
+  assert.deepEqual(p.fragment, { ident: 0xabcd, offset: 0, more: false });
+  assert.equal(p.udp?.dstPort, 53);
+  assert.equal(new TextDecoder().decode(p.payload), 'divert');
+  assert.equal(parsePacket(atomicFragment(ICMPV6_ECHO_REQUEST, 1)).icmpv6?.seq, 1);
+  const bad = atomicFragment(UDP6, 1);
+  bad[53] = 99; // UDP Length 99: checked as for a whole packet
+  assert.equal(layerOf(() => parsePacket(bad)), 'UDP');
 });
