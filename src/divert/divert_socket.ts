@@ -241,12 +241,16 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     if (this.#state === 'closed') return;
     this.#state = 'closing';
     const q = this.#queue;
+    const verdict = this.#options.closeVerdict ?? 'accept';
     try {
+      // Rules we do not own may still send packets here: make the kernel stop queueing first
+      // (new ones are accepted, or dropped with closeVerdict 'drop'), so the unbind below
+      // finds nothing left for the kernel to drop. Then read what it had already queued.
+      q?.stopQueueing(verdict === 'accept');
       q?.drain();
     } catch {
       // The socket is going away; whatever it held gets its verdict below.
     }
-    const verdict = this.#options.closeVerdict ?? 'accept';
     for (const p of [...this.#held.values()]) {
       if (p.settleAutomatically(verdict)) this.#stats.closedWithVerdict++;
     }

@@ -58,6 +58,7 @@ export class NfQueue {
 
   #out = new MessageBuilder(64 * 1024);
   #flushScheduled = false;
+  #onFatal: ((err: Error) => void) | undefined;
   #onPacket: PacketHandler | undefined;
   #bound = false;
 
@@ -129,6 +130,7 @@ export class NfQueue {
   /** Starts delivering packets to `onPacket`; fatal socket errors go to `onError`. */
   start(onPacket: PacketHandler, onError: (err: Error) => void): void {
     this.#onPacket = onPacket;
+    this.#onFatal = onError;
     this.socket.start((it) => this.#onMessage(it), onError);
   }
 
@@ -165,21 +167,36 @@ export class NfQueue {
     this.verdictsSent++;
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(() => {
+        try {
+          this.flush();
+        } catch (err) {
+          // Nobody is on the stack to catch it: report it as the socket's failure.
+          this.#onFatal?.(err as Error);
+        }
+      });
     }
   }
 
-  /** Sends every queued verdict now. */
+  /** Sends every queued verdict now; on failure they stay queued for the next try (close). */
   flush(): void {
     this.#flushScheduled = false;
     if (this.#out.length === 0 || this.socket.closed) return;
-    const bytes = this.#out.bytes();
-    try {
-      this.socket.send(bytes);
-      this.verdictSends++;
-    } finally {
-      this.#out.reset();
-    }
+    this.socket.send(this.#out.bytes());
+    this.verdictSends++;
+    this.#out.reset();
+  }
+
+  /**
+   * Stops the kernel from queueing more packets to this port (queue length 0): from now on new
+   * packets are accepted (`acceptNew`, through fail-open) or dropped, never left in a queue
+   * that close is about to flush. What is already queued stays ours to answer.
+   */
+  stopQueueing(acceptNew: boolean): void {
+    const q = this.queue;
+    const open = NFQA_CFG_F.NFQA_CFG_F_FAIL_OPEN;
+    this.#request(`Cannot stop queueing on divert port ${q}`, (b, seq) => putFlags(b, seq, q, acceptNew ? open : 0, open));
+    this.#request(`Cannot stop queueing on divert port ${q}`, (b, seq) => putQueueMaxLen(b, seq, q, 0));
   }
 
   /** Reads whatever the kernel has queued for us right now (used while closing). */

@@ -195,16 +195,44 @@ describe('divert socket (real kernel)', () => {
     if (!requirePrivilege(t)) return;
     const { a, b, link } = twoHosts();
     const port = nextPort++;
-    divertRule(b, 'PREROUTING', ['-p', 'icmp'], port);
+    divertRule(b, 'PREROUTING', ['-p', 'udp', '--dport', '5591'], port);
     const sock = createDivertSocket({ port, netns: b.name, verdictTimeoutMs: 0 });
-    const ping = pingAsync(a, link.b4, 1, 4);
+    // One datagram, never sent again: it arrives only if the held copy is reinjected.
+    const recv = startPeer(b, ['udp-recv', '5591', '1', '5000', '4']);
+    await recv.ready;
+    await startPeer(a, ['udp-send', link.b4, '5591', 'held at close']).result;
     const held = await sock.recvfrom();
     assert.equal(held.verdict, undefined);
     await sleep(200);
     await sock.close();
     assert.equal(held.verdict, 'accept');
-    assert.equal(await ping, true, 'the held echo request was delivered at close');
-    assert.ok(sock.stats.closedWithVerdict >= 1);
+    assert.deepEqual(((await recv.result) as { got: string[] }).got, ['held at close'], 'delivered at close');
+    assert.equal(sock.stats.closedWithVerdict, 1);
+  });
+
+  test('close() loses nothing while a rule it does not own keeps sending packets', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { a, b, link } = twoHosts();
+    const port = nextPort++;
+    // A rule installed by someone else (pass-through), so close() cannot remove it first.
+    divertRule(b, 'PREROUTING', ['-p', 'udp', '--dport', '5592'], port, { bypass: true });
+    const sock = createDivertSocket({ port, netns: b.name });
+    await sock.ready;
+    const loop = serve(sock, []);
+    const N = 10_000;
+    const { execAsync } = await import('../_harness/netns.js');
+    const recv = execAsync(b, process.execPath, ['-e',
+      `const s=require('dgram').createSocket('udp4');let n=0;s.on('message',()=>n++);s.bind(5592,()=>{});setTimeout(()=>{console.log(n);process.exit(0)},4000)`], 8000);
+    await sleep(300);
+    const send = execAsync(a, process.execPath, ['-e',
+      `const s=require('dgram').createSocket('udp4');let i=0;const go=()=>{for(let k=0;k<10&&i<${N};k++,i++)s.send('x',5592,'${link.b4}');if(i<${N})setTimeout(go,1);else setTimeout(()=>process.exit(0),200)};go();`], 8000);
+    const until = Date.now() + 5000;
+    while (sock.stats.received < 2000 && Date.now() < until) await sleep(5);
+    assert.ok(sock.stats.received >= 2000, 'traffic is flowing through the socket');
+    await sock.close(); // mid-stream
+    await send;
+    await loop;
+    assert.equal(Number((await recv).stdout.trim()), N, 'every datagram arrived: none dropped by the unbind');
   });
 
   test('a packet left without a verdict gets the timeout verdict', async (t) => {

@@ -21,7 +21,7 @@ function holder(ns: Netns, port: number, then: 'wait' | 'throw'): {
 } {
   const script = `
     const { createDivertSocket } = await import(${JSON.stringify(MOD)});
-    const sock = createDivertSocket({ port: ${port}, rules: ['-A input -p icmp'], verdictTimeoutMs: 0 });
+    const sock = createDivertSocket({ port: ${port}, rules: ['-A input -p udp --dport 5590'], verdictTimeoutMs: 0 });
     await sock.ready;
     console.log('ready');
     const held = [];
@@ -32,16 +32,33 @@ function holder(ns: Netns, port: number, then: 'wait' | 'throw'): {
     }`;
   const child = ns.spawn(process.execPath, ['--input-type=module', '-e', script]);
   let out = '';
+  const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  // Resolves when the child printed `word`; rejects if it ended first (no test may hang on it).
   const waitFor = (word: string): Promise<void> =>
-    new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes(word)) resolve();
-    }));
+    new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes(word)) resolve();
+      });
+      void exit.then((e) => reject(new Error(`holder ended (${JSON.stringify(e)}) before printing "${word}"`)));
+    });
   const ready = waitFor('ready');
   const got = waitFor('got');
-  const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  got.catch(() => {});
   setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
   return { child, ready, got, exit };
+}
+
+/**
+ * One UDP datagram from `a` to a receiver in `b`: true when exactly it arrived. Unlike ping, it is
+ * never sent again, so it arrives only if the held copy itself was reinjected.
+ */
+async function oneDatagram(a: Netns, b: Netns, to: string, whileHeld: () => Promise<void>): Promise<boolean> {
+  const recv = startPeer(b, ['udp-recv', '5590', '1', '8000', '4'], 12_000);
+  await recv.ready;
+  await startPeer(a, ['udp-send', to, '5590', 'the only one']).result;
+  await whileHeld();
+  return JSON.stringify(((await recv.result) as { got: string[] }).got) === '["the only one"]';
 }
 
 function ruleCount(ns: Netns): number {
@@ -57,13 +74,15 @@ describe('lifecycle: signals, crashes, abort', () => {
       const link = connect(a, b, 20);
       const h = holder(b, nextPort++, 'wait');
       await h.ready;
-      const ping = pingAsync(a, link.b4, 1, 5);
-      await h.got;
-      assert.equal(ruleCount(b), 1);
-      // `ip netns exec` passes the signal on to its child.
-      h.child.kill(signal);
-      const exit = await h.exit;
-      assert.equal(await ping, true, 'the held echo request was reinjected, not lost');
+      let exit = { code: null as number | null, signal: null as string | null };
+      const delivered = await oneDatagram(a, b, link.b4, async () => {
+        await h.got;
+        assert.equal(ruleCount(b), 1);
+        // `ip netns exec` passes the signal on to its child.
+        h.child.kill(signal);
+        exit = await h.exit;
+      });
+      assert.equal(delivered, true, 'the held datagram was reinjected, not lost');
       assert.equal(ruleCount(b), 0, 'no rule left behind');
       assert.ok(exit.signal === signal || exit.code === 128 + (signal === 'SIGINT' ? 2 : 15), `died by ${signal}: ${JSON.stringify(exit)}`);
     });
@@ -76,10 +95,12 @@ describe('lifecycle: signals, crashes, abort', () => {
     const link = connect(a, b, 21);
     const h = holder(b, nextPort++, 'throw');
     await h.ready;
-    const ping = pingAsync(a, link.b4, 1, 5);
-    const exit = await h.exit;
+    let exit = { code: null as number | null, signal: null as string | null };
+    const delivered = await oneDatagram(a, b, link.b4, async () => {
+      exit = await h.exit;
+    });
     assert.equal(exit.code, 1);
-    assert.equal(await ping, true);
+    assert.equal(delivered, true, 'the held datagram was reinjected, not lost');
     assert.equal(ruleCount(b), 0);
   });
 
