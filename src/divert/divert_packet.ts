@@ -76,6 +76,7 @@ export class DivertPacket {
         'ERR_DIVERT_TRUNCATED',
       );
     }
+    checkOptions(options, bytes);
     this.#take('accept');
     this.#sink.settle(this, 'accept', bytes, options);
   }
@@ -88,6 +89,7 @@ export class DivertPacket {
 
   /** Runs the same netfilter hook again (NF_REPEAT); mark the packet or it comes straight back. */
   repeat(options: ReinjectOptions = {}): void {
+    checkOptions(options, undefined);
     this.#take('repeat');
     this.#sink.settle(this, 'repeat', undefined, options);
   }
@@ -97,6 +99,7 @@ export class DivertPacket {
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
       throw new RangeError(`Divert port must be an integer from 0 to 65535, got ${String(port)}`);
     }
+    checkOptions(options, undefined);
     this.#take('queue');
     this.#sink.settle(this, 'queue', undefined, { ...options, port });
   }
@@ -117,6 +120,24 @@ export class DivertPacket {
       );
     }
     this.#verdict = kind;
+  }
+}
+
+/** The most bytes a verdict can carry (NFQA_PAYLOAD: a 16-bit attribute length). */
+const MAX_PAYLOAD = 65531;
+
+/** Refuses bad options before the verdict is taken, so the packet stays held and the caller hears why. */
+function checkOptions(options: ReinjectOptions, bytes: Uint8Array | undefined): void {
+  const mark = options.mark;
+  if (mark !== undefined && !(Number.isInteger(mark) && mark >= 0 && mark <= 0xffffffff)) {
+    throw new RangeError(`Mark must be an integer from 0 to 4294967295 (use mark >>> 0 for a negative int32), got ${String(mark)}`);
+  }
+  if (bytes !== undefined && bytes.length > MAX_PAYLOAD) {
+    throw new RangeError(`A reinjected packet can be at most ${MAX_PAYLOAD} bytes, got ${bytes.length}`);
+  }
+  const via = options.interface;
+  if (via !== undefined && !(typeof via === 'string' ? via.length > 0 : Number.isInteger(via) && via > 0)) {
+    throw new TypeError(`interface must be a name or a positive index, got ${JSON.stringify(via)}`);
   }
 }
 

@@ -66,7 +66,12 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
       this.#binding.catch(() => {});
     }
     if (options.signal?.aborted) void this.close();
-    else options.signal?.addEventListener('abort', () => void this.close(), { once: true });
+    else if (options.signal) {
+      const signal = options.signal;
+      const onAbort = (): void => void this.close();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.once('close', () => signal.removeEventListener('abort', onAbort));
+    }
   }
 
   /**
@@ -283,17 +288,24 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     if (!this.#queue) throw new DivertError('The socket is not bound: call bind(port) first', 'ERR_DIVERT_NOT_BOUND');
     signal?.throwIfAborted();
     return new Promise((resolve, reject) => {
-      const w: Waiter = { resolve, reject };
-      this.#waiters.push(w);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          const i = this.#waiters.indexOf(w);
-          if (i >= 0) this.#waiters.splice(i, 1);
-          reject(signal.reason);
+      // The abort listener lives only as long as this wait: no leak across many recvfrom() calls.
+      const onAbort = (): void => {
+        const i = this.#waiters.indexOf(w);
+        if (i >= 0) this.#waiters.splice(i, 1);
+        reject(signal!.reason);
+      };
+      const w: Waiter = {
+        resolve: (p) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(p);
         },
-        { once: true },
-      );
+        reject: (err) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      };
+      this.#waiters.push(w);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
@@ -350,7 +362,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
         this.#stats.changed++;
       }
       if (kind === 'accept' && opts.interface !== undefined) {
-        this.#reinjectVia(p, q, out, opts.interface);
+        this.#reinjectVia(p, q, out, payload, opts.interface, opts.mark);
         return;
       }
       if (kind === 'accept') this.#stats.accepted++;
@@ -364,14 +376,21 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     }
   }
 
-  /** Reinjection by a chosen interface: the original is dropped, its bytes injected there. */
-  #reinjectVia(p: DivertPacket, q: NfQueue, bytes: Uint8Array, via: string | number): void {
+  /**
+   * Reinjection by a chosen interface: the bytes are injected there and the original dropped.
+   * If the injection fails, the original goes back on its own path (it is never lost) and the
+   * caller gets the error.
+   */
+  #reinjectVia(p: DivertPacket, q: NfQueue, bytes: Uint8Array, payload: Uint8Array | undefined, via: string | number, mark: number | undefined): void {
     try {
       this.#inject(bytes, { interface: via, outbound: p.address.outbound });
+    } catch (err) {
+      q.verdict(p.id, NF_VERDICT.NF_ACCEPT, { mark, payload });
       this.#stats.accepted++;
-    } finally {
-      q.verdict(p.id, NF_VERDICT.NF_DROP);
+      throw err;
     }
+    q.verdict(p.id, NF_VERDICT.NF_DROP);
+    this.#stats.accepted++;
   }
 
   #startTimer(): void {
