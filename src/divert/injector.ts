@@ -46,7 +46,10 @@ const IP_MULTICAST_IF = 32;
 const IPV6_MULTICAST_IF = 17;
 const ETH_P_IP = 0x0800;
 const ETH_P_IPV6 = 0x86dd;
-const TC_PRIO = 49_152; // our filter's preference on the interface: high enough to stay out of the way
+const TC_PRIO = 49_152; // our filters' preference on the interface: high enough to stay out of the way
+
+/** Inbound redirects of this process, shared by its sockets: key netns|ifindex. */
+const REDIRECTS = new Map<string, { refs: number; name: string; addedQdisc: boolean }>();
 
 export class Injector {
   #native: NativeBinding;
@@ -54,9 +57,12 @@ export class Injector {
   #links: () => LinkTable;
   #raw4 = -1;
   #raw6 = -1;
+  /** The multicast interface currently set on each raw socket (0: routing table). */
+  #mcastIf4 = 0;
+  #mcastIf6 = 0;
   #packet = -1;
-  /** ifindex → whether divert added the clsact qdisc (and must remove it). */
-  #redirects = new Map<number, { name: string; addedQdisc: boolean }>();
+  /** Redirect keys (netns|ifindex) this injector holds a share of. */
+  #redirects = new Set<string>();
 
   constructor(netnsPath: string | undefined, links: () => LinkTable) {
     this.#native = loadNative();
@@ -78,17 +84,23 @@ export class Injector {
     if (family === 4) {
       if (this.#raw4 < 0) this.#raw4 = this.#openRaw(AF_INET);
       const dst = bytes.subarray(16, 20);
-      if (via && dst[0]! >= 224 && dst[0]! <= 239) {
+      // The interface is set for every multicast send (0 = the routing table's choice), so one
+      // send's choice never sticks to the next.
+      const ifindex = via?.index ?? 0;
+      if (dst[0]! >= 224 && dst[0]! <= 239 && ifindex !== this.#mcastIf4) {
         const mreqn = new Uint8Array(12);
-        new DataView(mreqn.buffer).setInt32(8, via.index, true);
+        new DataView(mreqn.buffer).setInt32(8, ifindex, true);
         check('setsockopt(IP_MULTICAST_IF)', native.setsockopt(this.#raw4, IPPROTO_IP, IP_MULTICAST_IF, mreqn));
+        this.#mcastIf4 = ifindex;
       }
       return sendResult('inject outbound', native.sendto(this.#raw4, bytes, sockaddrIn(dst), 0), bytes.length);
     }
     if (this.#raw6 < 0) this.#raw6 = this.#openRaw(AF_INET6);
     const dst = bytes.subarray(24, 40);
-    if (via && dst[0] === 0xff) {
-      check('setsockopt(IPV6_MULTICAST_IF)', native.setsockopt(this.#raw6, IPPROTO_IPV6, IPV6_MULTICAST_IF, via.index));
+    const ifindex = via?.index ?? 0;
+    if (dst[0] === 0xff && ifindex !== this.#mcastIf6) {
+      check('setsockopt(IPV6_MULTICAST_IF)', native.setsockopt(this.#raw6, IPPROTO_IPV6, IPV6_MULTICAST_IF, ifindex));
+      this.#mcastIf6 = ifindex;
     }
     // The port of a raw IPv6 sockaddr must be 0 (it would be read as the protocol).
     return sendResult('inject outbound', native.sendto(this.#raw6, bytes, sockaddrIn6(dst, 0, via?.index ?? 0), 0), bytes.length);
@@ -117,9 +129,20 @@ export class Injector {
     return fd;
   }
 
-  /** Installs the clsact egress → ingress redirect for marked packets on `link`, once. */
+  /**
+   * Installs the clsact egress → ingress redirect for marked packets on `link`, once per process
+   * and interface (sockets of one process share it, counted). Each process has its own filter
+   * (handle = its pid), so one process closing never removes another's.
+   */
   #ensureRedirect(link: Link): void {
-    if (this.#redirects.has(link.index)) return;
+    const key = `${this.#netnsPath ?? ''}|${link.index}`;
+    if (this.#redirects.has(key)) return;
+    const shared = REDIRECTS.get(key);
+    if (shared) {
+      shared.refs++;
+      this.#redirects.add(key);
+      return;
+    }
     const qdisc = this.#tc(['qdisc', 'add', 'dev', link.name, 'clsact'], true);
     const addedQdisc = qdisc.ok;
     if (!qdisc.ok && !/File exists|Exclusivity flag on/.test(qdisc.stderr)) {
@@ -128,15 +151,38 @@ export class Injector {
     // Classic BPF: A = skb->mark (SKF_AD_OFF + SKF_AD_MARK); match when A == INJECT_MARK.
     const bytecode = `4,32 0 0 ${0xfffff000 + 20},21 0 1 ${INJECT_MARK},6 0 0 4294967295,6 0 0 0`;
     const filter = this.#tc(
-      ['filter', 'replace', 'dev', link.name, 'egress', 'prio', String(TC_PRIO), 'protocol', 'all', 'bpf', 'bytecode', bytecode,
-        'action', 'mirred', 'ingress', 'redirect', 'dev', link.name],
+      ['filter', 'replace', 'dev', link.name, 'egress', 'prio', String(TC_PRIO), 'handle', String(process.pid), 'protocol', 'all',
+        'bpf', 'bytecode', bytecode, 'action', 'mirred', 'ingress', 'redirect', 'dev', link.name],
       true,
     );
     if (!filter.ok) {
       if (addedQdisc) this.#tc(['qdisc', 'del', 'dev', link.name, 'clsact'], true);
       throw new DivertError(`Cannot inject inbound on ${link.name}: tc filter failed: ${filter.stderr.trim()}`, 'ERR_DIVERT_INJECT_SETUP');
     }
-    this.#redirects.set(link.index, { name: link.name, addedQdisc });
+    REDIRECTS.set(key, { refs: 1, name: link.name, addedQdisc });
+    this.#redirects.add(key);
+  }
+
+  /** Drops this injector's share of a redirect; the last one out removes the filter. */
+  #releaseRedirect(key: string): void {
+    const r = REDIRECTS.get(key);
+    if (!r || --r.refs > 0) return;
+    REDIRECTS.delete(key);
+    this.#tc(['filter', 'del', 'dev', r.name, 'egress', 'prio', String(TC_PRIO), 'handle', String(process.pid), 'protocol', 'all', 'bpf'], true);
+    // The qdisc goes only if divert added it and nothing else hangs on it (other programs' filters).
+    if (r.addedQdisc && this.#tcOut(['filter', 'show', 'dev', r.name, 'egress']) === '' && this.#tcOut(['filter', 'show', 'dev', r.name, 'ingress']) === '') {
+      this.#tc(['qdisc', 'del', 'dev', r.name, 'clsact'], true);
+    }
+  }
+
+  /** stdout of a tc command ('' on failure). */
+  #tcOut(args: string[]): string {
+    const argv = this.#netnsPath ? ['nsenter', `--net=${this.#netnsPath}`, 'tc', ...args] : ['tc', ...args];
+    try {
+      return execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).trim();
+    } catch {
+      return '';
+    }
   }
 
   #tc(args: string[], soft: boolean): { ok: boolean; stderr: string } {
@@ -155,10 +201,8 @@ export class Injector {
   close(): void {
     for (const fd of [this.#raw4, this.#raw6, this.#packet]) if (fd >= 0) this.#native.close(fd);
     this.#raw4 = this.#raw6 = this.#packet = -1;
-    for (const { name, addedQdisc } of this.#redirects.values()) {
-      if (addedQdisc) this.#tc(['qdisc', 'del', 'dev', name, 'clsact'], true);
-      else this.#tc(['filter', 'del', 'dev', name, 'egress', 'prio', String(TC_PRIO)], true);
-    }
+    this.#mcastIf4 = this.#mcastIf6 = 0;
+    for (const key of this.#redirects) this.#releaseRedirect(key);
     this.#redirects.clear();
   }
 }

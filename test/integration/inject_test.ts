@@ -158,6 +158,46 @@ describe('injection (real kernel)', () => {
     await loop;
   });
 
+  test('two sockets injecting inbound on one interface: closing one leaves the other working', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const a = createNetns();
+    const b = createNetns();
+    const link = connect(a, b, 19);
+    const first = createDivertSocket({ netns: a.name, handleSignals: false });
+    const second = createDivertSocket({ netns: a.name, handleSignals: false });
+    const pkt = (text: string): Uint8Array => buildUdpPacket({ src: link.b4, dst: link.a4, srcPort: 1, dstPort: 5593, payload: text });
+    first.sendto(pkt('one'), { address: link.a4 });
+    second.sendto(pkt('two'), { address: link.a4 });
+    await first.close();
+    assert.match(a.exec('tc', ['filter', 'show', 'dev', link.a, 'egress']), /mirred/, 'the shared redirect stays');
+    const got = await received(a, ['udp-recv', '5593', '1', '2000', '4'], () => {
+      second.sendto(pkt('after'), { address: link.a4 });
+    });
+    assert.deepEqual(got.got, ['after']);
+    await second.close();
+    assert.doesNotMatch(a.exec('tc', ['filter', 'show', 'dev', link.a, 'egress']), /mirred/, 'the last one out removes it');
+  });
+
+  test('multicast: a send naming no interface follows the routing table, whatever was named before', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const a = createNetns();
+    const b = createNetns();
+    const c = createNetns();
+    const toB = connect(a, b, 26);
+    const toC = connect(a, c, 27);
+    a.exec('ip', ['route', 'add', '224.0.0.0/4', 'dev', toB.a]);
+    await using sock = createDivertSocket({ netns: a.name, handleSignals: false });
+    const group = '239.9.9.9';
+    const mk = (text: string): Uint8Array => buildUdpPacket({ src: toB.a4, dst: group, srcPort: 1, dstPort: 5594, payload: text, ttl: 1 });
+    const atB = startPeer(b, ['udp-mrecv', group, '5594', '1', '1500', toB.b4]);
+    const atC = startPeer(c, ['udp-mrecv', group, '5594', '1', '1500', toC.b4]);
+    await Promise.all([atB.ready, atC.ready]);
+    sock.sendto(mk('via C'), { interface: toC.a, outbound: true });
+    sock.sendto(mk('routed'));
+    assert.deepEqual(((await atB.result) as { got: string[] }).got, ['routed']);
+    assert.deepEqual(((await atC.result) as { got: string[] }).got, ['via C']);
+  });
+
   test('errors: unknown inbound address, malformed packets', async (t) => {
     if (!requirePrivilege(t)) return;
     const a = createNetns();
