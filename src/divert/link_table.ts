@@ -1,7 +1,8 @@
 /**
  * LinkTable: interface names, MACs and addresses of one network namespace, read over rtnetlink
  * and cached. `recvfrom()` needs the receiving interface's address for every inbound packet, so
- * lookups hit a Map; an unknown ifindex refreshes the table (at most once per second).
+ * lookups hit a Map; an unknown ifindex refreshes the table (at most once per second), and the
+ * per-packet lookup re-reads a table older than five seconds, so changed addresses show up.
  * @module
  */
 import { NetlinkSocket } from '../socket/netlink_socket.js';
@@ -14,6 +15,8 @@ const RTM_NEWLINK = 16;
 const RTM_NEWADDR = 20;
 const RT_SCOPE_UNIVERSE = 0;
 const REFRESH_MIN_MS = 1000;
+/** Oldest the table may get while packets keep asking for it (a dump costs ~0.1 ms). */
+const MAX_AGE_MS = 5000;
 
 export interface Link {
   index: number;
@@ -75,6 +78,8 @@ export class LinkTable {
   /** The link with `index`, refreshing once if it is not known yet. */
   get(index: number): Link | undefined {
     if (index === 0) return undefined;
+    // Addresses change under known interfaces too (DHCP, ip addr add): re-read a stale table.
+    if (performance.now() - this.#lastRefresh > MAX_AGE_MS) this.refresh();
     return this.#byIndex.get(index) ?? this.#findOrRefresh((l) => l.index === index, true);
   }
 

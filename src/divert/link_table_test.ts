@@ -89,3 +89,14 @@ test('LinkTable.close() closes its NETLINK_ROUTE socket', (t) => {
   assert.equal(kernel.openSockets().length, 0);
   assert.deepEqual(kernel.problems, []);
 });
+
+test('LinkTable.get() re-reads a table older than five seconds, so changed addresses show up', (t) => {
+  const clock = fakeClock(t);
+  const { kernel, links } = setup(t);
+  assert.deepEqual(links.get(2)?.ipv4, ['192.0.2.1']);
+  kernel.setLinks(HOST_LINKS.map((l) => (l.index === 2 ? { ...l, ipv4: ['192.0.2.99/24'] } : l)));
+  clock.now += 4000;
+  assert.deepEqual(links.get(2)?.ipv4, ['192.0.2.1'], 'fresh enough: no dump per packet');
+  clock.now += 1500;
+  assert.deepEqual(links.get(2)?.ipv4, ['192.0.2.99']);
+});
