@@ -1,7 +1,7 @@
 /**
  * Cross-option checks that turn a parsed draft into a {@link DivertRule}: family agreement,
  * ports only with port protocols, ICMP types only with ICMP, `-i`/`-o` only where the hook
- * has that device.
+ * has that device. Ends in {@link validateRule}, the same check as rule objects get.
  * @module
  */
 import type { Cursor, Word } from './_words.js';
@@ -11,6 +11,7 @@ import {
   type PortMatch, type PortRange, type ProtocolMatch,
 } from './rule.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, PORT_PROTOCOLS, protocolName } from './protocols.js';
+import { validateRule } from './validate_rule.js';
 
 /** Mutable rule under construction, with the words to blame in errors. */
 export interface Draft {
@@ -44,7 +45,7 @@ export function checkRule(d: Draft, c: Cursor): DivertRule {
   const destination = mergePorts(d.destination, d.dport, d.destinationAt, c);
   checkProtocol(d, c, family, source, destination);
   checkInterfaces(d, c);
-  return {
+  const rule: DivertRule = {
     chain: d.chain,
     family,
     ...(d.protocol ? { protocol: d.protocol } : {}),
@@ -56,6 +57,8 @@ export function checkRule(d: Draft, c: Cursor): DivertRule {
     port: d.port,
     passThrough: d.passThrough,
   };
+  validateRule(rule);
+  return rule;
 }
 
 function resolveFamily(d: Draft, c: Cursor): Family {

@@ -10,6 +10,7 @@ import { backendOverride, detectBackend } from './detect.js';
 import { IptablesBackend } from './iptables.js';
 import { NftablesBackend } from './nftables_backend.js';
 import { parseRuleCommand } from './parse.js';
+import { validatePosition, validateRule } from './validate_rule.js';
 import { cliOwner, currentOwner, ownerTag, sameOwner } from './owner.js';
 import { CHAIN_HOOK, type DivertRule, type Family, type Owner } from './rule.js';
 import { ruleKey } from './iptables_text.js';
@@ -76,8 +77,12 @@ function resolveOwner(o: AddOptions): Owner {
   return o.owner ?? currentOwner(o.label);
 }
 
+/** Parses text, or validates an object ({@link validateRule}) before any backend sees it. */
 function toRule(rule: DivertRule | string, forDelete = false): { rule: DivertRule; position?: number } {
-  if (typeof rule !== 'string') return { rule };
+  if (typeof rule !== 'string') {
+    validateRule(rule);
+    return { rule };
+  }
   const cmd = parseRuleCommand(rule);
   if (cmd.op === 'delete' && !forDelete) throw new TypeError('addRule() got a -D rule: use deleteRule()');
   return cmd.position === undefined ? { rule: cmd.rule } : { rule: cmd.rule, position: cmd.position };
@@ -85,7 +90,8 @@ function toRule(rule: DivertRule | string, forDelete = false): { rule: DivertRul
 
 /**
  * Installs one or more DIVERT rules atomically and returns a handle that removes them.
- * @throws FilterSyntaxError/RangeError for bad rule text; FirewallError when iptables fails.
+ * Text goes through the parser, objects through {@link validateRule}, before any backend runs.
+ * @throws FilterSyntaxError/RangeError/TypeError for a bad rule; FirewallError when iptables fails.
  * @example const h = await addRule('-A input -p ICMP -j DIVERT 1234'); await h.remove();
  */
 export async function addRule(rule: DivertRule | string | ReadonlyArray<DivertRule | string>, options: AddOptions = {}): Promise<RuleHandle> {
@@ -95,6 +101,7 @@ export async function addRule(rule: DivertRule | string | ReadonlyArray<DivertRu
   const entries: InstallEntry[] = list.map((r) => {
     const { rule: parsed, position } = toRule(r);
     const pos = options.position ?? position;
+    if (pos !== undefined) validatePosition(pos);
     return pos === undefined ? { kind: 'divert', rule: parsed, tag } : { kind: 'divert', rule: parsed, tag, position: pos };
   });
   if (options.alwaysDefragment) {

@@ -17,6 +17,7 @@ import { defragSpec, jumpSpec, parseSpec, ruleKey, ruleSpec } from './iptables_t
 import { ownerAlive, ownerTag } from './owner.js';
 import { parseSave, type SavedTable } from './_save.js';
 import { FirewallError } from '../errors.js';
+import { validateRule } from './validate_rule.js';
 
 export type IptablesFlavour = 'nf_tables' | 'legacy';
 
@@ -60,6 +61,7 @@ export class IptablesBackend implements FirewallBackend {
   }
 
   *install(entries: readonly InstallEntry[]): Plan<InstalledRule[]> {
+    for (const e of entries) if (e.kind === 'divert') validateRule(e.rule);
     const out: InstalledRule[] = [];
     for (const family of FAMILIES) {
       const mine = entries.filter((e) => (e.kind === 'divert' ? e.rule.family : e.family) === family);

@@ -14,7 +14,8 @@ import { FirewallError } from '../errors.js';
 import { CHAIN_HOOK, HOOKS, portBounds, type DivertRule, type Endpoint, type Family, type NetfilterHook, type PortMatch } from './rule.js';
 import { IPPROTO_ICMPV6, PORT_PROTOCOLS, protocolName } from './protocols.js';
 import { DIVERT_MARK, DIVERT_MARK_MASK } from './mark.js';
-import { canonicalNetwork, isInterfaceName } from './validate.js';
+import { canonicalNetwork } from './validate.js';
+import { validateRule } from './validate_rule.js';
 import { parseOwnerTag } from './owner.js';
 
 export const NFT_TABLE = 'divert';
@@ -102,33 +103,12 @@ function checkTag(tag: string): void {
   if (parseOwnerTag(tag) === undefined) throw new TypeError(`Not an owner tag: ${JSON.stringify(tag)} (expected divert:owner=…)`);
 }
 
-function checkInt(n: unknown, max: number, what: string): void {
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > max) throw new RangeError(`${what} must be an integer 0–${max}, got ${String(n)}`);
-}
-
 /**
  * Checks every field of a rule that ends up in nft text (rules may come as objects, not only
- * through the parser): chain, family, interface names, addresses, and number ranges.
+ * through the parser): the same {@link validateRule} as every other path.
  */
 export function checkNftRule(rule: DivertRule): void {
-  if (!Object.hasOwn(CHAIN_HOOK, rule.chain)) throw new TypeError(`Unknown chain ${JSON.stringify(rule.chain)}`);
-  if (rule.family !== 'ipv4' && rule.family !== 'ipv6') throw new TypeError(`Unknown family ${JSON.stringify(rule.family)}`);
-  for (const i of [rule.inInterface, rule.outInterface]) {
-    if (i && !isInterfaceName(i.name)) throw new TypeError(`Invalid interface name ${JSON.stringify(i.name)}`);
-  }
-  for (const ep of [rule.source, rule.destination]) {
-    if (ep?.address !== undefined) {
-      canonicalNetwork(ep.address, 0);
-      if (ep.address.includes(':') !== (rule.family === 'ipv6')) throw new TypeError(`Address ${JSON.stringify(ep.address)} is not ${rule.family}`);
-      checkInt(ep.prefix ?? 0, rule.family === 'ipv6' ? 128 : 32, 'Prefix length');
-    }
-    if (ep?.ports) [ep.ports.first, ep.ports.last].forEach((n) => checkInt(n, 65535, 'Port'));
-  }
-  if (rule.protocol) checkInt(rule.protocol.number, 255, 'Protocol number');
-  if (rule.icmpType) [rule.icmpType.type, rule.icmpType.code ?? 0].forEach((n) => checkInt(n, 255, 'ICMP type/code'));
-  const b = portBounds(rule.port);
-  [b.first, b.last].forEach((n) => checkInt(n, 65535, 'Divert port'));
-  if (b.first > b.last) throw new RangeError(`Divert port range ${b.first}:${b.last} is reversed`);
+  validateRule(rule);
 }
 
 /**

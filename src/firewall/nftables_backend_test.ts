@@ -129,9 +129,9 @@ test('install() errors: nft failure carries stderr; missing handles; invalid str
   const never = new RecordingRunner();
   const bad: Array<[unknown, RegExp]> = [
     [{ kind: 'divert', rule, tag: 'x" ; flush ruleset ; "' }, /Not an owner tag/],
-    [{ kind: 'divert', rule: { ...rule, inInterface: { name: 'eth0" accept', negated: false } }, tag: CLI }, /Invalid interface name/],
-    [{ kind: 'divert', rule: { ...rule, source: { address: '198.18.0.1; drop', prefix: 32, negated: false } }, tag: CLI }, /Not an IP address/],
-    [{ kind: 'divert', rule: { ...rule, source: { address: '2001:db8::1', prefix: 128, negated: false } }, tag: CLI }, /is not ipv4/],
+    [{ kind: 'divert', rule: { ...rule, inInterface: { name: 'eth0" accept', negated: false } }, tag: CLI }, /Bad interface name/],
+    [{ kind: 'divert', rule: { ...rule, source: { address: '198.18.0.1; drop', prefix: 32, negated: false } }, tag: CLI }, /is not an IPv4 address/],
+    [{ kind: 'divert', rule: { ...rule, source: { address: '2001:db8::1', prefix: 128, negated: false } }, tag: CLI }, /is not an IPv4 address/],
     [{ kind: 'divert', rule: { ...rule, port: 70000 }, tag: CLI }, /Divert port must be an integer 0–65535/],
     [{ kind: 'divert', rule: { ...rule, port: { first: 5, last: 2 } }, tag: CLI }, /reversed/],
     [{ kind: 'divert', rule: { ...rule, protocol: { number: 1.5, negated: false } }, tag: CLI }, /Protocol number/],

@@ -14,7 +14,8 @@ import type { Cursor, Word } from './_words.js';
 import { Cursor as WordCursor } from './_words.js';
 import { resolveChain, type DivertChain, type DivertRule, type Endpoint, type PortMatch, type PortRange } from './rule.js';
 import { icmpTypeNumber, protocolNumber } from './protocols.js';
-import { isInterfaceName, netmaskPrefix, parseIpv4, parseIpv6 } from './validate.js';
+import { interfaceNameProblem, netmaskPrefix, parseIpv4, parseIpv6 } from './validate.js';
+import { MAX_DIVERT_SPAN, validatePosition } from './validate_rule.js';
 import { checkRule, type Draft } from './_check.js';
 
 export type RuleOp = 'append' | 'insert' | 'delete';
@@ -64,7 +65,7 @@ function parsePosition(c: Cursor): number {
   const w = c.next() as Word;
   const n = Number(w.text);
   if (n < 1 || n > 65535) throw new RangeError(`Insert position ${w.text} is out of range 1–65535`);
-  return n;
+  return validatePosition(n);
 }
 
 /** Reads options until the end of the text into a draft rule. */
@@ -228,7 +229,8 @@ function parseIcmpType(c: Cursor, d: Draft, w: Word, negated: boolean): void {
 function parseInterface(c: Cursor, d: Draft, w: Word, name: '-i' | '-o', negated: boolean): void {
   negated = innerNot(c, negated, w);
   const v = c.value(w, 'an interface name', 'e.g. eth0, or veth+ for every name starting with veth');
-  if (!isInterfaceName(v.text)) throw c.error(`Bad interface name ${JSON.stringify(v.text)}: 1–15 characters from A-Z a-z 0-9 _ . : @ -, optionally ending in +`, v);
+  const problem = interfaceNameProblem(v.text);
+  if (problem) throw c.error(`Bad interface name ${JSON.stringify(v.text)}: ${problem} (e.g. eth0, or veth+ for every name starting with veth)`, v);
   const m = { name: v.text, negated };
   if (name === '-i') [d.inInterface, d.inAt] = [m, w];
   else [d.outInterface, d.outAt] = [m, w];
@@ -241,5 +243,6 @@ function parseTarget(c: Cursor, d: Draft, w: Word): void {
   const v = c.value(t, 'a divert port', 'a number 0–65535, or first:last to spread flows over several ports');
   if (!/^\d+(:\d+)?$/.test(v.text)) throw c.error(`Bad divert port ${JSON.stringify(v.text)}: give a number 0–65535 or first:last (e.g. 1234 or 1234:1237)`, v);
   const r = parsePortRange(c, v, 'Divert port');
+  if (r.last - r.first > MAX_DIVERT_SPAN - 1) throw c.error(`Divert port range ${JSON.stringify(v.text)} spans ${r.last - r.first + 1} ports: at most ${MAX_DIVERT_SPAN} (e.g. 0:65534)`, v);
   d.port = r.first === r.last ? r.first : r;
 }
