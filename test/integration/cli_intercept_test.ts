@@ -168,20 +168,22 @@ describe('divert intercept (real kernel)', () => {
     assert.match(proto, /^raw:ip:icmp/m);
   });
 
-  test('--firewall rule is present during the run and gone after SIGTERM; --netns from the host', async (t) => {
-    if (!requirePrivilege(t)) return;
-    const { b } = pair(16);
-    const port = nextPort++;
-    const w = spawnWatched(undefined, process.execPath, [BIN, 'intercept', String(port), '--netns', b.name, '--firewall', '-A input -p udp --dport 5353'], 15_000);
-    assert.ok(await w.waitForOutput(/listening on divert port/), w.stderr());
-    const during = mangleRules(b);
-    assert.match(during, new RegExp(`-p udp .*--dport 5353 .*NFQUEUE --queue-num ${port}`));
-    w.child.kill('SIGTERM');
-    const { code } = await w.exit;
-    assert.equal(code, 0, w.stderr());
-    assert.match(w.stderr(), /0 packets received, 0 reinjected, 0 dropped/);
-    assert.doesNotMatch(mangleRules(b), /NFQUEUE/, 'no rule left');
-  });
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+    test(`--firewall rule is present during the run and gone after ${signal}; --netns from the host`, async (t) => {
+      if (!requirePrivilege(t)) return;
+      const { b } = pair(signal === 'SIGTERM' ? 16 : 18);
+      const port = nextPort++;
+      const w = spawnWatched(undefined, process.execPath, [BIN, 'intercept', String(port), '--netns', b.name, '--firewall', '-A input -p udp --dport 5353'], 15_000);
+      assert.ok(await w.waitForOutput(/listening on divert port/), w.stderr());
+      const during = mangleRules(b);
+      assert.match(during, new RegExp(`-p udp .*--dport 5353 .*NFQUEUE --queue-num ${port}`));
+      w.child.kill(signal);
+      const { code } = await w.exit;
+      assert.equal(code, 0, w.stderr());
+      assert.match(w.stderr(), /0 packets received, 0 reinjected, 0 dropped/);
+      assert.doesNotMatch(mangleRules(b), /NFQUEUE/, 'no rule left');
+    });
+  }
 
   test('SIGINT mid-traffic: summary, no rule left, nothing left queued', async (t) => {
     if (!requirePrivilege(t)) return;

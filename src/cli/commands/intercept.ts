@@ -52,14 +52,17 @@ async function run(o: InterceptOptions, io: CliIo): Promise<number> {
   const onExit = (): void => sock.closeSync();
   process.on('exit', onExit);
   let rules: RunRules | undefined;
+  let installing: Promise<RunRules> | undefined;
   let pcapFd: number | undefined;
   let status: StatusLine | undefined;
   let stopping: Promise<void> | undefined;
   let kernelAtEnd: Awaited<ReturnType<typeof readQueueCounters>>;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
-      // Rule first, so nothing new is queued while the socket hands back what it holds.
+      // Rule first, so nothing new is queued while the socket hands back what it holds. A signal
+      // may come while the rule is being installed: wait for it, then remove it too.
       try {
+        await installing?.catch(() => {});
         await rules?.remove();
         kernelAtEnd = await readQueueCounters(o.port, o.netns);
       } finally {
@@ -69,10 +72,12 @@ async function run(o: InterceptOptions, io: CliIo): Promise<number> {
   const onSignal = (): void => void stop().catch(() => {});
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal); // a closed terminal: same clean end
   try {
     if (o.format === 'classic') io.stderr(classicBanner(PROG).stderr);
     await sock.bind(o.port);
-    rules = await installRunRules(o);
+    installing = installRunRules(o);
+    rules = await installing;
     if (o.write !== undefined) pcapFd = openSync(o.write, 'w');
     const pcap = pcapFd === undefined ? undefined : new PcapWriter((c) => void writeSync(pcapFd!, c));
     if (o.format === 'classic') io.stdout(classicBanner(PROG).stdout);
@@ -98,6 +103,7 @@ async function run(o: InterceptOptions, io: CliIo): Promise<number> {
     if (pcapFd !== undefined) closeSync(pcapFd);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
     process.off('exit', onExit);
   }
 }

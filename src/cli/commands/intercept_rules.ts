@@ -3,8 +3,9 @@
  * `--defragment` rules, removed on exit (also on SIGINT/SIGTERM and crashes, via the firewall
  * module's exit cleanup).
  *
- * NB: installed here with addRule() rather than through createDivertSocket's `rules` option,
- * which is not wired to the firewall module yet (src/divert/rule_set.ts is a stub).
+ * NB: installed here with addRule() rather than through createDivertSocket's `rules` option so the
+ * command controls the order at the end: the rule goes first, then the socket hands back what it
+ * holds, then the summary (with the kernel's counters) is printed.
  * @module
  */
 import { addRule, enableAlwaysDefragment, installExitCleanup, parseRuleCommand, type RuleHandle } from '../../firewall/mod.js';
