@@ -60,11 +60,15 @@ interface Result { name: string; pps: number; cpuUsPerPacket: number; packets: n
 async function runListener(name: string, argv: string[], flood: string): Promise<Result> {
   const child = spawn('ip', ['netns', 'exec', listener, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
-  const ready = new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-    if (out.includes('ready')) resolve();
-  }));
   const done = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  // Ready when it says so, or (so the bench never hangs) when it died before saying so.
+  const ready = new Promise<void>((resolve) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('ready')) resolve();
+    });
+    void done.then(resolve);
+  });
   const kill = setTimeout(() => child.kill('SIGKILL'), (WINDOW_S + 20) * 1000);
   await ready;
   await new Promise((r) => setTimeout(r, 300));

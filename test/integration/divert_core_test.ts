@@ -319,7 +319,10 @@ describe('divert socket (real kernel)', () => {
        const s = createDivertSocket(); await s.bind(${port}); console.log('bound'); setTimeout(() => s.close(), 5000);`,
     ]);
     try {
-      await new Promise<void>((resolve) => holder.stdout!.on('data', () => resolve()));
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout!.on('data', () => resolve());
+        holder.on('exit', (code) => reject(new Error(`the holder process ended (${code}) before binding`)));
+      });
       await sleep(100);
       const sock = createDivertSocket({ netns: b.name });
       await assert.rejects(sock.bind(port), (e: DivertError) => {
