@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { PacketError } from '../errors.js';
-import { Reassembler } from './reassembler.js';
+import { DATAGRAM_OVERHEAD, PIECE_OVERHEAD, Reassembler } from './reassembler.js';
 import { fragmentPacket } from './fragment.js';
 import { Ipv4Packet } from './ipv4.js';
 import { Ipv6Packet } from './ipv6.js';
@@ -171,4 +173,98 @@ test('Reassembler abandons a datagram whose fragments disagree on the end', () =
   const r = new Reassembler();
   assert.deepEqual(feed(r, [last, frags.at(-1)!, ...frags.slice(0, -1)]), []);
   assert.equal(r.stats.inconsistent, 1);
+});
+
+/** An IPv4 fragment of `orig` carrying data bytes `[from, to)`; MF unless it reaches the end. */
+function v4Fragment(orig: Uint8Array, from: number, to: number): Uint8Array {
+  const f = new Uint8Array(20 + to - from);
+  f.set(orig.subarray(0, 20));
+  f.set(orig.subarray(20 + from, 20 + to), 20);
+  const ip = new Ipv4Packet(f);
+  ip.totalLength = f.length;
+  ip.mf = to < orig.length - 20;
+  ip.fragOffsetBytes = from;
+  ip.fillChecksum();
+  return f;
+}
+
+test('Reassembler accepts random IPv4 overlaps with identical bytes in any order (seeded)', () => {
+  const rng = new Prng(791);
+  for (let i = 0; i < 200; i++) {
+    const orig = ipv4(20 + 8 * rng.int(2, 200), rng, i);
+    const n = orig.length - 20;
+    const frags: Uint8Array[] = [];
+    for (let pos = 0; pos < n; ) {
+      const to = Math.min(n, pos + 8 * rng.int(1, 20));
+      frags.push(v4Fragment(orig, pos, to));
+      pos = to;
+    }
+    for (let k = rng.int(0, 10); k > 0; k--) {
+      const from = 8 * rng.int(0, n / 8 - 1);
+      frags.push(v4Fragment(orig, from, Math.min(n, from + 8 * rng.int(1, 30))));
+    }
+    const r = new Reassembler({ maxFragments: 1000 });
+    const out = feed(r, rng.shuffle(frags));
+    assert.ok(out.length >= 1);
+    for (const o of out) assert.deepEqual(o, orig);
+    assert.equal(r.stats.overlaps + r.stats.inconsistent, 0);
+  }
+});
+
+test('Reassembler caps fragments per datagram: a 1000-fragment flood is dropped and counted', () => {
+  const rng = new Prng(8);
+  const frags = fragmentPacket(ipv4(20 + 8 * 1000, rng), 28); // 1000 fragments of 8 bytes
+  assert.equal(frags.length, 1000);
+  const r = new Reassembler({ maxFragments: 100 });
+  let peak = 0;
+  for (const f of rng.shuffle(frags)) {
+    assert.equal(r.push(f, 0), undefined);
+    peak = Math.max(peak, r.stats.bytes);
+  }
+  assert.equal(r.stats.tooManyFragments, 1);
+  assert.equal(r.stats.pending, 1); // a tombstone: the other 899 fragments were discarded at once
+  assert.equal(r.stats.bytes, 0);
+  assert.ok(peak <= 100 * (8 + PIECE_OVERHEAD) + 20 + PIECE_OVERHEAD + DATAGRAM_OVERHEAD, `peak ${peak}`);
+  assert.equal(new Reassembler().push(frags[0]!, 0), undefined); // default cap is at least 64...
+  const dflt = new Reassembler();
+  feed(dflt, frags.slice(0, 129));
+  assert.equal(dflt.stats.tooManyFragments, 1); // ...and at most 128
+  assert.throws(() => new Reassembler({ maxFragments: 0.5 }), RangeError);
+});
+
+test('Reassembler rebuilds a datagram of 7501 eight-byte fragments when maxFragments allows', () => {
+  const rng = new Prng(9);
+  const orig = ipv4(20 + 8 * 7501, rng);
+  const frags = fragmentPacket(orig, 28);
+  const r = new Reassembler({ maxFragments: 8000, maxDatagramBytes: 4 << 20 });
+  assert.deepEqual(feed(r, rng.shuffle(frags)), [orig]);
+  assert.equal(r.stats.bytes, 0);
+});
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+/** Heap and array-buffer bytes still reachable after a full collection. */
+function retained(): number {
+  gc();
+  gc();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+test('Reassembler accounting bounds the memory it really retains (within 2x)', () => {
+  const rng = new Prng(10);
+  for (const [size, frags, datagrams] of [[8, 100, 200], [8, 2, 1000], [1024, 20, 200]] as const) {
+    const inputs: Uint8Array[] = [];
+    for (let i = 0; i < datagrams; i++) {
+      inputs.push(...fragmentPacket(ipv4(20 + size * frags, rng, i), 20 + size).slice(0, -1)); // never complete
+    }
+    const r = new Reassembler({ maxTotalBytes: 1 << 30, maxDatagramBytes: 1 << 20, maxDatagrams: 1000 });
+    const before = retained();
+    feed(r, inputs);
+    const real = retained() - before;
+    const accounted = r.stats.bytes;
+    const what = `${datagrams} datagrams of ${frags - 1} ${size}-byte pieces: real ${real}, accounted ${accounted}`;
+    assert.ok(real <= 2 * accounted && real >= accounted / 4, what);
+  }
 });
