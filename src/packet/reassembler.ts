@@ -20,6 +20,8 @@
  *   held are stored); one with different bytes abandons the datagram the same way. That keeps
  *   benign retransmissions working and refuses the "overlapping fragment" evasion where two
  *   copies of one byte range differ.
+ * - IPv6 atomic fragments (offset 0, M = 0) are whole packets, handled apart from any pending
+ *   datagram with the same Identification (RFC 6946 §4).
  * @module
  */
 import { PacketError } from '../errors.js';
@@ -71,6 +73,8 @@ export interface ReassemblerStats {
   inconsistent: number;
   /** Datagrams dropped for holding more than `maxFragments` pieces. */
   tooManyFragments: number;
+  /** IPv6 atomic fragments returned on their own (RFC 6946). */
+  atomic: number;
   /** Datagrams pending now (tombstones included). */
   pending: number;
   /** Bytes charged now: data and headers plus `PIECE_OVERHEAD` each, `DATAGRAM_OVERHEAD` per datagram. */
@@ -165,7 +169,7 @@ export class Reassembler {
   readonly #pending = new Map<string, Datagram>(); // insertion order = creation order
   #bytes = 0;
   #stats = {
-    completed: 0, expired: 0, overlaps: 0, duplicates: 0, droppedMemory: 0, inconsistent: 0, tooManyFragments: 0,
+    completed: 0, expired: 0, overlaps: 0, duplicates: 0, droppedMemory: 0, inconsistent: 0, tooManyFragments: 0, atomic: 0,
   };
 
   /** Create a reassembler; limits must be positive (`RangeError` otherwise). */
@@ -187,6 +191,8 @@ export class Reassembler {
    * payload length fixed, fragment fields cleared and the IPv4 header checksum refilled) when
    * this fragment completes it; `undefined` while incomplete or when the fragment was discarded.
    * A packet that is not a fragment is returned as is (trimmed to its IP length, not copied).
+   * An IPv6 atomic fragment is returned at once as a new buffer without its fragment header,
+   * and pending state is not touched (RFC 6946 §4).
    * @throws {PacketError} when the bytes are malformed or the fragment breaks a length rule
    */
   push(bytes: Uint8Array, nowMs: number): Uint8Array | undefined {
@@ -194,6 +200,12 @@ export class Reassembler {
     if (f === undefined) return bytes.subarray(0, bytes[0]! >> 4 === 4 ? u16be(bytes, 2) : 40 + u16be(bytes, 4));
     const layer = f.v6 ? 'IPv6' : 'IPv4';
     const len = f.data.length;
+    if (f.v6 && f.offset === 0 && !f.more) {
+      this.#stats.atomic++;
+      const out = unlinkFragmentHeader(f.header, f.prevNext, f.nextHeader, len);
+      out.set(f.data, f.header.length);
+      return out;
+    }
     if (f.more && len % 8 !== 0) throw new PacketError(layer, `fragment length ${len} is not a multiple of 8 but more fragments follow`);
     if (f.offset + len + (f.v6 ? 0 : 20) > 65535) throw new PacketError(layer, 'fragment ends beyond 65535 bytes');
     let d = this.#pending.get(f.key);

@@ -8,8 +8,9 @@ import { fragmentPacket } from './fragment.js';
 import { Ipv4Packet } from './ipv4.js';
 import { Ipv6Packet } from './ipv6.js';
 import { verifyChecksums } from './checksum.js';
-import { Prng } from './_test_util.js';
+import { Prng, atomicFragment } from './_test_util.js';
 import { UDP4, UDP6 } from './_test_vectors.js';
+import { setU16be } from './_bytes.js';
 
 function ipv4(size: number, rng: Prng, ident = 0x1234): Uint8Array {
   const b = rng.bytes(size);
@@ -267,4 +268,38 @@ test('Reassembler accounting bounds the memory it really retains (within 2x)', (
     const what = `${datagrams} datagrams of ${frags - 1} ${size}-byte pieces: real ${real}, accounted ${accounted}`;
     assert.ok(real <= 2 * accounted && real >= accounted / 4, what);
   }
+});
+
+test('Reassembler.push() returns an IPv6 atomic fragment alone, without its fragment header (RFC 6946)', () => {
+  const rng = new Prng(11);
+  const r = new Reassembler();
+  const frags = fragmentPacket(ipv6(1000, rng), 300, { ident: 7 });
+  r.push(frags[0]!, 0);
+  const atomic = atomicFragment(UDP6, 7); // same source, destination and ident as the pending one
+  const out = r.push(atomic, 0)!;
+  assert.deepEqual(out, UDP6);
+  assert.notEqual(out.buffer, atomic.buffer);
+  assert.equal(verifyChecksums(out).udp, true);
+  assert.equal(r.stats.atomic, 1);
+  assert.equal(r.stats.pending, 1);
+  assert.equal(feed(r, frags.slice(1)).length, 1); // the pending reassembly survived
+  // Overlapping an atomic fragment with a pending datagram's range kills nothing either.
+  const r2 = new Reassembler();
+  r2.push(frags[1]!, 0);
+  assert.deepEqual(r2.push(atomicFragment(UDP6, 7), 0), UDP6);
+  assert.equal(r2.stats.overlaps, 0);
+  assert.equal(feed(r2, [frags[0]!, ...frags.slice(2)]).length, 1);
+  // Behind a hop-by-hop header, with trailing link padding.
+  const hbh = new Uint8Array(UDP6.length + 8 + 8 + 3);
+  hbh.set(UDP6.subarray(0, 40));
+  hbh[6] = 0;
+  hbh.set([44, 0, 1, 4, 0, 0, 0, 0], 40); // HBH -> fragment, PadN
+  hbh.set([17, 0, 0, 0, 0, 0, 0, 9], 48);
+  hbh.set(UDP6.subarray(40), 56);
+  setU16be(hbh, 4, hbh.length - 3 - 40);
+  const whole = r2.push(hbh, 0)!;
+  assert.equal(whole.length, UDP6.length + 8);
+  assert.equal(whole[40], 17);
+  assert.equal(new Ipv6Packet(whole).payloadLength, UDP6.length + 8 - 40);
+  assert.deepEqual(verifyChecksums(whole), { udp: true });
 });
