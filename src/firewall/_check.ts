@@ -10,7 +10,7 @@ import {
   type DivertChain, type DivertRule, type Endpoint, type Family, type IcmpTypeMatch, type InterfaceMatch,
   type PortMatch, type PortRange, type ProtocolMatch,
 } from './rule.js';
-import { IPPROTO_ICMP, IPPROTO_ICMPV6, PORT_PROTOCOLS, protocolName } from './protocols.js';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, PORT_PROTOCOLS, icmpTypeNumber, protocolName } from './protocols.js';
 import { validateRule } from './validate_rule.js';
 
 /** Mutable rule under construction, with the words to blame in errors. */
@@ -24,12 +24,17 @@ export interface Draft {
   protocolAt?: Word;
   source?: Endpoint;
   sourceAt?: Word;
+  /** Family of the address written after -s, even when it was dropped as "any" (`::/0`). */
+  sourceFamily?: Family;
   destination?: Endpoint;
   destinationAt?: Word;
+  destinationFamily?: Family;
   sport?: { ports: PortMatch; at: Word };
   dport?: { ports: PortMatch; at: Word };
-  icmpType?: IcmpTypeMatch;
+  icmpType?: Omit<IcmpTypeMatch, 'type'> & { type: number | string };
   icmpAt?: Word;
+  /** The `--icmp-type` value, for errors about a name resolved once the family is known. */
+  icmpValue?: Word;
   inInterface?: InterfaceMatch;
   inAt?: Word;
   outInterface?: InterfaceMatch;
@@ -45,6 +50,7 @@ export function checkRule(d: Draft, c: Cursor): DivertRule {
   const destination = mergePorts(d.destination, d.dport, d.destinationAt, c);
   checkProtocol(d, c, family, source, destination);
   checkInterfaces(d, c);
+  const icmpType = resolveIcmpType(d, c, family);
   const rule: DivertRule = {
     chain: d.chain,
     family,
@@ -53,7 +59,7 @@ export function checkRule(d: Draft, c: Cursor): DivertRule {
     ...(destination ? { destination } : {}),
     ...(d.inInterface ? { inInterface: d.inInterface } : {}),
     ...(d.outInterface ? { outInterface: d.outInterface } : {}),
-    ...(d.icmpType ? { icmpType: d.icmpType } : {}),
+    ...(icmpType ? { icmpType } : {}),
     port: d.port,
     passThrough: d.passThrough,
   };
@@ -64,11 +70,10 @@ export function checkRule(d: Draft, c: Cursor): DivertRule {
 function resolveFamily(d: Draft, c: Cursor): Family {
   let family = d.family;
   let at = d.familyAt;
-  for (const [ep, w] of [[d.source, d.sourceAt], [d.destination, d.destinationAt]] as const) {
-    if (!ep?.address) continue;
-    const f: Family = ep.address.includes(':') ? 'ipv6' : 'ipv4';
+  for (const [f, ep, w] of [[d.sourceFamily, d.source, d.sourceAt], [d.destinationFamily, d.destination, d.destinationAt]] as const) {
+    if (!f) continue;
     if (family && family !== f) {
-      throw c.error(`${w?.text ?? 'address'} ${ep.address} is ${f === 'ipv6' ? 'IPv6' : 'IPv4'} but ${at?.text ?? 'the rule'} makes the rule ${family === 'ipv6' ? 'IPv6' : 'IPv4'}: write one rule per family`, w);
+      throw c.error(`${w?.text ?? 'address'} ${ep?.address ?? (f === 'ipv6' ? '::/0' : '0.0.0.0/0')} is ${f === 'ipv6' ? 'IPv6' : 'IPv4'} but ${at?.text ?? 'the rule'} makes the rule ${family === 'ipv6' ? 'IPv6' : 'IPv4'}: write one rule per family`, w);
     }
     family = f;
     at = w;
@@ -102,6 +107,18 @@ function checkProtocol(d: Draft, c: Cursor, family: Family, src?: Endpoint, dst?
     const want = family === 'ipv6' ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
     if (!p || p.negated || p.number !== want) throw c.error(`--icmp-type needs -p ${family === 'ipv6' ? 'icmpv6' : 'icmp'}`, d.icmpAt);
   }
+}
+
+/** An ICMP type name means different numbers in ICMP and ICMPv6: resolved once the family is known. */
+function resolveIcmpType(d: Draft, c: Cursor, family: Family): IcmpTypeMatch | undefined {
+  const t = d.icmpType;
+  if (!t) return undefined;
+  const type = typeof t.type === 'number' ? t.type : icmpTypeNumber(t.type, family === 'ipv6');
+  if (type === undefined) {
+    throw c.error(`Unknown ${family === 'ipv6' ? 'ICMPv6' : 'ICMP'} type ${JSON.stringify(t.type)}: give type[/code] as numbers (e.g. ${family === 'ipv6' ? '128/0' : '8/0'}) or a name such as echo-request`, d.icmpValue);
+  }
+  if (type === 255 && family === 'ipv4') throw c.error('--icmp-type 255 is iptables\' "any" (every type): leave out --icmp-type to match every ICMP type', d.icmpValue);
+  return { ...t, type };
 }
 
 function checkInterfaces(d: Draft, c: Cursor): void {

@@ -12,7 +12,7 @@
  */
 import type { Cursor, Word } from './_words.js';
 import { Cursor as WordCursor } from './_words.js';
-import { resolveChain, type DivertChain, type DivertRule, type Endpoint, type PortMatch, type PortRange } from './rule.js';
+import { resolveChain, type DivertChain, type Family, type DivertRule, type Endpoint, type PortMatch, type PortRange } from './rule.js';
 import { icmpTypeNumber, protocolNumber } from './protocols.js';
 import { interfaceNameProblem, netmaskPrefix, parseIpv4, parseIpv6 } from './validate.js';
 import { MAX_DIVERT_SPAN, validatePosition } from './validate_rule.js';
@@ -94,8 +94,8 @@ function parseOption(c: Cursor, d: Draft, w: Word, negated: boolean): void {
   switch (name) {
     case '-4': case '-6': return setFamily(c, d, w, name === '-6' ? 'ipv6' : 'ipv4');
     case '-p': return parseProtocol(c, d, w, negated);
-    case '-s': d.source = parseEndpoint(c, w, negated); d.sourceAt = w; return;
-    case '-d': d.destination = parseEndpoint(c, w, negated); d.destinationAt = w; return;
+    case '-s': [d.source, d.sourceFamily] = parseEndpoint(c, w, negated); d.sourceAt = w; return;
+    case '-d': [d.destination, d.destinationFamily] = parseEndpoint(c, w, negated); d.destinationAt = w; return;
     case '--sport': case '--dport': return parsePortOption(c, d, w, name, negated);
     case '--icmp-type': return parseIcmpType(c, d, w, negated);
     case '-i': case '-o': return parseInterface(c, d, w, name, negated);
@@ -147,8 +147,11 @@ function parseProtocol(c: Cursor, d: Draft, w: Word, negated: boolean): void {
 
 const PORT_WORD = /^(\d+(:\d*)?|:\d+)$/;
 
-/** `-s [!] addr[/mask] [[!] port[:port]]`. */
-function parseEndpoint(c: Cursor, w: Word, negated: boolean): Endpoint {
+/**
+ * `-s [!] addr[/mask] [[!] port[:port]]`, and the address's family: `::/0` is IPv6 "any" (the
+ * address is dropped, the family kept); `0/0` is "any" of either family.
+ */
+function parseEndpoint(c: Cursor, w: Word, negated: boolean): [Endpoint, Family | undefined] {
   negated = innerNot(c, negated, w);
   const hint = w.text === '-s' || w.text.startsWith('--s')
     ? 'write an address such as -s 198.18.0.1 or 198.18.0.0/15, or 0/0 for any; the seed\'s "-s -j DIVERT 4321" lost its address in formatting'
@@ -166,7 +169,8 @@ function parseEndpoint(c: Cursor, w: Word, negated: boolean): Endpoint {
     c.pos += 2;
     ports = portMatch(c, p2, true);
   }
-  return { ...(prefix === 0 ? {} : { address, prefix }), negated: prefix === 0 ? false : negated, ...(ports ? { ports } : {}) };
+  const family: Family | undefined = address.includes(':') ? 'ipv6' : v.text.startsWith('0/') ? undefined : 'ipv4';
+  return [{ ...(prefix === 0 ? {} : { address, prefix }), negated: prefix === 0 ? false : negated, ...(ports ? { ports } : {}) }, family];
 }
 
 function parseAddress(c: Cursor, v: Word): { address: string; prefix: number } {
@@ -216,14 +220,16 @@ function parseIcmpType(c: Cursor, d: Draft, w: Word, negated: boolean): void {
   negated = innerNot(c, negated, w);
   const v = c.value(w, 'an ICMP type', 'a number such as 8 or 8/0, or a name such as echo-request');
   const [t = '', code, extra] = v.text.split('/');
-  const six = d.family === 'ipv6' || w.text === '--icmpv6-type';
-  const type = /^\d+$/.test(t) ? Number(t) : icmpTypeNumber(t, six);
+  // A name is resolved in checkRule, once the family is known (-6 may come later).
+  const known = icmpTypeNumber(t, false) !== undefined || icmpTypeNumber(t, true) !== undefined;
+  const type = /^\d+$/.test(t) ? Number(t) : known ? t : undefined;
   if (type === undefined || extra !== undefined || (code !== undefined && !/^\d+$/.test(code))) {
     throw c.error(`Bad ICMP type ${JSON.stringify(v.text)}: give type[/code] as numbers (e.g. 8/0) or a name such as echo-request`, v);
   }
-  if (type > 255 || Number(code ?? 0) > 255) throw new RangeError(`ICMP type/code ${v.text} is out of range 0–255`);
+  if (Number(typeof type === 'number' ? type : 0) > 255 || Number(code ?? 0) > 255) throw new RangeError(`ICMP type/code ${v.text} is out of range 0–255`);
   d.icmpType = { type, ...(code === undefined ? {} : { code: Number(code) }), negated };
   d.icmpAt = w;
+  d.icmpValue = v;
 }
 
 function parseInterface(c: Cursor, d: Draft, w: Word, name: '-i' | '-o', negated: boolean): void {

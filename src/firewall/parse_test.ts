@@ -151,3 +151,27 @@ test('formatRule() ↔ parseRule() round-trips every option', () => {
   assert.equal(formatRule(parseRule(texts[0] ?? '')), texts[0]);
   assert.equal(formatRule(parseRule('-A input -p ICMP -j DIVERT 1234'), '-D'), '-D input -p icmp -j DIVERT 1234');
 });
+
+test('ICMP type names are resolved in the rule\'s family, whichever option comes first', () => {
+  const cases: Array<[string, number]> = [
+    ['-A input -p icmpv6 -d 2001:db8::1 --icmp-type echo-request -j DIVERT 1', 128],
+    ['-A input -p icmpv6 --icmp-type destination-unreachable -d 2001:db8::1 -j DIVERT 1', 1],
+    ['-A input -p icmpv6 --icmp-type echo-reply -6 -j DIVERT 1', 129],
+    ['-A input -6 -p icmpv6 --icmpv6-type neighbour-solicitation -j DIVERT 1', 135],
+    ['-A input -p icmp --icmp-type destination-unreachable -j DIVERT 1', 3],
+    ['-A input -p icmp --icmp-type echo-request -d 198.18.0.1 -j DIVERT 1', 8],
+  ];
+  for (const [text, type] of cases) assert.equal(parseRule(text).icmpType?.type, type, text);
+  assert.throws(() => parseRule('-A input -p icmp --icmp-type packet-too-big -j DIVERT 1'), (e: unknown) => e instanceof FilterSyntaxError && /^Unknown ICMP type "packet-too-big"/.test(e.message));
+  assert.throws(() => parseRule('-A input -p icmpv6 --icmp-type source-quench -6 -j DIVERT 1'), /Unknown ICMPv6 type "source-quench"/);
+});
+
+test('-s/-d ::/0 keeps the rule IPv6 (an IPv6 "any"), 0/0 stays family-neutral', () => {
+  assert.equal(parseRule('-A input -d ::/0 -j DIVERT 1').family, 'ipv6');
+  assert.equal(parseRule('-A input -s ::/0 -p tcp --dport 80 -j DIVERT 1').family, 'ipv6');
+  assert.equal(parseRule('-A input -s 0.0.0.0/0 -j DIVERT 1').family, 'ipv4');
+  assert.equal(parseRule('-A input -6 -s 0/0 -j DIVERT 1').family, 'ipv6');
+  assert.equal(parseRule('-A input -s 0/0 -j DIVERT 1').family, 'ipv4');
+  assert.throws(() => parseRule('-A input -s ::/0 -d 198.18.0.1 -j DIVERT 1'), /is IPv4 but -s makes the rule IPv6/);
+  assert.throws(() => parseRule('-A input -4 -d ::/0 -j DIVERT 1'), /-d ::\/0 is IPv6 but -4 makes the rule IPv4/);
+});

@@ -128,6 +128,13 @@ describe('DIVERT rules (real kernel)', () => {
     assert.equal(await h.remove(), 1);
     assert.deepEqual(ourChains(b, 'ip6tables'), []);
     assert.equal(await pings(a, link.b6), true);
+    // The family decided after --icmp-type (by -6 or by an address): still ICMPv6 echo-request (128).
+    for (const text of ['-A input -p icmpv6 --icmp-type echo-request -6 -j DIVERT 5', `-A input -p icmpv6 --icmp-type echo-request -d ${link.b6} -j DIVERT 5`]) {
+      const late = await addRule(text, { netns: b.name });
+      assert.equal(await pings(a, link.b6), false, `echo request diverted: ${text}`);
+      assert.equal(await late.remove(), 1);
+    }
+    assert.equal(await pings(a, link.b6), true);
   });
 
   test('forward through a router: forward sees forwarded packets only; input sees them too', async (t) => {
