@@ -92,8 +92,8 @@ export class IptablesBackend implements FirewallBackend {
         const inChain = table.rules.filter((r) => r.chain === ownChain(hook));
         inChain.forEach((saved, i) => {
           const p = parseSpec(saved.spec, hook, family);
-          if (p.kind !== 'divert' && p.kind !== 'defrag') return;
-          const base = { kind: p.kind, family, hook, spec: saved.spec, chain: HOOK_CHAIN[hook], position: i + 1, packets: saved.packets, bytes: saved.bytes };
+          if (p.kind !== 'divert' && p.kind !== 'defrag' && p.kind !== 'raw') return;
+          const base = { kind: p.kind === 'defrag' ? p.kind : 'divert' as const, family, hook, spec: saved.spec, chain: HOOK_CHAIN[hook], position: i + 1, packets: saved.packets, bytes: saved.bytes };
           const owned = p.owner ? { owner: p.owner, stale: !this.#alive(p.owner) } : { stale: false };
           out.push({ ...base, ...owned, ...(p.kind === 'divert' ? { rule: p.rule } : {}) });
         });
@@ -179,11 +179,12 @@ function tidyLines(table: SavedTable): string[] {
   return lines;
 }
 
-/** Identity of a rule: hook + matches + target + owner, whatever the spelling of its spec. */
+/** Identity of a rule: hook + matches + target + owner, whatever the spelling of its spec; raw rules by their text. */
 function identity(spec: string, hook: NetfilterHook, family: Family): string {
   const p = parseSpec(spec, hook, family);
   const tag = p.kind === 'divert' || p.kind === 'defrag' ? (p.owner ? ownerTag(p.owner) : '') : '';
   if (p.kind === 'divert') return `${hook} ${ruleKey(p.rule, hook)} ${tag}`;
   if (p.kind === 'defrag') return `${hook} defrag ${tag}`;
-  return `${hook} ${spec}`;
+  // raw (owner-tagged, not rebuilt) and anything else: the saved text itself.
+  return `${hook} ${spec.trim().split(/\s+/).join(' ')}`;
 }

@@ -10,7 +10,7 @@
  * @module
  */
 import { markMatchText } from './mark.js';
-import { IPPROTO_ICMPV6, PORT_PROTOCOLS, protocolName, protocolNumber } from './protocols.js';
+import { IPPROTO_ICMPV6, PORT_PROTOCOLS, protocolName, savedProtocolNumber } from './protocols.js';
 import { HOOK_CHAIN, ownChain, portBounds, type DivertRule, type Endpoint, type Family, type NetfilterHook, type PortMatch } from './rule.js';
 import { formatPorts } from './format.js';
 import { canonicalNetwork } from './validate.js';
@@ -90,11 +90,25 @@ export type ParsedSpec =
   | { kind: 'divert'; rule: DivertRule; owner: Owner | undefined }
   | { kind: 'defrag'; owner: Owner | undefined }
   | { kind: 'jump'; target: string }
+  /** Carries our owner tag but is not a rule we can rebuild: still listed and removable. */
+  | { kind: 'raw'; owner: Owner }
   | { kind: 'foreign' };
 
-/** Reads an `iptables -S` spec back into a rule; anything we did not write is `foreign`. */
+/**
+ * Reads an `iptables -S` spec back into a rule. A spec with our owner tag that is not a rule we
+ * can rebuild is `raw` (listed without a rule, removed by its saved text); anything else we did
+ * not write is `foreign`.
+ */
 export function parseSpec(spec: string, hook: NetfilterHook, family: Family): ParsedSpec {
+  const p = parseWords(splitSpec(spec), hook, family);
+  if (p.kind !== 'foreign') return p;
   const w = splitSpec(spec);
+  const at = w.indexOf('--comment');
+  const owner = at >= 0 ? parseOwnerTag(w[at + 1] ?? '') : undefined;
+  return owner ? { kind: 'raw', owner } : p;
+}
+
+function parseWords(w: readonly string[], hook: NetfilterHook, family: Family): ParsedSpec {
   const r: Record<string, unknown> & { passThrough: boolean } = { passThrough: false };
   let owner: Owner | undefined;
   let tag: string | undefined;
@@ -115,9 +129,10 @@ export function parseSpec(spec: string, hook: NetfilterHook, family: Family): Pa
       }
       case '-i': case '-o': r[opt === '-i' ? 'inInterface' : 'outInterface'] = { name: v, negated: n }; i++; break;
       case '-p': {
-        const num = /^\d+$/.test(v) ? Number(v) : protocolNumber(v);
-        if (num === undefined) return { kind: 'foreign' };
-        r['protocol'] = { number: num, negated: n }; i++; break;
+        const num = savedProtocolNumber(v);
+        if (num === undefined || (num === 0 && n)) return { kind: 'foreign' };
+        if (num !== 0) r['protocol'] = { number: num, negated: n };
+        i++; break;
       }
       case '-m': i++; break;
       case '--sport': case '--dport': {
@@ -128,7 +143,7 @@ export function parseSpec(spec: string, hook: NetfilterHook, family: Family): Pa
         i++; break;
       }
       case '--icmp-type': case '--icmpv6-type': {
-        const [t = '', c] = v.split('/');
+        const [t = '', c] = v === 'any' && opt === '--icmp-type' ? ['255'] : v.split('/');
         if (!/^\d+$/.test(t)) return { kind: 'foreign' };
         r['icmpType'] = { type: Number(t), ...(c === undefined ? {} : { code: Number(c) }), negated: n }; i++; break;
       }

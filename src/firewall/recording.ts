@@ -66,7 +66,7 @@ export class RecordingBackend implements FirewallBackend {
     this.calls.push('list');
     return this.rules.filter((r) => families.includes(r.family)).map((r, i) => {
       const p = parseSpec(r.spec, r.hook, r.family);
-      const owner = p.kind === 'divert' || p.kind === 'defrag' ? p.owner : undefined;
+      const owner = p.kind === 'divert' || p.kind === 'defrag' || p.kind === 'raw' ? p.owner : undefined;
       const rule = p.kind === 'divert' ? { rule: p.rule } : {};
       return { ...r, ...rule, chain: HOOK_CHAIN[r.hook], position: i + 1, packets: 0, bytes: 0, ...(owner ? { owner } : {}), stale: owner ? !this.#alive(owner) : false };
     });

@@ -95,7 +95,7 @@ function familyWords(p: Parsed): void {
 export function formatTable(rules: readonly ListedRule[]): string {
   const rows = [['#', 'FAMILY', 'CHAIN', 'PKTS', 'BYTES', 'OWNER', 'STATE', 'RULE']];
   for (const r of rules) {
-    const text = r.rule ? formatRule(r.rule) : `(always-defragment: conntrack rule on ${r.hook})`;
+    const text = r.rule ? formatRule(r.rule) : r.kind === 'defrag' ? `(always-defragment: conntrack rule on ${r.hook})` : `(not rebuilt) ${r.spec}`;
     rows.push([String(r.position), r.family, r.chain, String(r.packets), String(r.bytes), r.owner ? formatOwner(r.owner) : '-', r.stale ? 'stale' : 'ok', text]);
   }
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length))) ?? [];
@@ -105,7 +105,7 @@ export function formatTable(rules: readonly ListedRule[]): string {
 function toJson(r: ListedRule): object {
   return {
     family: r.family, chain: r.chain, hook: r.hook, position: r.position, kind: r.kind,
-    rule: r.rule ? formatRule(r.rule) : null, owner: r.owner ? formatOwner(r.owner) : null,
+    rule: r.rule ? formatRule(r.rule) : null, spec: r.spec, owner: r.owner ? formatOwner(r.owner) : null,
     stale: r.stale, packets: r.packets, bytes: r.bytes,
   };
 }
