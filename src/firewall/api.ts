@@ -13,7 +13,7 @@ import { parseRuleCommand } from './parse.js';
 import { validatePosition, validateRule } from './validate_rule.js';
 import { cliOwner, currentOwner, ownerTag, sameOwner } from './owner.js';
 import { CHAIN_HOOK, type DivertRule, type Family, type Owner } from './rule.js';
-import { ruleKey } from './iptables_text.js';
+import { ruleKey, ruleSpec } from './iptables_text.js';
 import { forgetExitCleanup } from './cleanup.js';
 
 export interface FirewallOptions {
@@ -164,21 +164,48 @@ export async function listRules(options: ListOptions = {}): Promise<ListedRule[]
   return drive(ctx.backend.list(options.family ? [options.family] : FAMILIES), ctx.runner);
 }
 
+/** Whose rules `deleteRule` may delete: the CLI's, those of dead processes, those of running ones. */
+export type DeleteOwner = 'cli' | 'stale' | 'live';
+
+export interface DeleteOptions extends FirewallOptions {
+  /** Only rules of exactly this owner. */
+  readonly owner?: Owner;
+  /** Only rules whose owner tag carries this label. */
+  readonly label?: string;
+  /** Kinds of owner that may lose a rule, in order of preference; default `['cli', 'stale', 'live']`. */
+  readonly owners?: readonly DeleteOwner[];
+}
+
+function ownerKind(l: ListedRule): DeleteOwner {
+  return l.owner?.kind === 'cli' ? 'cli' : l.stale || !l.owner ? 'stale' : 'live';
+}
+
 /**
- * Deletes the first of our rules equal to `rule` (same chain hook, matches and target; any
- * owner unless `owner` is given), as ipchains -D did. Returns false when none matched.
+ * Deletes one of our rules equal to `rule` (same hook, matches and target), as ipchains -D did:
+ * a CLI rule first, else a stale one, else one of a running process, as `owners` allows (the
+ * CLI passes `['cli', 'stale']` unless --any-owner). A rule we cannot rebuild is equal when its
+ * saved text is the one we would write. Returns false when none matched.
  */
-export async function deleteRule(rule: DivertRule | string, options: FirewallOptions & { owner?: Owner } = {}): Promise<boolean> {
+export async function deleteRule(rule: DivertRule | string, options: DeleteOptions = {}): Promise<boolean> {
   const wanted = toRule(rule, true).rule;
-  const key = ruleKey(wanted, CHAIN_HOOK[wanted.chain]);
+  const hook = CHAIN_HOOK[wanted.chain];
+  const key = ruleKey(wanted, hook);
   const ctx = await context(options);
   const listed = await drive(ctx.backend.list([wanted.family]), ctx.runner);
-  const hit = listed.find((l) => l.rule && ruleKey(l.rule, l.hook) === key && (!options.owner || (l.owner && sameOwner(l.owner, options.owner))));
+  const equal = (l: ListedRule): boolean =>
+    l.rule ? ruleKey(l.rule, l.hook) === key : l.kind === 'divert' && l.hook === hook && l.owner !== undefined && words(l.spec) === words(ruleSpec(wanted, ownerTag(l.owner)));
+  const allowed = (l: ListedRule): boolean =>
+    (!options.owner || (l.owner !== undefined && sameOwner(l.owner, options.owner))) && (options.label === undefined || l.owner?.label === options.label);
+  const candidates = listed.filter((l) => equal(l) && allowed(l));
+  let hit: ListedRule | undefined;
+  for (const kind of options.owners ?? ['cli', 'stale', 'live']) hit ??= candidates.find((l) => ownerKind(l) === kind);
   if (!hit) return false;
-  await drive(ctx.backend.remove([hit]), ctx.runner);
+  const n = await drive(ctx.backend.remove([hit]), ctx.runner);
   await drive(ctx.backend.tidy([wanted.family]), ctx.runner);
-  return true;
+  return n > 0;
 }
+
+const words = (spec: string): string => spec.trim().split(/\s+/).join(' ');
 
 /** Removes our listed rules that pass `keep` and tidies; returns how many were removed. */
 async function removeWhere(options: ListOptions, pick: (r: ListedRule) => boolean): Promise<number> {

@@ -32,13 +32,22 @@ test('addRule() takes several rules, a label, cli owner and always-defragment', 
   assert.deepEqual(d.rules.map((r) => r.kind + r.family), ['defragipv6']);
 });
 
-test('deleteRule() removes the first equal rule of any owner; false when none', async () => {
-  const backend = new RecordingBackend();
-  await addRule('-A input -p icmp -j DIVERT 1', { backend, owner: 'cli' });
+test('deleteRule() removes an equal rule: CLI first, then stale, then live as allowed; false when none', async () => {
+  const backend = new RecordingBackend((o) => ownerAlive(o));
+  await addRule('-A input -p icmp -j DIVERT 1', { backend });
+  await addRule('-A input -p icmp -j DIVERT 1', { backend, owner: dead });
+  await addRule('-A input -p icmp -j DIVERT 1', { backend, owner: 'cli', label: 'web' });
   await addRule('-A input -p icmp -j DIVERT 2', { backend, owner: 'cli' });
-  assert.equal(await deleteRule('-D prerouting -p ICMP -j DIVERT 1', { backend }), true);
-  assert.equal(await deleteRule('-D input -p icmp -j DIVERT 1', { backend }), false);
-  assert.equal(backend.rules.length, 1);
+  const owners = (): string[] => backend.rules.map((r) => /owner=([^"]*)/.exec(r.spec)?.[1] ?? '');
+  const cliOnly = { backend, owners: ['cli', 'stale'] } as const;
+  assert.equal(await deleteRule('-D prerouting -p ICMP -j DIVERT 1', { ...cliOnly, label: 'other' }), false, 'label must match');
+  assert.equal(await deleteRule('-D prerouting -p ICMP -j DIVERT 1', { ...cliOnly, label: 'web' }), true);
+  assert.deepEqual(owners().slice(1), ['999999:1', 'cli']);
+  assert.equal(await deleteRule('-D input -p icmp -j DIVERT 1', cliOnly), true, 'then the stale one');
+  assert.equal(owners().length, 2);
+  assert.equal(await deleteRule('-D input -p icmp -j DIVERT 1', cliOnly), false, 'never a live process\'s rule');
+  assert.equal(await deleteRule('-D input -p icmp -j DIVERT 1', { backend }), true, 'by default (any owner) it may go');
+  assert.deepEqual(owners(), ['cli']);
 });
 
 test('listRules(), sweepStaleRules() and flushRules() act on owners', async () => {

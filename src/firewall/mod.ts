@@ -22,6 +22,6 @@ export { NftablesBackend } from './nftables_backend.js';
 export { ruleSpec, defragSpec } from './iptables_text.js';
 export {
   addRule, deleteRule, enableAlwaysDefragment, flushRules, listRules, sweepStaleRules,
-  type AddOptions, type FirewallOptions, type ListOptions, type RuleHandle,
+  type AddOptions, type DeleteOptions, type DeleteOwner, type FirewallOptions, type ListOptions, type RuleHandle,
 } from './api.js';
 export { installExitCleanup } from './cleanup.js';

@@ -68,16 +68,26 @@ describe('DIVERT rule lifecycle (real kernel)', () => {
     assert.equal((await cli('insert', '--netns', ns.name, 'input', '1', '-p', 'udp', '-j', 'DIVERT', '3')).code, 0);
     assert.equal((await cli('add', '--netns', ns.name, '-A', 'input', '-6', '-p', 'udp', '-j', 'DIVERT', '4')).code, 0);
     const mine = await addRule('-A local-out -p icmp -j DIVERT 5', { netns: ns.name });
+    // A running program's rule equal to the CLI's one, ahead of it in the chain.
+    const live = await addRule('-A input -p icmp -j DIVERT 1', { netns: ns.name, position: 1 });
     assert.deepEqual(foreignRules(ns), before4);
     assert.equal(ns.exec('iptables', ['-t', 'mangle', '-S', 'PREROUTING']).split('\n')[1], '-A PREROUTING -m comment --comment "divert:jump" -j DIVERT-PREROUTING');
     const listed = await listRules({ netns: ns.name });
     assert.deepEqual(listed.map((r) => `${r.family} ${r.chain} ${r.position} ${r.owner?.kind}`), [
-      'ipv4 input 1 cli', 'ipv4 input 2 cli', 'ipv4 local-out 1 process', 'ipv4 output 1 cli', 'ipv6 input 1 cli',
+      'ipv4 input 1 process', 'ipv4 input 2 cli', 'ipv4 input 3 cli', 'ipv4 local-out 1 process', 'ipv4 output 1 cli', 'ipv6 input 1 cli',
     ]);
     assert.equal((await cli('delete', '--netns', ns.name, '-D', 'input', '-p', 'ICMP', '-j', 'DIVERT', '1')).code, 0);
+    const inputs = async (): Promise<string[]> => (await listRules({ netns: ns.name })).filter((r) => r.chain === 'input' && r.family === 'ipv4').map((r) => `${r.owner?.kind} ${r.rule?.port}`);
+    assert.deepEqual(await inputs(), ['process 1', 'cli 3'], 'the CLI rule went, the running program\'s stayed');
     const missing = await cli('delete', '--netns', ns.name, 'input', '-p', 'icmp', '-j', 'DIVERT', '1');
     assert.equal(missing.code, 1);
-    assert.match(missing.err, /^divert rules delete: no DIVERT rule equal to "-A input -p icmp -j DIVERT 1"/);
+    assert.match(missing.err, /^divert rules delete: no DIVERT rule equal to "-A input -p icmp -j DIVERT 1" owned by the CLI or stale .*--any-owner/);
+    assert.equal((await cli('delete', '--netns', ns.name, '--any-owner', 'input', '-p', 'icmp', '-j', 'DIVERT', '1')).code, 0);
+    assert.deepEqual(await inputs(), ['cli 3']);
+    assert.equal(await live.remove(), 0, 'already deleted');
+    assert.equal((await cli('add', '--netns', ns.name, '--label', 'web', 'input', '-p', 'tcp', '-j', 'DIVERT', '6')).code, 0);
+    assert.equal((await cli('delete', '--netns', ns.name, '--label', 'other', 'input', '-p', 'tcp', '-j', 'DIVERT', '6')).code, 1, '--label must match');
+    assert.equal((await cli('delete', '--netns', ns.name, '--label', 'web', 'input', '-p', 'tcp', '-j', 'DIVERT', '6')).code, 0);
     assert.deepEqual(foreignRules(ns), before4);
     assert.equal(await mine.remove(), 1);
     assert.deepEqual(ourChains(ns), ['DIVERT-POSTROUTING', 'DIVERT-PREROUTING']);

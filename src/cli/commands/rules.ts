@@ -6,7 +6,7 @@
  */
 import {
   addRule, deleteRule, flushRules, formatOwner, formatRule, listRules, parseRuleCommand, sweepStaleRules,
-  type Family, type ListedRule,
+  type DeleteOwner, type Family, type ListedRule,
 } from '../../firewall/mod.js';
 import { FilterSyntaxError, FirewallError } from '../../errors.js';
 
@@ -20,7 +20,10 @@ const HELP = `Usage: divert rules <command> [--netns NAME] [options]
   add    [-A] <chain> <match…> -j DIVERT <port>[:<last>] [--pass-through] [--label L]
   add    -I <chain> [pos] …        insert (same as: insert <chain> [pos] …)
   insert [-I] <chain> [pos] <match…> -j DIVERT …
-  delete [-D] <chain> <match…> -j DIVERT …   delete the first equal DIVERT rule (any owner)
+  delete [-D] <chain> <match…> -j DIVERT … [--label L] [--any-owner]
+                                   delete an equal DIVERT rule: a CLI rule first, else a
+                                   stale one; a running program's rule only with --any-owner;
+                                   --label L: only rules carrying that label
   list   [-4|-6] [--json]          DIVERT rules with packet/byte counters, owner, stale mark
   flush  [-4|-6]                   delete every DIVERT rule (any owner); host rules stay
   sweep                            delete rules whose owner process is gone
@@ -46,6 +49,7 @@ interface Parsed {
   netns?: string;
   json: boolean;
   label?: string;
+  anyOwner: boolean;
   family?: Family;
   words: string[];
 }
@@ -55,7 +59,7 @@ function parseArgs(argv: readonly string[]): Parsed | 'help' {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') return 'help';
   if (!SUBS.includes(sub)) throw new UsageError(`unknown command ${JSON.stringify(sub)}: use add, insert, delete, list, flush or sweep`);
-  const p: Parsed = { sub: sub as Sub, json: false, words: [] };
+  const p: Parsed = { sub: sub as Sub, json: false, anyOwner: false, words: [] };
   for (let i = 0; i < rest.length; i++) {
     const w = rest[i] ?? '';
     const value = (): string => {
@@ -68,8 +72,10 @@ function parseArgs(argv: readonly string[]): Parsed | 'help' {
     else if (w.startsWith('--netns=')) p.netns = w.slice(8);
     else if (w === '--json') p.json = true;
     else if (w === '--label') p.label = value();
+    else if (w === '--any-owner') p.anyOwner = true;
     else p.words.push(w);
   }
+  if (p.anyOwner && p.sub !== 'delete') throw new UsageError('--any-owner only goes with "divert rules delete"');
   return p;
 }
 
@@ -121,7 +127,11 @@ async function execute(p: Parsed, io: CliIo): Promise<void> {
     }
     case 'delete': {
       const cmd = parseRuleCommand(ruleWords(p));
-      if (!(await deleteRule(cmd.rule, base))) throw new FirewallError(`no DIVERT rule equal to "${formatRule(cmd.rule)}" (see "divert rules list")`, { backend: 'iptables', argv: [], exitCode: null, stderr: '' }, 'ERR_DIVERT_NO_SUCH_RULE');
+      const owners: DeleteOwner[] = p.anyOwner ? ['cli', 'stale', 'live'] : ['cli', 'stale'];
+      if (!(await deleteRule(cmd.rule, { ...base, owners, ...(p.label === undefined ? {} : { label: p.label }) }))) {
+        const whose = `${p.label === undefined ? '' : ` labelled ${p.label}`}${p.anyOwner ? '' : ' owned by the CLI or stale (a running program\'s rule goes only with --any-owner)'}`;
+        throw new FirewallError(`no DIVERT rule equal to "${formatRule(cmd.rule)}"${whose} (see "divert rules list")`, { backend: 'iptables', argv: [], exitCode: null, stderr: '' }, 'ERR_DIVERT_NO_SUCH_RULE');
+      }
       io.stdout(`deleted ${formatRule(cmd.rule, '-D')}\n`);
       return;
     }
