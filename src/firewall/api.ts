@@ -124,28 +124,42 @@ export async function enableAlwaysDefragment(options: AddOptions & { family?: Fa
   return makeHandle(ctx, await drive(ctx.backend.install(entries), ctx.runner), owner);
 }
 
+/**
+ * The handle marks itself removed, and leaves exit cleanup, only once the backend's remove
+ * succeeded: a failed remove() keeps the rules registered, so a retry or exit cleanup still runs.
+ */
 function makeHandle(ctx: Context, rules: readonly InstalledRule[], owner: Owner): RuleHandle {
   let removed = false;
+  let pending: Promise<number> | undefined;
   const families = [...new Set(rules.map((r) => r.family))];
+  const done = (): void => {
+    removed = true;
+    forgetExitCleanup(handle);
+  };
   const handle: RuleHandle = {
     rules,
     owner,
     get removed() {
       return removed;
     },
-    async remove() {
-      if (removed) return 0;
-      removed = true;
-      forgetExitCleanup(handle);
-      const n = await drive(ctx.backend.remove(rules), ctx.runner);
-      await drive(ctx.backend.tidy(families), ctx.runner);
-      return n;
+    remove() {
+      if (removed) return Promise.resolve(0);
+      pending ??= (async () => {
+        try {
+          const n = await drive(ctx.backend.remove(rules), ctx.runner);
+          done();
+          await drive(ctx.backend.tidy(families), ctx.runner);
+          return n;
+        } finally {
+          pending = undefined;
+        }
+      })();
+      return pending;
     },
     removeSync() {
       if (removed) return 0;
-      removed = true;
-      forgetExitCleanup(handle);
       const n = driveSync(ctx.backend.remove(rules), ctx.runner);
+      done();
       driveSync(ctx.backend.tidy(families), ctx.runner);
       return n;
     },

@@ -6,7 +6,9 @@
  *
  * NB: chains are created with `-N`, never declared with `:CHAIN`, because a declaration under
  * --noflush flushes an existing user chain (both flavours): a concurrent creator makes our
- * transaction fail ("Chain already exists") and we retry once, instead of wiping its rules.
+ * transaction fail ("Chain already exists") and we read again and retry, instead of wiping its
+ * rules; likewise when another process's tidy deleted our empty chain, or a flush deleted a rule
+ * we were about to delete, between our save and our restore.
  * @module
  */
 import type { FirewallBackend, InstallEntry, InstalledRule, ListedRule } from './backend.js';
@@ -20,6 +22,14 @@ import { FirewallError } from '../errors.js';
 import { validateRule } from './validate_rule.js';
 
 export type IptablesFlavour = 'nf_tables' | 'legacy';
+
+/**
+ * Restore failures caused by a concurrent change between our save and our restore: a chain
+ * created or deleted (another process's tidy), a rule gone (another flush), a chain shorter than
+ * our insert position. Legacy iptables-restore often says only "line N failed". Read again.
+ */
+const RACED = /already exists|No chain\/target\/match by that name|does a matching rule exist|Index of insertion too big|line \d+ failed\.?\s*$/im;
+const ATTEMPTS = 4;
 
 export interface IptablesBackendOptions {
   /** Detected flavour of the `iptables` binary, reported by `detectBackend()`. */
@@ -73,10 +83,10 @@ export class IptablesBackend implements FirewallBackend {
       for (let attempt = 1; ; attempt++) {
         const table = yield* this.#save(family);
         try {
-          yield* this.#restore(family, [...setupLines(table, rules.map((r) => r.hook)), ...rules.map(addLine)]);
+          yield* this.#restore(family, [...setupLines(table, rules.map((r) => r.hook)), ...addLines(table, rules)]);
           break;
         } catch (err) {
-          if (attempt >= 2 || !(err instanceof FirewallError) || !/already exists/i.test(err.stderr)) throw err;
+          if (attempt >= ATTEMPTS || !(err instanceof FirewallError) || !RACED.test(err.stderr)) throw err;
         }
       }
       out.push(...rules.map(({ kind, family: f, hook, spec }) => ({ kind, family: f, hook, spec })));
@@ -102,23 +112,22 @@ export class IptablesBackend implements FirewallBackend {
     return out;
   }
 
+  /** Deletes those still present; when one vanished meanwhile (a concurrent flush), reads again. */
   *remove(rules: readonly InstalledRule[]): Plan<number> {
     let removed = 0;
     for (const family of FAMILIES) {
       const wanted = rules.filter((r) => r.family === family).map((r) => identity(r.spec, r.hook, family));
       if (wanted.length === 0) continue;
-      const table = yield* this.#save(family);
-      const lines: string[] = [];
-      for (const hook of HOOKS) {
-        for (const saved of table.rules.filter((r) => r.chain === ownChain(hook))) {
-          const i = wanted.indexOf(identity(saved.spec, hook, family));
-          if (i < 0) continue;
-          wanted.splice(i, 1);
-          lines.push(`-D ${ownChain(hook)} ${saved.spec}`);
+      for (let attempt = 1; ; attempt++) {
+        const lines = deleteLines(yield* this.#save(family), wanted, family);
+        try {
+          yield* this.#restore(family, lines);
+          removed += lines.length;
+          break;
+        } catch (err) {
+          if (attempt >= ATTEMPTS || !(err instanceof FirewallError) || !RACED.test(err.stderr)) throw err;
         }
       }
-      yield* this.#restore(family, lines);
-      removed += lines.length;
     }
     return removed;
   }
@@ -145,8 +154,29 @@ function setupLines(table: SavedTable, hooks: readonly NetfilterHook[]): string[
   return lines;
 }
 
-function addLine(r: InstalledRule & { position?: number }): string {
-  return r.position ? `-I ${ownChain(r.hook)} ${r.position} ${r.spec}` : `-A ${ownChain(r.hook)} ${r.spec}`;
+/** `-A`, or `-I <chain> <pos>` when pos is within the chain (beyond its end: append, as nftables). */
+function addLines(table: SavedTable, rules: ReadonlyArray<InstalledRule & { position?: number }>): string[] {
+  const count = new Map<NetfilterHook, number>();
+  return rules.map((r) => {
+    const n = count.get(r.hook) ?? table.rules.filter((x) => x.chain === ownChain(r.hook)).length;
+    count.set(r.hook, n + 1);
+    return r.position && r.position <= n ? `-I ${ownChain(r.hook)} ${r.position} ${r.spec}` : `-A ${ownChain(r.hook)} ${r.spec}`;
+  });
+}
+
+/** `-D` lines for the saved rules whose identity is wanted (each wanted identity once). */
+function deleteLines(table: SavedTable, wanted: readonly string[], family: Family): string[] {
+  const left = [...wanted];
+  const lines: string[] = [];
+  for (const hook of HOOKS) {
+    for (const saved of table.rules.filter((r) => r.chain === ownChain(hook))) {
+      const i = left.indexOf(identity(saved.spec, hook, family));
+      if (i < 0) continue;
+      left.splice(i, 1);
+      lines.push(`-D ${ownChain(hook)} ${saved.spec}`);
+    }
+  }
+  return lines;
 }
 
 function jumpsOf(table: SavedTable, hook: NetfilterHook): string[] {
