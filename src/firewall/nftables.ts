@@ -73,7 +73,10 @@ export function nftRuleBody(rule: DivertRule, tag: string, verdict?: string): st
   const t = rule.icmpType;
   if (t) {
     const kw = six ? 'icmpv6' : 'icmp';
-    w.push(`${kw} type ${ne(t.negated)}${t.type}`, ...(t.code === undefined ? [] : [`${kw} code ${t.code}`]));
+    // ! --icmp-type T/C is "not (type T and code C)": one concatenated match (nft takes a
+    // concatenation only against a set, here of one element), not "type != T and code C".
+    if (t.code !== undefined && t.negated) w.push(`${kw} type . ${kw} code != { ${t.type} . ${t.code} }`);
+    else w.push(`${kw} type ${ne(t.negated)}${t.type}`, ...(t.code === undefined ? [] : [`${kw} code ${t.code}`]));
   }
   const b = portBounds(rule.port);
   w.push(TAIL, verdict ?? `queue ${rule.passThrough ? 'flags bypass ' : ''}to ${range(b)}`, `comment "${tag}"`);

@@ -3,7 +3,8 @@
  * the kernel has the native `queue` statement (CONFIG_NFT_QUEUE; `detectBackend().nftQueue`).
  *
  * - install: one `nft -e -a -f -` transaction loads the table (idempotent) and the rules; the
- *   echoed `# handle N` of each rule goes into its spec (`<rule body> # handle N`).
+ *   echoed `# handle N` of each rule and the table's handle go into its spec
+ *   (`<rule body> # table T handle N`).
  * - list: `nft -j -n list table inet divert` (numeric, so protocol names do not depend on
  *   /etc/protocols), rules rebuilt from their expressions (nftables_json.ts).
  * - remove: `delete rule inet divert <chain> handle N` for each rule still present with the same
@@ -12,7 +13,8 @@
  *   the kernel refuses it (EBUSY) if a rule referencing the guard counter appeared meanwhile.
  *
  * NB: rule handles restart when the table is recreated, so a handle alone could name another
- * rule after a flush + tidy; the owner comment and kind must agree too.
+ * rule after a flush + tidy: the table handle (which the kernel never reuses in a namespace),
+ * the owner comment and kind must agree too.
  * @module
  */
 import type { FirewallBackend, InstallEntry, InstalledRule, ListedRule } from './backend.js';
@@ -95,7 +97,21 @@ export class NftablesBackend implements FirewallBackend {
       const msg = `nft ${args.join(' ')} echoed ${handles.length} rule handles for ${planned.length} rules`;
       throw new FirewallError(msg, { backend: 'nftables', argv: [NFT, ...args], exitCode: 0, stderr: out.stdout.slice(0, 2000) });
     }
-    return planned.map((p, i) => ({ kind: p.kind, family: p.family, hook: p.hook, spec: `${p.body} # handle ${handles[i]?.handle ?? 0}` }));
+    const tableId = yield* this.#tableOf(out.stdout, planned, handles);
+    return planned.map((p, i) => ({ kind: p.kind, family: p.family, hook: p.hook, spec: `${p.body} # table ${tableId} handle ${handles[i]?.handle ?? 0}` }));
+  }
+
+  /**
+   * Handle of the table our rules went into: echoed when our transaction created it, else read
+   * back (our rules keep the table alive until removed) and checked to hold our rule handles;
+   * -1 (never matches) when they are already gone.
+   */
+  *#tableOf(echo: string, planned: readonly Planned[], handles: ReadonlyArray<{ chain: string; handle: number }>): Plan<number> {
+    const created = /^add table inet (\S+) # handle (\d+)\s*$/m.exec(echo);
+    if (created && created[1] === NFT_TABLE) return Number(created[2]);
+    const table = yield* this.#read();
+    const ours = planned.every((p, i) => table?.rules.some((r) => r.chain === handles[i]?.chain && r.handle === handles[i]?.handle && `comment "${r.comment ?? ''}"` === /comment "[^"]*"$/.exec(p.body)?.[0]));
+    return table && ours ? table.handle : -1;
   }
 
   /** Validates an entry and renders its rule body. */
@@ -111,7 +127,7 @@ export class NftablesBackend implements FirewallBackend {
     const out: ListedRule[] = [];
     for (const hook of HOOKS) {
       table?.rules.filter((r) => r.chain === NFT_HOOK[hook]).forEach((r, i) => {
-        const listed = this.#listed(r, hook, i + 1);
+        const listed = this.#listed(r, hook, i + 1, table.handle);
         if (listed && families.includes(listed.family)) out.push(listed);
       });
     }
@@ -119,7 +135,7 @@ export class NftablesBackend implements FirewallBackend {
   }
 
   /** One rule as a ListedRule; undefined for a foreign rule (no queue, ct state or owner tag). */
-  #listed(r: NftRule, hook: NetfilterHook, position: number): ListedRule | undefined {
+  #listed(r: NftRule, hook: NetfilterHook, position: number, tableId: number): ListedRule | undefined {
     const p = parseNftExpr(r.expr);
     const owner = r.comment === undefined ? undefined : parseOwnerTag(r.comment);
     if ((p.kind === 'other' && !owner) || !p.family) return undefined;
@@ -133,7 +149,7 @@ export class NftablesBackend implements FirewallBackend {
     } catch {
       // Not expressible as our own text: keep the comment-only body (remove matches on it).
     }
-    const base = { kind, family: p.family, hook, spec: `${body} # handle ${r.handle}`, chain, position, packets: p.packets, bytes: p.bytes };
+    const base = { kind, family: p.family, hook, spec: `${body} # table ${tableId} handle ${r.handle}`, chain, position, packets: p.packets, bytes: p.bytes };
     const owned = owner ? { owner, stale: !this.#alive(owner) } : { stale: false };
     return { ...base, ...owned, ...(rule ? { rule } : {}) };
   }
@@ -148,6 +164,7 @@ export class NftablesBackend implements FirewallBackend {
       for (const r of rules) {
         const id = specId(r.spec);
         const chain = NFT_HOOK[r.hook];
+        if (id?.table !== undefined && id.table !== table.handle) continue; // the table was recreated: handles restarted
         const cur = id && table.rules.find((x) => x.chain === chain && x.handle === id.handle);
         if (!id || !cur || handles.has(id.handle) || (cur.comment ?? '') !== id.comment) continue;
         if ((parseNftExpr(cur.expr).kind === 'defrag') !== (r.kind === 'defrag')) continue;
@@ -188,10 +205,13 @@ export function echoedHandles(stdout: string): Array<{ chain: string; handle: nu
   return out;
 }
 
-/** Handle and owner comment of a spec (`<body> # handle N`); undefined when it has no handle. */
-export function specId(spec: string): { handle: number; comment: string } | undefined {
-  const h = /# handle (\d+)$/.exec(spec);
+/**
+ * Table handle, rule handle and owner comment of a spec (`<body> # table T handle N`, or the
+ * older `<body> # handle N` without a table); undefined when it has no handle.
+ */
+export function specId(spec: string): { table?: number; handle: number; comment: string } | undefined {
+  const h = /# (?:table (-?\d+) )?handle (\d+)$/.exec(spec);
   if (!h) return undefined;
   const c = [...spec.matchAll(/comment "([^"]*)"/g)].at(-1);
-  return { handle: Number(h[1]), comment: c?.[1] ?? '' };
+  return { ...(h[1] === undefined ? {} : { table: Number(h[1]) }), handle: Number(h[2]), comment: c?.[1] ?? '' };
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NftablesBackend, echoedHandles, specId } from './nftables_backend.js';
+import { parseNftExpr } from './nftables_json.js';
 import { nftTableText } from './nftables.js';
 import { RecordingRunner, type ScriptedAnswer } from './recording.js';
 import { drive, type Command } from './runner.js';
@@ -73,7 +74,7 @@ const INSTALL: ReadonlyArray<readonly [string, string]> = [
   ['-A forward -i eth0 ! -o veth+ -p ! udp -j DIVERT 2:4 --pass-through', `add rule inet divert forward meta nfproto ipv4 iifname "eth0" oifname != "veth*" meta l4proto != udp ${TAIL} queue flags bypass to 2-4 comment "${CLI}"`],
   ['-A output -p tcp -s 0/0 ! 80:90 -d 0/0 1024: -j DIVERT 5', `add rule inet divert postrouting meta nfproto ipv4 meta l4proto tcp tcp sport != 80-90 tcp dport 1024-65535 ${TAIL} queue to 5 comment "${CLI}"`],
   ['-A local-in -p sctp --sport 9 -j DIVERT 6', `add rule inet divert input meta nfproto ipv4 meta l4proto sctp sctp sport 9 ${TAIL} queue to 6 comment "${CLI}"`],
-  ['-A local-out -p icmp ! --icmp-type 3/1 -j DIVERT 7', `add rule inet divert output meta nfproto ipv4 meta l4proto icmp icmp type != 3 icmp code 1 ${TAIL} queue to 7 comment "${CLI}"`],
+  ['-A local-out -p icmp ! --icmp-type 3/1 -j DIVERT 7', `add rule inet divert output meta nfproto ipv4 meta l4proto icmp icmp type . icmp code != { 3 . 1 } ${TAIL} queue to 7 comment "${CLI}"`],
   ['-A prerouting -6 -p icmpv6 --icmp-type echo-request -j DIVERT 8', `add rule inet divert prerouting meta nfproto ipv6 meta l4proto ipv6-icmp icmpv6 type 128 ${TAIL} queue to 8 comment "${CLI}"`],
   ['-A postrouting -s 2001:DB8:0:0::1/48 -p 47 -j DIVERT 9', `add rule inet divert postrouting meta nfproto ipv6 ip6 saddr 2001:db8::/48 meta l4proto gre ${TAIL} queue to 9 comment "${CLI}"`],
 ];
@@ -89,7 +90,7 @@ test('install() loads table and every kind of rule in one nft -e -a -f - transac
     ...INSTALL.map(([t], i) => { const r = parseRule(t); return `divert ${r.family} ${CHAIN_HOOK[r.chain]} ${20 + i}`; }),
     'defrag ipv4 PREROUTING 29', 'defrag ipv6 PREROUTING 30',
   ]);
-  assert.equal(out[0]?.spec, `${INSTALL[0]?.[1].replace('add rule inet divert prerouting ', '')} # handle 20`);
+  assert.equal(out[0]?.spec, `${INSTALL[0]?.[1].replace('add rule inet divert prerouting ', '')} # table 3 handle 20`);
 });
 
 test('install() with a position lists the table and inserts by index (appends past the end)', async () => {
@@ -117,6 +118,7 @@ test('echoedHandles() reads rule handles from nft --echo --handle output, in ord
   ].join('\n');
   assert.deepEqual(echoedHandles(out), [{ chain: 'prerouting', handle: 7 }, { chain: 'output', handle: 19 }]);
   assert.deepEqual(specId(`meta l4proto icmp comment "${CLI}" # handle 7`), { handle: 7, comment: CLI });
+  assert.deepEqual(specId(`meta l4proto icmp comment "${CLI}" # table 3 handle 7`), { table: 3, handle: 7, comment: CLI });
   assert.equal(specId('-p icmp -j NFQUEUE'), undefined);
 });
 
@@ -170,7 +172,7 @@ test('list() rebuilds rules, owners, stale flags and counters from nft -j -n out
   assert.deepEqual(listed[0]?.rule, { ...parseRule('-A input -p ICMP -j DIVERT 1234'), owner: { kind: 'cli' } });
   assert.deepEqual(listed[1]?.owner, { kind: 'process', pid: 999999, startTime: 5, label: 'app' });
   assert.equal(listed[1]?.rule, undefined);
-  assert.equal(listed[0]?.spec, `meta nfproto ipv4 meta l4proto icmp ${TAIL} queue to 1234 comment "${CLI}" # handle 7`);
+  assert.equal(listed[0]?.spec, `meta nfproto ipv4 meta l4proto icmp ${TAIL} queue to 1234 comment "${CLI}" # table 3 handle 7`);
   assert.deepEqual((await drive(new NftablesBackend({ alive }).list(['ipv6']), nft(LISTED_JSON))).map((l) => l.chain), ['local-in', 'forward']);
   assert.deepEqual(await drive(new NftablesBackend().list(), nft({ fail: MISSING })), [], 'no table: no rules');
   await assert.rejects(drive(new NftablesBackend().list(), nft({ fail: 'Error: Operation not permitted' })), FirewallError);
@@ -247,4 +249,37 @@ test('DIVERT_FIREWALL_BACKEND forces a backend; otherwise nftables where the pro
     if (saved === undefined) delete process.env['DIVERT_FIREWALL_BACKEND'];
     else process.env['DIVERT_FIREWALL_BACKEND'] = saved;
   }
+});
+
+test('remove() after the table was recreated leaves the new table\'s rule with the same handle and comment', async () => {
+  const b = new NftablesBackend({ alive });
+  const listed = await drive(b.list(), nft(LISTED_JSON));
+  const h7 = listed.find((l) => l.spec.endsWith(' handle 7'));
+  assert.ok(h7 && specId(h7.spec)?.table === 3);
+  const recreated = nft(LISTED_JSON.replace('"name":"divert","handle":3', '"name":"divert","handle":4'));
+  assert.equal(await drive(b.remove([h7]), recreated), 0);
+  assert.deepEqual(recreated.inputs, [], 'nothing deleted');
+  const same = nft(LISTED_JSON);
+  assert.equal(await drive(b.remove([h7]), same), 1);
+});
+
+test('install() records the table: echoed when created, else read back and checked', async () => {
+  const rule = parseRule('-A input -p icmp -j DIVERT 1');
+  const existing = new RecordingRunner((cmd) => (cmd.args.includes('list') ? LISTED_JSON : `add rule inet divert prerouting meta l4proto icmp comment "${CLI}" # handle 7\n`));
+  const [r] = await drive(new NftablesBackend().install([{ kind: 'divert', rule, tag: CLI }]), existing);
+  assert.match(r?.spec ?? '', / # table 3 handle 7$/);
+  assert.deepEqual(existing.commands.map(line), ['nft -e -a -f -', 'nft -j -n list table inet divert']);
+  const gone = new RecordingRunner((cmd) => (cmd.args.includes('list') ? LISTED_JSON : `add rule inet divert prerouting meta l4proto icmp comment "${CLI}" # handle 99\n`));
+  const [g] = await drive(new NftablesBackend().install([{ kind: 'divert', rule, tag: CLI }]), gone);
+  assert.match(g?.spec ?? '', / # table -1 handle 99$/, 'our rule is already gone: the spec matches nothing');
+});
+
+test('a negated ICMP type/code is one concatenated match, read back as the same rule', () => {
+  const icmp = { match: { op: '!=', left: { concat: [pl('icmp', 'type'), pl('icmp', 'code')] }, right: { set: [{ concat: [3, 1] }] } } };
+  const back = parseNftExpr([m('==', meta('l4proto'), 1), icmp, MARK, GUARD, cnt(0, 0), { queue: { num: 7 } }]);
+  const want = parseRule('-A input -p icmp ! --icmp-type 3/1 -j DIVERT 7');
+  assert.equal(back.rule && ruleKey({ ...back.rule, chain: 'input' }, 'PREROUTING'), ruleKey(want, 'PREROUTING'));
+  const six = { match: { op: '!=', left: { concat: [pl('icmpv6', 'type'), pl('icmpv6', 'code')] }, right: { set: [{ concat: [128, 0] }] } } };
+  assert.deepEqual(parseNftExpr([six, MARK, GUARD, cnt(0, 0), { queue: { num: 7 } }]).rule?.icmpType, { type: 128, code: 0, negated: true });
+  assert.equal(parseNftExpr([{ match: { op: '==', left: { concat: [pl('icmp', 'type'), pl('icmp', 'code')] }, right: { set: [{ concat: [3, 1] }] } } }, { queue: { num: 7 } }]).rule, undefined);
 });

@@ -129,7 +129,28 @@ function match(d: Draft, m: Record<string, Json>): void {
     // The loop-avoidance mark test: on every rule of ours, not part of the DivertRule.
   } else if (obj(left['ct'])?.['key'] === 'state') d.ct = true;
   else if (payload) payloadMatch(d, String(payload['protocol']), String(payload['field']), right, negated);
+  else if (Array.isArray(left['concat'])) icmpConcat(d, left['concat'], right, negated);
   else d.unknown = true;
+}
+
+/** `icmp type . icmp code != { T . C }`: our form of a negated `--icmp-type T/C`. */
+function icmpConcat(d: Draft, parts: readonly Json[], right: Json, negated: boolean): void {
+  const [a, b] = parts.map((p) => obj(obj(p)?.['payload']));
+  const proto = a?.['protocol'];
+  const set = obj(right)?.['set'];
+  const pair = Array.isArray(set) && set.length === 1 ? obj(set[0])?.['concat'] : undefined;
+  const [type, code] = Array.isArray(pair) ? pair.map((v) => num(v)) : [];
+  const ok = parts.length === 2 && (proto === 'icmp' || proto === 'icmpv6') && b?.['protocol'] === proto
+    && a?.['field'] === 'type' && b['field'] === 'code' && negated && type !== undefined && code !== undefined;
+  if (!ok) {
+    d.unknown = true;
+    return;
+  }
+  const fam = FAMILY[String(proto)];
+  if (fam) d.family ??= fam;
+  d.impliedProtocol = proto === 'icmp' ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+  d.icmpType = { type, negated: true };
+  d.icmpCode = code;
 }
 
 function payloadMatch(d: Draft, proto: string, field: string, right: Json, negated: boolean): void {

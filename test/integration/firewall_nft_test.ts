@@ -9,8 +9,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createNetns, requirePrivilege, type Netns } from '../_harness/netns.js';
-import { addRule, detectBackend, drive, execRunner, listRules, nftRuleText, nftTableText, parseRule, type DivertRule } from '../../src/firewall/mod.js';
-import { NftablesBackend } from '../../src/firewall/nftables_backend.js';
+import { addRule, detectBackend, drive, execRunner, flushRules, listRules, nftRuleText, nftTableText, parseRule, type DivertRule } from '../../src/firewall/mod.js';
+import { NftablesBackend, specId } from '../../src/firewall/nftables_backend.js';
 import { parseNftExpr, parseNftTable } from '../../src/firewall/nftables_json.js';
 import { ruleKey } from '../../src/firewall/iptables_text.js';
 import { CHAIN_HOOK, portBounds } from '../../src/firewall/rule.js';
@@ -71,6 +71,7 @@ const RULES = [
   '-A forward -i eth0 -p udp ! --sport 53 -j DIVERT 7',
   '-A local-out -p ! tcp -j DIVERT 8',
   '-A local-in -p icmp --icmp-type echo-request -j DIVERT 9',
+  '-A local-in -p icmp ! --icmp-type 3/1 -j DIVERT 10',
 ];
 
 /** The queue statement JSON nft prints for a rule (what `accept` stands in for here). */
@@ -86,14 +87,15 @@ test('NftablesBackend on the real nft (queue → accept): install, list, counter
   const backend = new NftablesBackend({ _verdict: 'accept' });
   const parsed = RULES.map((r) => parseRule(r));
   const me = `divert:owner=${process.pid}:1:nfttest`;
-  const installed = await drive(backend.install([
-    { kind: 'defrag', family: 'ipv4', tag: me },
+  const entries = [
+    { kind: 'defrag', family: 'ipv4', tag: me } as const,
     ...parsed.map((rule) => ({ kind: 'divert' as const, rule, tag: 'divert:owner=cli' })),
-  ]), runner);
+  ];
+  const installed = await drive(backend.install(entries), runner);
   const ofRule = (i: number): string => installed[i + 1]?.spec ?? '';
   assert.equal(installed.length, RULES.length + 1);
   const shown = ns.exec('nft', ['-a', 'list', 'table', 'inet', 'divert']);
-  for (const r of installed) assert.match(shown, new RegExp(`# handle ${/# handle (\d+)$/.exec(r.spec)?.[1]}\\n`), r.spec);
+  for (const r of installed) assert.match(shown, new RegExp(`# handle ${specId(r.spec)?.handle}\\n`), r.spec);
   assert.ok(ns.ping('127.0.0.1'), 'accept stands in for queue: traffic passes');
 
   const listed = await drive(backend.list(), runner);
@@ -104,37 +106,44 @@ test('NftablesBackend on the real nft (queue → accept): install, list, counter
   const defrag = listed.find((l) => l.kind === 'defrag');
   assert.ok(defrag && defrag.packets >= 1 && defrag.stale === true, 'defrag rule counts everything; its fake owner (start time 1) is gone');
   assert.deepEqual(defrag.owner, { kind: 'process', pid: process.pid, startTime: 1, label: 'nfttest' });
-  assert.deepEqual(listed.map((l) => l.family).sort(), ['ipv4', 'ipv4', 'ipv4', 'ipv4', 'ipv4', 'ipv4', 'ipv6']);
+  assert.deepEqual(listed.map((l) => l.family).sort(), ['ipv4', 'ipv4', 'ipv4', 'ipv4', 'ipv4', 'ipv4', 'ipv4', 'ipv6']);
 
   // The matches as the real nft prints them (implied dependencies dropped) rebuild each rule.
   const table = parseNftTable(ns.exec('nft', ['-j', '-n', 'list', 'table', 'inet', 'divert']), 'divert');
   const divert = table.rules.filter((r) => r.comment === 'divert:owner=cli');
   assert.equal(divert.length, parsed.length);
   for (const [i, r] of divert.entries()) {
-    const original = parsed.find((_, j) => ofRule(j).endsWith(`# handle ${r.handle}`));
+    const original = parsed.find((_, j) => specId(ofRule(j))?.handle === r.handle);
     assert.ok(original, `rule with handle ${r.handle} is one we installed`);
     const expr = r.expr.map((e) => (JSON.stringify(e) === '{"accept":null}' ? queueJson(original) : e));
     const back = parseNftExpr(expr);
     assert.equal(back.rule && ruleKey({ ...back.rule, chain: original.chain }, CHAIN_HOOK[original.chain]), ruleKey(original, CHAIN_HOOK[original.chain]), `rule ${i}: ${JSON.stringify(r.expr)}`);
   }
 
-  // A user's rule in our table, and a table of the user's: never touched.
+  // A user's rule in our table (no owner tag), and a table of the user's: never touched.
   ns.exec('nft', ['add', 'table', 'inet', 'user']);
   ns.exec('nft', ['add', 'chain', 'inet', 'user', 'c']);
   ns.exec('nft', ['add', 'rule', 'inet', 'user', 'c', 'counter', 'comment', '"divert:owner=cli"']);
-  assert.equal(await drive(backend.remove(installed.slice(0, 2)), runner), 2);
-  assert.equal(await drive(backend.remove(installed.slice(0, 2)), runner), 0, 'already gone');
-  assert.equal((await drive(backend.list(), runner)).length, installed.length - 2);
-
+  ns.exec('nft', ['add', 'rule', 'inet', 'divert', 'input', 'meta', 'l4proto', 'udp', 'counter', 'accept', 'comment', '"user rule"']);
   // tidy's guard: while a rule references the counter, "delete counter; delete table" is refused.
   const busy = (() => { try { ns.exec('nft', ['-f', '-'], 'delete counter inet divert in_use\ndelete table inet divert\n'); return ''; } catch (e) { return (e as Error).message; } })();
   assert.match(busy, /Device or resource busy/);
+  assert.equal(await drive(backend.remove(installed.slice(0, 2)), runner), 2);
+  assert.equal(await drive(backend.remove(installed.slice(0, 2)), runner), 0, 'already gone');
+  assert.equal((await drive(backend.list(), runner)).length, installed.length - 2, 'the user rule in our table is not listed');
+  assert.equal(await flushRules({ netns: ns.name, backend, runner }), installed.length - 2);
+  assert.match(ns.exec('nft', ['list', 'chain', 'inet', 'divert', 'input']), /comment "user rule"/, 'flush left the user rule in our table');
   await drive(backend.tidy(), runner);
-  assert.match(ns.exec('nft', ['list', 'tables']), /inet divert/, 'rules remain: tidy keeps the table');
-  assert.equal(await drive(backend.remove(installed), runner), installed.length - 2);
+  assert.match(ns.exec('nft', ['list', 'tables']), /inet divert/, 'tidy keeps our table while the user rule is in it');
+  ns.exec('nft', ['delete', 'table', 'inet', 'divert']);
+  // The table recreated with the same rules: same handles, same comments, but not our rules.
+  const again = await drive(backend.install(entries), runner);
+  assert.deepEqual(again.map((r) => specId(r.spec)?.handle), installed.map((r) => specId(r.spec)?.handle), 'handles restarted');
+  assert.equal(await drive(backend.remove(installed), runner), 0, 'the old specs name nothing in the new table');
+  assert.equal(await drive(backend.remove(again), runner), again.length);
+
   await drive(backend.tidy(), runner);
-  const tables = ns.exec('nft', ['list', 'tables']);
-  assert.doesNotMatch(tables, /inet divert/, 'no rule left: tidy deleted the table');
+  assert.doesNotMatch(ns.exec('nft', ['list', 'tables']), /inet divert/, 'no rule left: tidy deleted the table');
   assert.match(ns.exec('nft', ['list', 'table', 'inet', 'user']), /comment "divert:owner=cli"/, 'the user table is untouched');
   assert.deepEqual(await drive(backend.list(), runner), []);
 });
