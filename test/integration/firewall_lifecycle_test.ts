@@ -6,7 +6,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createNetns, requirePrivilege, type Netns } from '../_harness/netns.js';
+import { createNetns, requirePrivilege, waitFor, type Netns } from '../_harness/netns.js';
 import { addRule, listRules, sweepStaleRules } from '../../src/firewall/mod.js';
 import { rulesCommand } from '../../src/cli/commands/rules.js';
 
@@ -28,17 +28,32 @@ function ourChains(ns: Netns, bin = 'iptables'): string[] {
   return ns.exec(bin, ['-t', 'mangle', '-S']).split('\n').filter((l) => l.startsWith('-N DIVERT-')).map((l) => l.slice(3));
 }
 
+type Mode = 'plain' | 'cleanup' | 'crash' | 'handler';
+
+interface Owned {
+  readonly child: ReturnType<typeof spawn>;
+  /** Everything the child wrote to stdout and stderr so far. */
+  readonly out: () => string;
+  readonly err: () => string;
+}
+
 /**
- * Starts `node` that adds a rule in `ns` (optionally with exit cleanup), prints "ready" and
- * waits; `crash` makes it throw instead. Returns the child once it is ready.
+ * Starts `node` that adds a rule in `ns` (with exit cleanup unless `plain`), prints "ready" and
+ * waits. `crash`: throws from its SIGUSR2 listener (an uncaught exception on demand). `handler`:
+ * has its own SIGINT listener that keeps running, and exits normally on the second SIGINT.
  */
-async function ruleOwner(ns: Netns, mode: 'plain' | 'cleanup' | 'crash'): Promise<ReturnType<typeof spawn>> {
+async function ruleOwner(ns: Netns, mode: Mode): Promise<Owned> {
   const code = `
     import { addRule, installExitCleanup } from ${JSON.stringify(MOD)};
+    const mode = ${JSON.stringify(mode)};
+    if (mode === 'handler') {
+      let n = 0;
+      process.on('SIGINT', () => { process.stdout.write('sigint\\n'); if (++n === 2) process.exit(0); });
+    }
     const h = await addRule('-A input -p udp -j DIVERT 3', { netns: ${JSON.stringify(ns.name)}, label: 'child' });
-    if (${JSON.stringify(mode)} !== 'plain') installExitCleanup(h);
+    if (mode !== 'plain') installExitCleanup(h);
+    if (mode === 'crash') process.on('SIGUSR2', () => { throw new Error('boom on demand'); });
     process.stdout.write('ready\\n');
-    if (${JSON.stringify(mode)} === 'crash') setTimeout(() => { throw new Error('boom'); }, 300);
     setTimeout(() => {}, 20000);`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -51,7 +66,7 @@ async function ruleOwner(ns: Netns, mode: 'plain' | 'cleanup' | 'crash'): Promis
     });
     child.on('exit', () => reject(new Error(`rule owner exited early: ${err}`)));
   });
-  return child;
+  return { child, out: () => out, err: () => err };
 }
 
 describe('DIVERT rule lifecycle (real kernel)', () => {
@@ -102,7 +117,7 @@ describe('DIVERT rule lifecycle (real kernel)', () => {
     if (!requirePrivilege(t)) return;
     const ns = createNetns();
     await addRule('-A input -p icmp -j DIVERT 9', { netns: ns.name, owner: 'cli' });
-    const child = await ruleOwner(ns, 'plain');
+    const { child } = await ruleOwner(ns, 'plain');
     const live = await listRules({ netns: ns.name });
     assert.deepEqual(live.map((r) => r.stale), [false, false]);
     assert.deepEqual(live[1]?.owner, { kind: 'process', pid: child.pid, startTime: (live[1]?.owner as { startTime: number }).startTime, label: 'child' });
@@ -122,7 +137,7 @@ describe('DIVERT rule lifecycle (real kernel)', () => {
     test(`exit cleanup removes the rules on ${signal} and the process still dies by it`, async (t) => {
       if (!requirePrivilege(t)) return;
       const ns = createNetns();
-      const child = await ruleOwner(ns, 'cleanup');
+      const { child } = await ruleOwner(ns, 'cleanup');
       assert.equal((await listRules({ netns: ns.name })).length, 1);
       child.kill(signal);
       const [code, sig] = (await once(child, 'exit')) as [number | null, string | null];
@@ -135,15 +150,28 @@ describe('DIVERT rule lifecycle (real kernel)', () => {
   test('exit cleanup removes the rules on an uncaught exception (exit code 1)', async (t) => {
     if (!requirePrivilege(t)) return;
     const ns = createNetns();
-    const child = await ruleOwner(ns, 'crash').catch((e: Error) => e);
-    if (child instanceof Error) {
-      // The crash can beat "ready" to the pipe; the rule state below is what matters.
-    } else {
-      const [code] = (await once(child, 'exit')) as [number | null];
-      assert.equal(code, 1);
-    }
+    const { child, err } = await ruleOwner(ns, 'crash');
+    assert.equal((await listRules({ netns: ns.name })).length, 1, 'the rule exists before the crash');
+    child.kill('SIGUSR2');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 1);
+    assert.match(err(), /Error: boom on demand/, 'it died of the thrown error, nothing else');
     assert.deepEqual(await listRules({ netns: ns.name }), []);
     assert.deepEqual(ourChains(ns), []);
+  });
+
+  test('a program with its own SIGINT listener keeps running with its rules; exit removes them', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const ns = createNetns();
+    const { child, out } = await ruleOwner(ns, 'handler');
+    child.kill('SIGINT');
+    await waitFor(() => out().includes('sigint\n'));
+    assert.equal(child.exitCode, null, 'still running');
+    assert.equal((await listRules({ netns: ns.name })).length, 1, 'its rule stays while it runs');
+    child.kill('SIGINT');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 0);
+    assert.deepEqual(await listRules({ netns: ns.name }), [], 'exit cleaned up');
   });
 
   test('CLI: help, usage errors (2) and runtime errors (1) are one line with a hint', async () => {
