@@ -51,7 +51,7 @@ export function execRunner(options: ExecOptions = {}): CommandRunner {
     const e = err as { code?: unknown; status?: number | null; stderr?: string | Buffer; killed?: boolean; message?: string };
     const stderr = String(e.stderr ?? '').trim() || (e.killed ? `timed out after ${timeout} ms` : String(e.message ?? err));
     const exitCode = typeof e.code === 'number' ? e.code : (e.status ?? null);
-    const msg = `${argv.join(' ')} failed${exitCode === null ? '' : ` (exit ${exitCode})`}: ${stderr.split('\n')[0]}`;
+    const msg = `${argv.join(' ')} failed${exitCode === null ? '' : ` (exit ${exitCode})`}: ${stderrSummary(stderr)}`;
     return new FirewallError(msg, { backend, argv, exitCode, stderr });
   };
   return {
@@ -77,6 +77,17 @@ export function execRunner(options: ExecOptions = {}): CommandRunner {
       }
     },
   };
+}
+
+/**
+ * The lines of a tool's stderr that say what went wrong, joined with "; ": without a bare version
+ * banner (`iptables-restore v1.8.9 (nf_tables): ` alone on its line, followed by the real error),
+ * the `Try \`… -h'` hint and blank lines. Falls back to the whole text.
+ */
+export function stderrSummary(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const useful = lines.filter((l) => !/^\S+ v\d[\w.]* \([^)]*\):$/.test(l) && !/^Try `/.test(l));
+  return (useful.length > 0 ? useful : lines).join('; ');
 }
 
 /** Runs a plan with the async runner; a failing command is thrown into the plan. */
