@@ -1,12 +1,14 @@
 /**
  * RuleSet: the DIVERT rules one socket installs for its lifetime (the seed's -DFIREWALL
  * interceptor). Rules are given without their target (`'-A input -p icmp'`); the socket adds
- * `-j DIVERT <port>` (and `--pass-through` when asked). They are tagged with this process as
+ * `-j DIVERT <port>` (and `--pass-through` when asked). A rule text that names its target must
+ * name this socket's port (`-j DIVERT 99` on a socket bound to 1234 is refused). They are tagged with this process as
  * owner, so `divert rules sweep` finds them if the process dies without cleaning up.
  * @module
  */
 import { addRule, type RuleHandle } from '../firewall/api.js';
-import type { DivertRule } from '../firewall/rule.js';
+import { portBounds, type DivertRule } from '../firewall/rule.js';
+import { parseRuleCommand } from '../firewall/parse.js';
 import { enableAlwaysDefragment } from '../firewall/api.js';
 
 /** A rule as ipchains-style text (target optional) or as a rule object (its port is replaced). */
@@ -45,10 +47,20 @@ export class RuleSet {
   #complete(spec: RuleSpec): DivertRule | string {
     const bypass = this.#options.passThrough;
     if (typeof spec === 'string') {
-      if (/(^|\s)-j(\s|$)/.test(spec)) return spec;
+      if (/(^|\s)(-j|--jump)(\s|$)/.test(spec)) return this.#ownTarget(spec);
       return `${spec.trim()} -j DIVERT ${this.#port}${bypass ? ' --pass-through' : ''}`;
     }
     return { ...spec, port: this.#port, passThrough: spec.passThrough ?? bypass };
+  }
+
+  /** A rule that names its own target must divert to this socket's port, and only to it. */
+  #ownTarget(spec: string): string {
+    const { first, last } = portBounds(parseRuleCommand(spec).rule.port);
+    if (first !== this.#port || last !== this.#port) {
+      const to = first === last ? `port ${first}` : `ports ${first}:${last}`;
+      throw new TypeError(`Rule ${JSON.stringify(spec)} diverts to ${to}, but this socket is bound to port ${this.#port}: leave out -j DIVERT (the socket adds -j DIVERT ${this.#port})`);
+    }
+    return spec;
   }
 
   async remove(): Promise<void> {
