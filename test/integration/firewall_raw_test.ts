@@ -57,3 +57,13 @@ test('owner-tagged rules we cannot rebuild are listed; sweep and flush remove th
   assert.equal((await cli('flush', '--netns', ns.name)).out, 'flushed 2 rules\n');
   assert.deepEqual(chain(ns), ['-A DIVERT-PREROUTING -p udp -j ACCEPT'], 'the untagged rule is not ours');
 });
+
+test('-I <chain> <pos> beyond the end of our chain appends (as with nftables)', async (t) => {
+  if (!requirePrivilege(t)) return;
+  const ns = createNetns();
+  const r = await cli('insert', '--netns', ns.name, 'input', '5', '-p', 'udp', '-j', 'DIVERT', '1');
+  assert.equal(r.code, 0, r.err);
+  assert.equal((await cli('insert', '--netns', ns.name, 'input', '3', '-p', 'tcp', '-j', 'DIVERT', '2')).code, 0);
+  assert.equal((await cli('insert', '--netns', ns.name, 'input', '1', '-p', 'sctp', '-j', 'DIVERT', '3')).code, 0);
+  assert.deepEqual((await listRules({ netns: ns.name })).map((l) => l.rule?.port), [3, 1, 2]);
+});
