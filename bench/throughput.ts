@@ -15,6 +15,8 @@ const OUT = `${ROOT}bench/out`;
 const WINDOW_S = Number(process.env['BENCH_SECONDS'] ?? 3);
 const PAYLOAD = 64;
 const QUEUE = 4242;
+const SENDER_CPU = '0';
+const LISTENER_CPU = '1';
 const tag = `dvb${process.pid}`;
 const sender = `${tag}s`;
 const listener = `${tag}l`;
@@ -58,7 +60,9 @@ function teardown(): void {
 interface Result { name: string; pps: number; cpuUsPerPacket: number; packets: number }
 
 async function runListener(name: string, argv: string[], flood: string): Promise<Result> {
-  const child = spawn('ip', ['netns', 'exec', listener, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // Pinned: listener on CPU 1, sender (and the softirq work it triggers) on CPU 0, for every
+  // listener alike; unpinned runs wander between cores and vary by half.
+  const child = spawn('ip', ['netns', 'exec', listener, 'taskset', '-c', LISTENER_CPU, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const done = new Promise<void>((resolve) => child.on('close', () => resolve()));
   // Ready when it says so, or (so the bench never hangs) when it died before saying so.
@@ -73,7 +77,7 @@ async function runListener(name: string, argv: string[], flood: string): Promise
   await ready;
   await new Promise((r) => setTimeout(r, 300));
   // Flood a little longer than the window so the listener is saturated for all of it.
-  sh('ip', ['netns', 'exec', sender, flood, '198.18.200.2', '9999', String(PAYLOAD), String(WINDOW_S + 1.5), '50000000']);
+  sh('ip', ['netns', 'exec', sender, 'taskset', '-c', SENDER_CPU, flood, '198.18.200.2', '9999', String(PAYLOAD), String(WINDOW_S + 1.5), '50000000']);
   await done;
   clearTimeout(kill);
   const m = /packets=(\d+) seconds=([\d.]+) cpu_us=(\d+)/.exec(out);

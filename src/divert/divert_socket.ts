@@ -13,7 +13,7 @@ import { NfQueue } from '../nfqueue/queue.js';
 import type { PacketMeta } from '../nfqueue/packet_msg.js';
 import { NF_VERDICT, NF_QUEUE_NR } from '../nfqueue/constants.js';
 import { fillChecksums } from '../packet/checksum.js';
-import { DivertAddress } from './address.js';
+import { DivertAddress, HELD_PACKET } from './address.js';
 import { receivedPacket } from './received.js';
 import { netnsPathOf, type DivertSocketOptions, type DivertStats } from './options.js';
 import { DivertPacket, type ReinjectOptions, type VerdictKind, type VerdictSink } from './divert_packet.js';
@@ -40,8 +40,6 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
   #port: number | undefined;
   #binding: Promise<void> | undefined;
   #held = new Map<number, DivertPacket>();
-  /** address → packet, for the seed's sendto(packet, address); weak, so answered packets go. */
-  #byAddress = new WeakMap<DivertAddress, DivertPacket>();
   #ready: DivertPacket[] = [];
   #readHead = 0;
   #waiters: Waiter[] = [];
@@ -273,8 +271,8 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
 
   /** The packet recvfrom() gave with `address`, while it still waits for its verdict. */
   #findHeld(address: DivertAddress): DivertPacket | undefined {
-    const p = this.#byAddress.get(address);
-    return p && p.verdict === undefined ? p : undefined;
+    const p = address[HELD_PACKET];
+    return p instanceof DivertPacket && p.verdict === undefined && this.#held.get(p.id) === p ? p : undefined;
   }
 
   async #next(signal: AbortSignal | undefined): Promise<DivertPacket | undefined> {
@@ -326,7 +324,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     const p = receivedPacket(meta, buf, this.#links, this.#port ?? meta.queue, this.#sink);
     this.#stats.received++;
     this.#held.set(meta.id, p);
-    this.#byAddress.set(p.address, p);
+    p.address[HELD_PACKET] = p; // a plain field, not a WeakMap: no per-packet GC work
     if (this.#state !== 'open') {
       if (p.settleAutomatically(this.#options.closeVerdict ?? 'accept')) this.#stats.closedWithVerdict++;
       return;
