@@ -37,12 +37,7 @@ export interface DivertAddressInit {
   originalLength: number;
 }
 
-/** Internal link from an address back to its held packet (for sendto(packet, address)). */
-export const HELD_PACKET: unique symbol = Symbol('divert.heldPacket');
-
 export class DivertAddress {
-  /** @internal The packet this address came with (set by the socket that received it). */
-  [HELD_PACKET]: unknown = undefined;
   /** 4 or 6: the IP version of the packet. */
   readonly family: 4 | 6;
   /** Receiving interface's address; `0.0.0.0` / `::` for outbound packets. */

@@ -13,7 +13,7 @@ import { NfQueue } from '../nfqueue/queue.js';
 import type { PacketMeta } from '../nfqueue/packet_msg.js';
 import { NF_VERDICT, NF_QUEUE_NR } from '../nfqueue/constants.js';
 import { fillChecksums } from '../packet/checksum.js';
-import { DivertAddress, HELD_PACKET } from './address.js';
+import { DivertAddress } from './address.js';
 import { receivedPacket } from './received.js';
 import { netnsPathOf, type DivertSocketOptions, type DivertStats } from './options.js';
 import { DivertPacket, type ReinjectOptions, type VerdictKind, type VerdictSink } from './divert_packet.js';
@@ -40,6 +40,9 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
   #port: number | undefined;
   #binding: Promise<void> | undefined;
   #held = new Map<number, DivertPacket>();
+  /** The held packets by their address, for the seed's sendto(packet, address). A plain Map, kept
+   * in step with #held: a WeakMap made per-packet garbage collection three times dearer. */
+  #byAddress = new Map<DivertAddress, DivertPacket>();
   #ready: DivertPacket[] = [];
   #readHead = 0;
   #waiters: Waiter[] = [];
@@ -271,8 +274,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
 
   /** The packet recvfrom() gave with `address`, while it still waits for its verdict. */
   #findHeld(address: DivertAddress): DivertPacket | undefined {
-    const p = address[HELD_PACKET];
-    return p instanceof DivertPacket && p.verdict === undefined && this.#held.get(p.id) === p ? p : undefined;
+    return this.#byAddress.get(address);
   }
 
   async #next(signal: AbortSignal | undefined): Promise<DivertPacket | undefined> {
@@ -324,7 +326,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     const p = receivedPacket(meta, buf, this.#links, this.#port ?? meta.queue, this.#sink);
     this.#stats.received++;
     this.#held.set(meta.id, p);
-    p.address[HELD_PACKET] = p; // a plain field, not a WeakMap: no per-packet GC work
+    this.#byAddress.set(p.address, p);
     if (this.#state !== 'open') {
       if (p.settleAutomatically(this.#options.closeVerdict ?? 'accept')) this.#stats.closedWithVerdict++;
       return;
@@ -344,6 +346,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
   #settle(p: DivertPacket, kind: VerdictKind, bytes: Uint8Array | undefined, opts: ReinjectOptions & { port?: number }): void {
     const q = this.#queue;
     if (!q || !this.#held.delete(p.id)) return;
+    this.#byAddress.delete(p.address);
     let verdict: number = NF_VERDICT.NF_ACCEPT;
     let payload: Uint8Array | undefined;
     if (kind === 'drop') {
