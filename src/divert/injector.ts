@@ -21,6 +21,7 @@ import { check, Errno } from '../_native/errno.js';
 import { AF_INET, AF_INET6, AF_PACKET, SOCK_DGRAM, SOCK_RAW, sockaddrIn, sockaddrIn6, sockaddrLl } from '../_native/sockaddr.js';
 import { fillChecksums } from '../packet/checksum.js';
 import { DIVERT_MARK } from '../firewall/mark.js';
+import { INJECT_MARK, injectFilterArgs, injectFilterDeleteArgs } from '../firewall/inject_filters.js';
 import { DivertError, SystemCallError } from '../errors.js';
 import type { LinkTable, Link } from './link_table.js';
 
@@ -34,8 +35,7 @@ export interface InjectAddress {
   outbound?: boolean | undefined;
 }
 
-/** Mark that the tc filter recognises; it includes DIVERT_MARK so rules skip injected packets. */
-export const INJECT_MARK = (DIVERT_MARK | 0x00d1_0001) >>> 0;
+export { INJECT_MARK };
 
 const SOL_SOCKET = 1;
 const SO_MARK = 36;
@@ -46,7 +46,6 @@ const IP_MULTICAST_IF = 32;
 const IPV6_MULTICAST_IF = 17;
 const ETH_P_IP = 0x0800;
 const ETH_P_IPV6 = 0x86dd;
-const TC_PRIO = 49_152; // our filters' preference on the interface: high enough to stay out of the way
 
 /** Inbound redirects of this process, shared by its sockets: key netns|ifindex. */
 const REDIRECTS = new Map<string, { refs: number; name: string; addedQdisc: boolean }>();
@@ -148,13 +147,7 @@ export class Injector {
     if (!qdisc.ok && !/File exists|Exclusivity flag on/.test(qdisc.stderr)) {
       throw new DivertError(`Cannot inject inbound on ${link.name}: tc qdisc add clsact failed: ${qdisc.stderr.trim()}`, 'ERR_DIVERT_INJECT_SETUP');
     }
-    // Classic BPF: A = skb->mark (SKF_AD_OFF + SKF_AD_MARK); match when A == INJECT_MARK.
-    const bytecode = `4,32 0 0 ${0xfffff000 + 20},21 0 1 ${INJECT_MARK},6 0 0 4294967295,6 0 0 0`;
-    const filter = this.#tc(
-      ['filter', 'replace', 'dev', link.name, 'egress', 'prio', String(TC_PRIO), 'handle', String(process.pid), 'protocol', 'all',
-        'bpf', 'bytecode', bytecode, 'action', 'mirred', 'ingress', 'redirect', 'dev', link.name],
-      true,
-    );
+    const filter = this.#tc(injectFilterArgs(link.name, process.pid), true);
     if (!filter.ok) {
       if (addedQdisc) this.#tc(['qdisc', 'del', 'dev', link.name, 'clsact'], true);
       throw new DivertError(`Cannot inject inbound on ${link.name}: tc filter failed: ${filter.stderr.trim()}`, 'ERR_DIVERT_INJECT_SETUP');
@@ -168,7 +161,7 @@ export class Injector {
     const r = REDIRECTS.get(key);
     if (!r || --r.refs > 0) return;
     REDIRECTS.delete(key);
-    this.#tc(['filter', 'del', 'dev', r.name, 'egress', 'prio', String(TC_PRIO), 'handle', String(process.pid), 'protocol', 'all', 'bpf'], true);
+    this.#tc(injectFilterDeleteArgs(r.name, process.pid), true);
     // The qdisc goes only if divert added it and nothing else hangs on it (other programs' filters).
     if (r.addedQdisc && this.#tcOut(['filter', 'show', 'dev', r.name, 'egress']) === '' && this.#tcOut(['filter', 'show', 'dev', r.name, 'ingress']) === '') {
       this.#tc(['qdisc', 'del', 'dev', r.name, 'clsact'], true);

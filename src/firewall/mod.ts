@@ -25,3 +25,4 @@ export {
   type AddOptions, type DeleteOptions, type DeleteOwner, type FirewallOptions, type ListOptions, type RuleHandle,
 } from './api.js';
 export { installExitCleanup } from './cleanup.js';
+export { INJECT_MARK, INJECT_TC_PRIO, sweepStaleInjectFilters } from './inject_filters.js';

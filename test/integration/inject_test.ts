@@ -4,7 +4,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { createNetns, connect, enableForwarding, startPeer, requirePrivilege, sleep, type Netns } from '../_harness/netns.js';
+import { createNetns, connect, enableForwarding, startPeer, requirePrivilege, run, sleep, type Netns } from '../_harness/netns.js';
 import { createDivertSocket, DIVERT_MARK, type DivertPacket, type DivertSocket } from '../../src/mod.js';
 import { buildUdpPacket } from '../../src/packet/build.js';
 import { parsePacket } from '../../src/packet/parse.js';
@@ -196,6 +196,37 @@ describe('injection (real kernel)', () => {
     sock.sendto(mk('routed'));
     assert.deepEqual(((await atB.result) as { got: string[] }).got, ['routed']);
     assert.deepEqual(((await atC.result) as { got: string[] }).got, ['via C']);
+  });
+
+  test('a process killed while injecting inbound leaves its filter; rules sweep removes it, not a live one', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const a = createNetns();
+    const b = createNetns();
+    const link = connect(a, b, 28);
+    const mod = new URL('../../src/mod.js', import.meta.url).href;
+    const build = new URL('../../src/packet/build.js', import.meta.url).href;
+    const child = a.spawn(process.execPath, ['--input-type=module', '-e', `
+      const { createDivertSocket } = await import(${JSON.stringify(mod)});
+      const { buildUdpPacket } = await import(${JSON.stringify(build)});
+      const s = createDivertSocket();
+      s.sendto(buildUdpPacket({ src: '${link.b4}', dst: '${link.a4}', srcPort: 1, dstPort: 9, payload: 'x' }), { address: '${link.a4}' });
+      console.log('injected'); setInterval(() => {}, 1000);`]);
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', () => resolve());
+      child.on('exit', (code) => reject(new Error(`injector child ended early (${code})`)));
+    });
+    // This process injects on the same interface too: its filter must survive the sweep.
+    await using live = createDivertSocket({ netns: a.name, handleSignals: false });
+    live.sendto(buildUdpPacket({ src: link.b4, dst: link.a4, srcPort: 1, dstPort: 9, payload: 'y' }), { address: link.a4 });
+    const filters = (): number => (a.exec('tc', ['filter', 'show', 'dev', link.a, 'egress']).match(/mirred/g) ?? []).length;
+    assert.equal(filters(), 2);
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.on('exit', resolve));
+    assert.equal(filters(), 2, 'SIGKILL left the filter behind');
+    const bin = new URL('../../../bin/divert.js', import.meta.url).pathname;
+    const out = run(process.execPath, [bin, 'rules', 'sweep', '--netns', a.name]);
+    assert.match(out, /1 injection filter/);
+    assert.equal(filters(), 1, 'only the dead process\'s filter went');
   });
 
   test('errors: unknown inbound address, malformed packets', async (t) => {

@@ -4,6 +4,7 @@
  * failure (iptables refused, no privilege), 2 usage error.
  * @module
  */
+import { sweepStaleInjectFilters } from '../../firewall/inject_filters.js';
 import {
   addRule, deleteRule, flushRules, formatOwner, formatRule, listRules, parseRuleCommand, sweepStaleRules,
   type DeleteOwner, type Family, type ListedRule,
@@ -26,7 +27,7 @@ const HELP = `Usage: divert rules <command> [--netns NAME] [options]
                                    --label L: only rules carrying that label
   list   [-4|-6] [--json]          DIVERT rules with packet/byte counters, owner, stale mark
   flush  [-4|-6]                   delete every DIVERT rule (any owner); host rules stay
-  sweep                            delete rules whose owner process is gone
+  sweep                            delete rules (and inbound-injection tc filters) whose owner process is gone
 
 Chains: input, forward, output (seed §6.2: input = every packet coming in, output = every
 packet going out, forwarded ones included), or netfilter's prerouting, local-in (INPUT),
@@ -145,7 +146,10 @@ async function execute(p: Parsed, io: CliIo): Promise<void> {
       familyWords(p);
       const opts = { ...base, ...(p.family ? { family: p.family } : {}) };
       const n = p.sub === 'flush' ? await flushRules(opts) : await sweepStaleRules(opts);
-      io.stdout(`${p.sub === 'flush' ? 'flushed' : 'swept'} ${n} rule${n === 1 ? '' : 's'}\n`);
+      // sweep also removes inbound-injection filters (tc) of processes that died without cleaning up
+      const f = p.sub === 'sweep' ? await sweepStaleInjectFilters({ netns: base.netns }) : 0;
+      const filters = f > 0 ? `, ${f} injection filter${f === 1 ? '' : 's'}` : '';
+      io.stdout(`${p.sub === 'flush' ? 'flushed' : 'swept'} ${n} rule${n === 1 ? '' : 's'}${filters}\n`);
       return;
     }
   }
