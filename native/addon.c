@@ -113,33 +113,33 @@ static napi_value js_socket(napi_env env, napi_callback_info info) {
   return make_int(env, fd < 0 ? -err : fd);
 }
 
-/* bind(fd, sockaddr bytes) -> 0 | -errno */
-static napi_value js_bind(napi_env env, napi_callback_info info) {
+/* Reads the (fd, bytes) arguments that bind and getsockname share; TypeError with `usage` if wrong. */
+static bool fd_and_bytes(napi_env env, napi_callback_info info, int32_t *fd, void **data, size_t *len, const char *usage) {
   size_t argc = 2;
   napi_value argv[2];
-  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || !arg_int32(env, argv[0], fd) ||
+      !arg_bytes(env, argv[1], data, len)) {
+    napi_throw_type_error(env, NULL, usage);
+    return false;
+  }
+  return true;
+}
+
+/* bind(fd, sockaddr bytes) -> 0 | -errno */
+static napi_value js_bind(napi_env env, napi_callback_info info) {
   int32_t fd;
   void *addr;
   size_t len;
-  if (argc < 2 || !arg_int32(env, argv[0], &fd) || !arg_bytes(env, argv[1], &addr, &len)) {
-    napi_throw_type_error(env, NULL, "bind(fd, sockaddr)");
-    return NULL;
-  }
+  if (!fd_and_bytes(env, info, &fd, &addr, &len, "bind(fd, sockaddr)")) return NULL;
   return make_int(env, bind(fd, addr, (socklen_t)len) == 0 ? 0 : -errno);
 }
 
 /* getsockname(fd, out) -> length written | -errno */
 static napi_value js_getsockname(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t fd;
   void *addr;
   size_t len;
-  if (argc < 2 || !arg_int32(env, argv[0], &fd) || !arg_bytes(env, argv[1], &addr, &len)) {
-    napi_throw_type_error(env, NULL, "getsockname(fd, out)");
-    return NULL;
-  }
+  if (!fd_and_bytes(env, info, &fd, &addr, &len, "getsockname(fd, out)")) return NULL;
   socklen_t sl = (socklen_t)len;
   return make_int(env, getsockname(fd, addr, &sl) == 0 ? (int64_t)sl : -errno);
 }

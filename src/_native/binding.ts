@@ -32,7 +32,6 @@ export type PollHandle = { readonly __brand: 'PollHandle' };
 
 /** libuv poll event bits. */
 export const UV_READABLE = 1;
-export const UV_WRITABLE = 2;
 
 let cached: NativeBinding | undefined;
 let replacement: NativeBinding | undefined;

@@ -21,6 +21,7 @@ import { check, Errno } from '../_native/errno.js';
 import { AF_INET, AF_INET6, AF_PACKET, SOCK_DGRAM, SOCK_RAW, sockaddrIn, sockaddrIn6, sockaddrLl } from '../_native/sockaddr.js';
 import { fillChecksums } from '../packet/checksum.js';
 import { DIVERT_MARK } from '../firewall/mark.js';
+import { HOST_LITTLE_ENDIAN } from '../netlink/bytes.js';
 import { INJECT_MARK, injectFilterArgs, injectFilterDeleteArgs } from '../firewall/inject_filters.js';
 import { DivertError, SystemCallError } from '../errors.js';
 import type { LinkTable, Link } from './link_table.js';
@@ -88,7 +89,7 @@ export class Injector {
       const ifindex = via?.index ?? 0;
       if (dst[0]! >= 224 && dst[0]! <= 239 && ifindex !== this.#mcastIf4) {
         const mreqn = new Uint8Array(12);
-        new DataView(mreqn.buffer).setInt32(8, ifindex, true);
+        new DataView(mreqn.buffer).setInt32(8, ifindex, HOST_LITTLE_ENDIAN); // struct ip_mreqn: imr_ifindex, host order
         check('setsockopt(IP_MULTICAST_IF)', native.setsockopt(this.#raw4, IPPROTO_IP, IP_MULTICAST_IF, mreqn));
         this.#mcastIf4 = ifindex;
       }
@@ -142,14 +143,14 @@ export class Injector {
       this.#redirects.add(key);
       return;
     }
-    const qdisc = this.#tc(['qdisc', 'add', 'dev', link.name, 'clsact'], true);
+    const qdisc = this.#tc(['qdisc', 'add', 'dev', link.name, 'clsact']);
     const addedQdisc = qdisc.ok;
     if (!qdisc.ok && !/File exists|Exclusivity flag on/.test(qdisc.stderr)) {
       throw new DivertError(`Cannot inject inbound on ${link.name}: tc qdisc add clsact failed: ${qdisc.stderr.trim()}`, 'ERR_DIVERT_INJECT_SETUP');
     }
-    const filter = this.#tc(injectFilterArgs(link.name, process.pid), true);
+    const filter = this.#tc(injectFilterArgs(link.name, process.pid));
     if (!filter.ok) {
-      if (addedQdisc) this.#tc(['qdisc', 'del', 'dev', link.name, 'clsact'], true);
+      if (addedQdisc) this.#tc(['qdisc', 'del', 'dev', link.name, 'clsact']);
       throw new DivertError(`Cannot inject inbound on ${link.name}: tc filter failed: ${filter.stderr.trim()}`, 'ERR_DIVERT_INJECT_SETUP');
     }
     REDIRECTS.set(key, { refs: 1, name: link.name, addedQdisc });
@@ -161,32 +162,21 @@ export class Injector {
     const r = REDIRECTS.get(key);
     if (!r || --r.refs > 0) return;
     REDIRECTS.delete(key);
-    this.#tc(injectFilterDeleteArgs(r.name, process.pid), true);
+    this.#tc(injectFilterDeleteArgs(r.name, process.pid));
     // The qdisc goes only if divert added it and nothing else hangs on it (other programs' filters).
-    if (r.addedQdisc && this.#tcOut(['filter', 'show', 'dev', r.name, 'egress']) === '' && this.#tcOut(['filter', 'show', 'dev', r.name, 'ingress']) === '') {
-      this.#tc(['qdisc', 'del', 'dev', r.name, 'clsact'], true);
+    if (r.addedQdisc && this.#tc(['filter', 'show', 'dev', r.name, 'egress']).stdout === '' && this.#tc(['filter', 'show', 'dev', r.name, 'ingress']).stdout === '') {
+      this.#tc(['qdisc', 'del', 'dev', r.name, 'clsact']);
     }
   }
 
-  /** stdout of a tc command ('' on failure). */
-  #tcOut(args: string[]): string {
+  /** Runs tc (inside the socket's namespace); never throws: callers decide what a failure means. */
+  #tc(args: string[]): { ok: boolean; stdout: string; stderr: string } {
     const argv = this.#netnsPath ? ['nsenter', `--net=${this.#netnsPath}`, 'tc', ...args] : ['tc', ...args];
     try {
-      return execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).trim();
-    } catch {
-      return '';
-    }
-  }
-
-  #tc(args: string[], soft: boolean): { ok: boolean; stderr: string } {
-    const argv = this.#netnsPath ? ['nsenter', `--net=${this.#netnsPath}`, 'tc', ...args] : ['tc', ...args];
-    try {
-      execFileSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000 });
-      return { ok: true, stderr: '' };
+      const stdout = execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+      return { ok: true, stdout: stdout.trim(), stderr: '' };
     } catch (err) {
-      const stderr = String((err as { stderr?: Buffer }).stderr ?? (err as Error).message);
-      if (!soft) throw new DivertError(`tc ${args.join(' ')} failed: ${stderr}`, 'ERR_DIVERT_INJECT_SETUP');
-      return { ok: false, stderr };
+      return { ok: false, stdout: '', stderr: String((err as { stderr?: string }).stderr ?? (err as Error).message) };
     }
   }
 

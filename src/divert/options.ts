@@ -76,3 +76,11 @@ export function netnsPathOf(netns: string | undefined): string | undefined {
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(netns)) throw new TypeError(`Invalid network namespace name ${JSON.stringify(netns)}`);
   return `/run/netns/${netns}`;
 }
+
+/** The other way: the firewall tools take a namespace name, so a path must be /run/netns/NAME. */
+export function netnsNameOf(netns: string | undefined): string | undefined {
+  if (netns === undefined || !netns.includes('/')) return netns;
+  const m = /^\/(?:var\/)?run\/netns\/([^/]+)$/.exec(netns);
+  if (!m) throw new TypeError(`Rules need a named network namespace (/run/netns/NAME), got ${JSON.stringify(netns)}`);
+  return m[1];
+}

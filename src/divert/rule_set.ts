@@ -6,10 +6,10 @@
  * owner, so `divert rules sweep` finds them if the process dies without cleaning up.
  * @module
  */
-import { addRule, type RuleHandle } from '../firewall/api.js';
+import { addRule, enableAlwaysDefragment, type RuleHandle } from '../firewall/api.js';
 import { portBounds, type DivertRule } from '../firewall/rule.js';
 import { parseRuleCommand } from '../firewall/parse.js';
-import { enableAlwaysDefragment } from '../firewall/api.js';
+import { netnsNameOf } from './options.js';
 
 /** A rule as ipchains-style text (target optional) or as a rule object (its port is replaced). */
 export type RuleSpec = string | Omit<DivertRule, 'port' | 'passThrough'> & Partial<Pick<DivertRule, 'port' | 'passThrough'>>;
@@ -30,7 +30,7 @@ export class RuleSet {
   constructor(port: number, options: RuleSetOptions) {
     this.#port = port;
     this.#options = options;
-    this.#netnsName = netnsName(options.netns);
+    this.#netnsName = netnsNameOf(options.netns);
   }
 
   /** Installs `specs` (atomically) and, in defragment mode, the rule that turns kernel defrag on. */
@@ -72,12 +72,4 @@ export class RuleSet {
     const handles = this.#handles.splice(0);
     for (const h of handles) h.removeSync();
   }
-}
-
-/** The firewall tools take a namespace name: accept a name or a path under /run/netns/. */
-function netnsName(netns: string | undefined): string | undefined {
-  if (netns === undefined || !netns.includes('/')) return netns;
-  const m = /^\/(?:var\/)?run\/netns\/([^/]+)$/.exec(netns);
-  if (!m) throw new TypeError(`Rules need a named network namespace (/run/netns/NAME), got ${JSON.stringify(netns)}`);
-  return m[1];
 }
