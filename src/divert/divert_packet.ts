@@ -5,12 +5,21 @@
  * `reinject()`. Exactly one verdict per packet: `reinject()`, `drop()`, `repeat()` or
  * `queue(port)`; a second one throws. A packet left without a verdict for `verdictTimeoutMs`
  * gets the socket's default verdict and is counted in `stats.timedOut`.
+ *
+ * NB: a verdict call checks everything (its arguments, the bytes it would send, an injection by
+ * interface) before it records anything. When it throws, the packet is still held with no
+ * verdict: the caller may fix the bytes and try again, or call another verdict, and the timeout
+ * and close still cover it.
  * @module
  */
 import type { DivertAddress } from './address.js';
 import { DivertError } from '../errors.js';
+import { show } from './options.js';
 
 export type VerdictKind = 'accept' | 'drop' | 'repeat' | 'queue';
+
+/** Why a verdict was given without the program: its time ran out, or the socket closed. */
+export type AutoReason = 'timeout' | 'close';
 
 export interface ReinjectOptions {
   /** Recompute IP/TCP/UDP/ICMP checksums of changed bytes (default: the socket's `fillChecksums`, true). */
@@ -27,7 +36,15 @@ export interface ReinjectOptions {
 
 /** What the socket does with a verdict; implemented by DivertSocket. */
 export interface VerdictSink {
-  settle(p: DivertPacket, kind: VerdictKind, bytes: Uint8Array | undefined, options: ReinjectOptions & { port?: number }): void;
+  /**
+   * The bytes a reinjection sends (checked, checksums filled), or undefined for "unchanged".
+   * Throws, recording nothing, when they cannot be sent.
+   */
+  prepare(p: DivertPacket, bytes: Uint8Array | undefined, options: ReinjectOptions): Uint8Array | undefined;
+  /** Injects `bytes` by `options.interface` in place of the packet; throws, recording nothing, on failure. */
+  injectVia(p: DivertPacket, bytes: Uint8Array, options: ReinjectOptions): void;
+  /** Sends the verdict; never throws. `payload` comes from prepare(); `via` says injectVia() took the bytes. */
+  settle(p: DivertPacket, kind: VerdictKind, payload: Uint8Array | undefined, options: ReinjectOptions & { port?: number; via?: boolean }, auto?: AutoReason): void;
 }
 
 export class DivertPacket {
@@ -67,59 +84,74 @@ export class DivertPacket {
   /**
    * Puts the packet back where it was taken: unchanged bytes go back as a plain ACCEPT (no copy),
    * changed ones (or `bytes`) with their checksums made right.
+   * @throws {TypeError|RangeError} for bad arguments; {@link PacketError} when the bytes are not a
+   *   whole IP packet; a DivertError when the packet is truncated or was answered already. In
+   *   every case the packet stays held without a verdict (unless it had one already).
    */
   reinject(bytes?: Uint8Array, options: ReinjectOptions = {}): void {
-    if (this.address.truncated && this.#verdict === undefined && (bytes !== undefined || this.changed)) {
+    this.#mustBeHeld();
+    if (bytes !== undefined && !(bytes instanceof Uint8Array)) throw new TypeError(`reinject() takes the packet's new bytes as a Uint8Array (or nothing), got ${show(bytes)}`);
+    checkOptions(options, bytes);
+    if (this.address.truncated && (bytes !== undefined || this.changed)) {
       throw new DivertError(
         `Packet ${this.id} holds only ${this.packet.length} of its ${this.address.originalLength} bytes (copyRange): ` +
           'it can be reinjected unchanged or dropped, not changed',
         'ERR_DIVERT_TRUNCATED',
       );
     }
-    checkOptions(options, bytes);
-    this.#take('accept');
-    this.#sink.settle(this, 'accept', bytes, options);
+    const payload = this.#sink.prepare(this, bytes, options);
+    const via = options.interface !== undefined;
+    if (via) this.#sink.injectVia(this, payload ?? this.packet, options);
+    this.#verdict = 'accept';
+    this.#sink.settle(this, 'accept', payload, { ...options, via });
   }
 
   /** Drops the packet (the seed's "not sending it back"). */
   drop(): void {
-    this.#take('drop');
+    this.#mustBeHeld();
+    this.#verdict = 'drop';
     this.#sink.settle(this, 'drop', undefined, {});
   }
 
   /** Runs the same netfilter hook again (NF_REPEAT); mark the packet or it comes straight back. */
   repeat(options: ReinjectOptions = {}): void {
+    this.#mustBeHeld();
     checkOptions(options, undefined);
-    this.#take('repeat');
+    if (options.interface !== undefined) throw new TypeError('repeat() cannot take an interface: the packet stays on its path');
+    this.#verdict = 'repeat';
     this.#sink.settle(this, 'repeat', undefined, options);
   }
 
   /** Hands the packet to another divert port (NF_QUEUE_NR); with no listener there it is dropped. */
   queue(port: number, options: ReinjectOptions = {}): void {
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new RangeError(`Divert port must be an integer from 0 to 65535, got ${String(port)}`);
+    this.#mustBeHeld();
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new RangeError(`Divert port must be an integer from 0 to 65535, got ${show(port)}`);
     }
     checkOptions(options, undefined);
-    this.#take('queue');
+    if (options.interface !== undefined) throw new TypeError('queue() cannot take an interface: the packet goes to another port');
+    this.#verdict = 'queue';
     this.#sink.settle(this, 'queue', undefined, { ...options, port });
   }
 
-  /** Used by the socket for automatic verdicts (timeout, close). */
-  settleAutomatically(kind: 'accept' | 'drop'): boolean {
+  /**
+   * @internal Used by the socket for automatic verdicts (timeout, close); false when the packet
+   * already had its verdict.
+   */
+  settleAutomatically(kind: 'accept' | 'drop', reason: AutoReason): boolean {
     if (this.#verdict !== undefined) return false;
     this.#verdict = kind;
-    this.#sink.settle(this, kind, undefined, {});
+    this.#sink.settle(this, kind, undefined, {}, reason);
     return true;
   }
 
-  #take(kind: VerdictKind): void {
+  #mustBeHeld(): void {
     if (this.#verdict !== undefined) {
       throw new DivertError(
         `Packet ${this.id} already has its verdict (${this.#verdict}); each packet takes exactly one`,
         'ERR_DIVERT_VERDICT_TWICE',
       );
     }
-    this.#verdict = kind;
   }
 }
 
@@ -128,16 +160,20 @@ const MAX_PAYLOAD = 65531;
 
 /** Refuses bad options before the verdict is taken, so the packet stays held and the caller hears why. */
 function checkOptions(options: ReinjectOptions, bytes: Uint8Array | undefined): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`Verdict options must be an object ({ mark, interface, fillChecksums }), got ${show(options)}`);
   const mark = options.mark;
-  if (mark !== undefined && !(Number.isInteger(mark) && mark >= 0 && mark <= 0xffffffff)) {
-    throw new RangeError(`Mark must be an integer from 0 to 4294967295 (use mark >>> 0 for a negative int32), got ${String(mark)}`);
+  if (mark !== undefined && !(typeof mark === 'number' && Number.isInteger(mark) && mark >= 0 && mark <= 0xffffffff)) {
+    throw new RangeError(`Mark must be an integer from 0 to 4294967295 (use mark >>> 0 for a negative int32), got ${show(mark)}`);
+  }
+  if (options.fillChecksums !== undefined && typeof options.fillChecksums !== 'boolean') {
+    throw new TypeError(`fillChecksums must be true or false, got ${show(options.fillChecksums)}`);
   }
   if (bytes !== undefined && bytes.length > MAX_PAYLOAD) {
     throw new RangeError(`A reinjected packet can be at most ${MAX_PAYLOAD} bytes, got ${bytes.length}`);
   }
   const via = options.interface;
   if (via !== undefined && !(typeof via === 'string' ? via.length > 0 : Number.isInteger(via) && via > 0)) {
-    throw new TypeError(`interface must be a name or a positive index, got ${JSON.stringify(via)}`);
+    throw new TypeError(`interface must be a name or a positive index, got ${show(via)}`);
   }
 }
 

@@ -5,7 +5,11 @@ import { DivertAddress, type DivertAddressInit } from './address.js';
 
 function make(bytes: number[], address: Partial<DivertAddressInit> = {}): { p: DivertPacket; calls: Array<[VerdictKind, Uint8Array | undefined]> } {
   const calls: Array<[VerdictKind, Uint8Array | undefined]> = [];
-  const sink: VerdictSink = { settle: (_p, kind, b) => void calls.push([kind, b]) };
+  const sink: VerdictSink = {
+    prepare: (q, b) => b ?? (q.changed ? q.packet : undefined),
+    injectVia: () => {},
+    settle: (_p, kind, b) => void calls.push([kind, b]),
+  };
   const packet = Uint8Array.from(bytes);
   const addr = new DivertAddress({
     family: 4, address: '198.18.0.1', port: 1, ifindex: 2, ifname: 'eth0', outIfindex: 0, outIfname: undefined,
@@ -50,7 +54,7 @@ test('DivertPacket.queue() checks the port range', () => {
 
 test('DivertPacket.settleAutomatically() only acts on held packets', () => {
   const { p, calls } = make([1]);
-  assert.equal(p.settleAutomatically('accept'), true);
-  assert.equal(p.settleAutomatically('drop'), false);
+  assert.equal(p.settleAutomatically('accept', 'timeout'), true);
+  assert.equal(p.settleAutomatically('drop', 'close'), false);
   assert.deepEqual(calls.map((c) => c[0]), ['accept']);
 });

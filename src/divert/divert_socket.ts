@@ -6,6 +6,10 @@
  * where it was taken; a packet never sent back is dropped (`drop()` says so at once). Exactly one
  * verdict per packet; packets left without one get `timeoutVerdict` after `verdictTimeoutMs`,
  * and `close()` reinjects (or drops) everything still held, so no packet is ever lost in limbo.
+ *
+ * An overflow (the kernel could not hand us packets: ENOBUFS) is counted in `stats.overruns` and
+ * reported as an `'overflow'` event; the socket goes on. Only a receive error that is not an
+ * overflow ends it, and then every held packet still gets its close verdict.
  * @module
  */
 import { EventEmitter } from 'node:events';
@@ -13,13 +17,15 @@ import { NfQueue } from '../nfqueue/queue.js';
 import type { PacketMeta } from '../nfqueue/packet_msg.js';
 import { NF_VERDICT, NF_QUEUE_NR } from '../nfqueue/constants.js';
 import { fillChecksums } from '../packet/checksum.js';
+import { checkIpPacket } from '../packet/ip_length.js';
 import { DivertAddress } from './address.js';
 import { receivedPacket } from './received.js';
-import { netnsPathOf, type DivertSocketOptions, type DivertStats } from './options.js';
-import { DivertPacket, type ReinjectOptions, type VerdictKind, type VerdictSink } from './divert_packet.js';
+import { checkSocketOptions, netnsPathOf, show, type DivertSocketOptions, type DivertStats } from './options.js';
+import { DivertPacket, type AutoReason, type ReinjectOptions, type VerdictKind, type VerdictSink } from './divert_packet.js';
 import { LinkTable } from './link_table.js';
 import { Injector, type InjectAddress } from './injector.js';
 import { RuleSet } from './rule_set.js';
+import { Counters } from './counters.js';
 import { installExitCleanup } from '../firewall/cleanup.js';
 import { DivertClosedError, DivertError } from '../errors.js';
 
@@ -52,15 +58,20 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
   #timer: NodeJS.Timeout | undefined;
   #untrack: (() => void) | undefined;
   #fatal: Error | undefined;
-  #stats = { received: 0, accepted: 0, changed: 0, dropped: 0, repeated: 0, requeued: 0, timedOut: 0, closedWithVerdict: 0, injected: 0 };
-  #sink: VerdictSink = { settle: (p, kind, bytes, opts) => this.#settle(p, kind, bytes, opts) };
+  #counters = new Counters();
+  #sink: VerdictSink = {
+    prepare: (p, bytes, opts) => this.#prepare(p, bytes, opts),
+    injectVia: (p, bytes, opts) => this.#injectVia(p, bytes, opts),
+    settle: (p, kind, payload, opts, auto) => this.#settle(p, kind, payload, opts, auto),
+  };
 
+  /**
+   * @throws {TypeError|RangeError} for an unknown option or a bad value (named in the message).
+   */
   constructor(options: DivertSocketOptions = {}) {
     super();
-    this.#options = options;
+    this.#options = checkSocketOptions(options);
     this.#netnsPath = netnsPathOf(options.netns);
-    const timeout = options.verdictTimeoutMs ?? 5000;
-    if (!Number.isFinite(timeout) || timeout < 0) throw new RangeError(`verdictTimeoutMs must be >= 0, got ${String(timeout)}`);
     if (options.port !== undefined) {
       this.#binding = this.bind(options.port);
       // The error is reported by recvfrom()/iteration; keep it from being an unhandled rejection.
@@ -93,14 +104,13 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
   }
 
   get stats(): DivertStats {
-    return {
-      ...this.#stats,
-      held: this.#held.size,
-      overruns: this.#queue?.socket.overruns ?? 0,
-      verdictSends: this.#queue?.verdictSends ?? 0,
-      verdictErrors: this.#queue?.verdictErrors ?? 0,
-      decodeErrors: this.#queue?.decodeErrors ?? 0,
-    };
+    const q = this.#queue;
+    return this.#counters.snapshot(this.#held.size, {
+      overruns: q?.socket.overruns ?? 0,
+      verdictSends: q?.verdictSends ?? 0,
+      verdictErrors: q?.verdictErrors ?? 0,
+      decodeErrors: q?.decodeErrors ?? 0,
+    });
   }
 
   /**
@@ -108,33 +118,40 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
    * @throws {RangeError} for a port outside 0–65535.
    * @throws {DivertError} `EPERM` without CAP_NET_ADMIN, `ERR_DIVERT_PORT_IN_USE` when another process has the port.
    */
-  async bind(port: number): Promise<void> {
-    if (this.#state !== 'open') throw new DivertClosedError();
-    if (this.#queue) throw new DivertError(`The socket is already bound to port ${this.#port}`, 'ERR_DIVERT_ALREADY_BOUND');
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new RangeError(`Divert port must be an integer from 0 to 65535, got ${String(port)}`);
+  bind(port: number): Promise<void> {
+    if (this.#state !== 'open') return Promise.reject(new DivertClosedError());
+    if (this.#port !== undefined) return Promise.reject(new DivertError(`The socket is already bound to port ${this.#port}`, 'ERR_DIVERT_ALREADY_BOUND'));
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
+      return Promise.reject(new RangeError(`Divert port must be an integer from 0 to 65535, got ${show(port)}`));
     }
-    const o = this.#options;
-    const queue = NfQueue.open(port, {
-      netnsPath: this.#netnsPath,
-      copyMode: o.copyMode,
-      copyRange: o.copyRange,
-      maxLen: o.maxQueueLength,
-      failOpen: o.failOpen,
-      gso: o.gso,
-      uidGid: o.uidGid,
-    });
-    this.#queue = queue;
     this.#port = port;
+    const binding = this.#bind(port);
+    this.#binding ??= binding;
+    return binding;
+  }
+
+  async #bind(port: number): Promise<void> {
+    const o = this.#options;
     try {
+      this.#queue = await NfQueue.open(port, {
+        netnsPath: this.#netnsPath,
+        copyMode: o.copyMode,
+        copyRange: o.copyRange,
+        maxLen: o.maxQueueLength,
+        failOpen: o.failOpen,
+        gso: o.gso,
+        uidGid: o.uidGid,
+      });
       this.#links = new LinkTable(this.#netnsPath);
-      queue.start(
+      this.#queue.start(
         (meta, buf) => this.#onPacket(meta, buf),
         (err) => this.#onError(err),
+        () => this.emit('overflow', { overruns: this.#queue?.socket.overruns ?? 0 }),
       );
       this.#startTimer();
       // On SIGINT/SIGTERM/SIGHUP, an uncaught exception or exit: exitSync(), then the usual end.
       if (o.handleSignals !== false) this.#untrack = installExitCleanup({ removeSync: () => (this.exitSync(), 0) });
+      if (this.#state !== 'open') throw new DivertClosedError();
       if ((o.rules && o.rules.length > 0) || o.defragment) {
         this.#rules = new RuleSet(port, { netns: o.netns, passThrough: o.passThrough ?? false, defragment: o.defragment ?? false });
         await this.#rules.install(o.rules ?? []);
@@ -174,9 +191,15 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
    * be changed or new bytes); with no address, `0.0.0.0`/`::` or `{ outbound: true }`, injects
    * `packet` outbound; with a local interface's address, name or index, injects it inbound as if
    * received there. Returns the number of bytes sent.
+   * @throws {TypeError} for a packet that is not bytes or an address of the wrong type;
+   *   {@link PacketError} for bytes that are not a whole IP packet (a held packet stays held).
    */
   sendto(packet: Uint8Array, address?: DivertAddress | InjectAddress | string): number {
     if (this.#state === 'closed') throw new DivertClosedError();
+    if (!(packet instanceof Uint8Array)) throw new TypeError(`sendto() takes the packet as a Uint8Array (or Buffer), got ${show(packet)}`);
+    if (address !== undefined && typeof address !== 'string' && (typeof address !== 'object' || address === null)) {
+      throw new TypeError(`sendto() takes a DivertAddress, an address string or { address, interface, outbound }, got ${show(address)}`);
+    }
     if (address instanceof DivertAddress) {
       const held = this.#findHeld(address);
       if (held) {
@@ -187,25 +210,26 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
       address = address.outbound ? undefined : { interface: address.ifindex };
     }
     const n = this.#inject(packet, typeof address === 'string' ? { address } : address);
-    this.#stats.injected++;
+    this.#counters.injected++;
     return n;
   }
 
-  #inject(packet: Uint8Array, to: InjectAddress | undefined): number {
+  #inject(packet: Uint8Array, to: InjectAddress | undefined, fill = this.#options.fillChecksums !== false): number {
     this.#injector ??= new Injector(this.#netnsPath, () => this.#links ?? (this.#links = new LinkTable(this.#netnsPath)));
-    return this.#injector.send(packet, to, this.#options.fillChecksums !== false);
+    return this.#injector.send(packet, to, fill);
   }
 
   /** Drops the packet recvfrom() gave with `address` (the seed drops by not sending it back). */
   drop(target: DivertPacket | DivertAddress): void {
-    const p = target instanceof DivertPacket ? target : this.#findHeld(target);
+    const p = target instanceof DivertPacket ? target : target instanceof DivertAddress ? this.#findHeld(target) : undefined;
     if (!p) throw new DivertError('No held packet matches that address', 'ERR_DIVERT_UNKNOWN_PACKET');
     p.drop();
   }
 
   /**
-   * Graceful close: removes the socket's rules, reads what the kernel still queued, gives every
-   * held packet `closeVerdict` (reinject by default), unbinds and closes. Idempotent.
+   * Graceful close: removes the socket's rules, stops the kernel queueing, reads what it still
+   * queued, gives every held packet `closeVerdict` (reinject by default), unbinds and closes.
+   * Idempotent.
    */
   close(): Promise<void> {
     this.#closing ??= this.#close();
@@ -218,6 +242,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
   }
 
   async #shutdown(): Promise<void> {
+    if (this.#state === 'closed') return;
     this.#state = 'closing';
     let ruleError: unknown;
     try {
@@ -225,7 +250,19 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     } catch (err) {
       ruleError = err;
     }
-    this.closeSync();
+    const verdict = this.#options.closeVerdict ?? 'accept';
+    try {
+      // Rules we do not own may still send packets here: make the kernel stop queueing first
+      // (new ones are accepted, or dropped with closeVerdict 'drop'), so the unbind finds
+      // nothing left for the kernel to drop. Then read what it had already queued.
+      await this.#queue?.stopQueueing(verdict === 'accept');
+      this.#queue?.drain();
+    } catch {
+      // The socket is going away; whatever it held gets its verdict below.
+    }
+    this.#answerHeld();
+    await this.#queue?.close();
+    this.#finish();
     if (ruleError) throw ruleError;
   }
 
@@ -240,29 +277,34 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
   }
 
   /**
-   * The synchronous part of close: verdicts for everything held, unbind, close. Rules are not
-   * removed here.
+   * The synchronous part of close (exit handlers): verdicts for everything held, unbind, close.
+   * Rules are not removed here.
    */
   closeSync(): void {
     if (this.#state === 'closed') return;
     this.#state = 'closing';
-    const q = this.#queue;
-    const verdict = this.#options.closeVerdict ?? 'accept';
     try {
-      // Rules we do not own may still send packets here: make the kernel stop queueing first
-      // (new ones are accepted, or dropped with closeVerdict 'drop'), so the unbind below
-      // finds nothing left for the kernel to drop. Then read what it had already queued.
-      q?.stopQueueing(verdict === 'accept');
-      q?.drain();
+      this.#queue?.stopQueueingSync((this.#options.closeVerdict ?? 'accept') === 'accept');
+      this.#queue?.drain();
     } catch {
-      // The socket is going away; whatever it held gets its verdict below.
+      // As in close().
     }
-    for (const p of [...this.#held.values()]) {
-      if (p.settleAutomatically(verdict)) this.#stats.closedWithVerdict++;
-    }
+    this.#answerHeld();
+    this.#queue?.closeSync();
+    this.#finish();
+  }
+
+  /** Every held packet gets the close verdict. */
+  #answerHeld(): void {
+    const verdict = this.#options.closeVerdict ?? 'accept';
+    for (const p of [...this.#held.values()]) p.settleAutomatically(verdict, 'close');
+    this.#queue?.flush();
+  }
+
+  #finish(): void {
+    if (this.#state === 'closed') return;
     this.#state = 'closed';
     if (this.#timer) clearInterval(this.#timer);
-    q?.close();
     this.#links?.close();
     this.#injector?.close();
     this.#untrack?.();
@@ -324,11 +366,11 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
 
   #onPacket(meta: PacketMeta, buf: Uint8Array): void {
     const p = receivedPacket(meta, buf, this.#links, this.#port ?? meta.queue, this.#sink);
-    this.#stats.received++;
+    this.#counters.received++;
     this.#held.set(meta.id, p);
     this.#byAddress.set(p.address, p);
     if (this.#state !== 'open') {
-      if (p.settleAutomatically(this.#options.closeVerdict ?? 'accept')) this.#stats.closedWithVerdict++;
+      p.settleAutomatically(this.#options.closeVerdict ?? 'accept', 'close');
       return;
     }
     const w = this.#waiters.shift();
@@ -343,55 +385,39 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     }
   }
 
-  #settle(p: DivertPacket, kind: VerdictKind, bytes: Uint8Array | undefined, opts: ReinjectOptions & { port?: number }): void {
-    const q = this.#queue;
-    if (!q || !this.#held.delete(p.id)) return;
-    this.#byAddress.delete(p.address);
-    let verdict: number = NF_VERDICT.NF_ACCEPT;
-    let payload: Uint8Array | undefined;
-    if (kind === 'drop') {
-      verdict = NF_VERDICT.NF_DROP;
-      this.#stats.dropped++;
-    } else {
-      if (kind === 'repeat') verdict = NF_VERDICT.NF_REPEAT;
-      if (kind === 'queue') verdict = NF_QUEUE_NR(opts.port ?? 0);
-      const out = bytes ?? p.packet;
-      // (truncated packets never get here changed: DivertPacket.reinject refuses that)
-      if (bytes !== undefined || p.changed) {
-        if (opts.fillChecksums ?? this.#options.fillChecksums ?? true) fillChecksums(out);
-        payload = out;
-        this.#stats.changed++;
-      }
-      if (kind === 'accept' && opts.interface !== undefined) {
-        this.#reinjectVia(p, q, out, payload, opts.interface, opts.mark);
-        return;
-      }
-      if (kind === 'accept') this.#stats.accepted++;
-      else if (kind === 'repeat') this.#stats.repeated++;
-      else this.#stats.requeued++;
-    }
-    try {
-      q.verdict(p.id, verdict, { mark: opts.mark, payload });
-    } catch (err) {
-      this.#onError(err as Error);
-    }
+  /** What a reinjection will send: undefined when unchanged, else checked bytes with checksums filled. */
+  #prepare(p: DivertPacket, bytes: Uint8Array | undefined, opts: ReinjectOptions): Uint8Array | undefined {
+    const out = bytes ?? (p.changed ? p.packet : undefined);
+    if (out === undefined) return undefined;
+    checkIpPacket(out);
+    if (opts.fillChecksums ?? this.#options.fillChecksums ?? true) fillChecksums(out);
+    return out;
   }
 
-  /**
-   * Reinjection by a chosen interface: the bytes are injected there and the original dropped.
-   * If the injection fails, the original goes back on its own path (it is never lost) and the
-   * caller gets the error.
-   */
-  #reinjectVia(p: DivertPacket, q: NfQueue, bytes: Uint8Array, payload: Uint8Array | undefined, via: string | number, mark: number | undefined): void {
-    try {
-      this.#inject(bytes, { interface: via, outbound: p.address.outbound });
-    } catch (err) {
-      q.verdict(p.id, NF_VERDICT.NF_ACCEPT, { mark, payload });
-      this.#stats.accepted++;
-      throw err;
-    }
-    q.verdict(p.id, NF_VERDICT.NF_DROP);
-    this.#stats.accepted++;
+  /** Reinjection by a chosen interface: the bytes are injected first; only then is the original dropped. */
+  #injectVia(p: DivertPacket, bytes: Uint8Array, opts: ReinjectOptions): void {
+    this.#inject(bytes, { interface: opts.interface, outbound: p.address.outbound }, false);
+  }
+
+  #settle(p: DivertPacket, kind: VerdictKind, payload: Uint8Array | undefined, opts: ReinjectOptions & { port?: number; via?: boolean }, auto?: AutoReason): void {
+    if (!this.#held.delete(p.id)) return;
+    this.#byAddress.delete(p.address);
+    const c = this.#counters;
+    if (auto === 'timeout') c.timedOut++;
+    else if (auto === 'close') c.closedWithVerdict++;
+    else if (kind === 'drop') c.dropped++;
+    else if (kind === 'repeat') c.repeated++;
+    else if (kind === 'queue') c.requeued++;
+    else if (payload !== undefined) c.changed++;
+    else c.accepted++;
+    const q = this.#queue;
+    if (!q) return;
+    // An injection by interface took the bytes: the original is dropped.
+    const verdict = kind === 'drop' || opts.via ? NF_VERDICT.NF_DROP
+      : kind === 'repeat' ? NF_VERDICT.NF_REPEAT
+      : kind === 'queue' ? NF_QUEUE_NR(opts.port ?? 0)
+      : NF_VERDICT.NF_ACCEPT;
+    q.verdict(p.id, verdict, opts.via ? undefined : { mark: opts.mark, payload });
   }
 
   #startTimer(): void {
@@ -402,10 +428,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
       const kind = this.#options.timeoutVerdict ?? 'accept';
       for (const p of this.#held.values()) {
         if (p.receivedAt > limit) break; // held in arrival order
-        if (p.settleAutomatically(kind)) {
-          this.#stats.timedOut++;
-          this.emit('timeout', p);
-        }
+        if (p.settleAutomatically(kind, 'timeout')) this.emit('timeout', p);
       }
     }, Math.max(10, Math.min(250, timeout / 4)));
     this.#timer.unref();

@@ -1,8 +1,14 @@
 /**
- * The options a divert socket takes and the counters it keeps.
+ * The options a divert socket takes, their checks, and the counters it keeps.
+ *
+ * Every option is checked when the socket is made: a wrong type, an unknown name or a value
+ * outside its range is a TypeError/RangeError naming the option and what it accepts, before
+ * anything is opened.
  * @module
  */
 import type { RuleSpec } from './rule_set.js';
+
+export type AutoVerdict = 'accept' | 'drop';
 
 export interface DivertSocketOptions {
   /** Bind this port (NFQUEUE queue number, 0–65535) at once. */
@@ -22,9 +28,9 @@ export interface DivertSocketOptions {
   /** Milliseconds a packet may wait for its verdict (default 5000; 0 = forever). */
   verdictTimeoutMs?: number | undefined;
   /** Verdict for packets that time out (default 'accept'). */
-  timeoutVerdict?: 'accept' | 'drop' | undefined;
+  timeoutVerdict?: AutoVerdict | undefined;
   /** Verdict for packets still held at close (default 'accept': they are reinjected). */
-  closeVerdict?: 'accept' | 'drop' | undefined;
+  closeVerdict?: AutoVerdict | undefined;
   /** Recompute checksums of changed packets before reinjection (default true). */
   fillChecksums?: boolean | undefined;
   /** Kernel queue length (default 4096). */
@@ -47,15 +53,25 @@ export interface DivertSocketOptions {
   signal?: AbortSignal | undefined;
 }
 
+/**
+ * The socket's counters. Every received packet is in exactly one of the verdict buckets or held:
+ * `received = accepted + changed + dropped + repeated + requeued + timedOut + closedWithVerdict + held`.
+ */
 export interface DivertStats {
   received: number;
+  /** Reinjected unchanged by the program. */
   accepted: number;
+  /** Reinjected with changed bytes by the program. */
   changed: number;
+  /** Dropped by the program. */
   dropped: number;
   repeated: number;
   requeued: number;
+  /** Got the timeout verdict (the program gave none in time). */
   timedOut: number;
+  /** Got the close verdict (still held, or arriving, while the socket closed). */
   closedWithVerdict: number;
+  /** New packets sent with sendto() (not counted in received). */
   injected: number;
   /** Packets held right now (received, no verdict yet). */
   held: number;
@@ -67,6 +83,89 @@ export interface DivertStats {
   verdictErrors: number;
   /** Packet messages from the kernel that could not be decoded (and so not answered). */
   decodeErrors: number;
+}
+
+type Check = (value: unknown, name: string) => void;
+
+const boolean: Check = (v, name) => {
+  if (typeof v !== 'boolean') throw new TypeError(`Option ${name} must be true or false, got ${show(v)}`);
+};
+
+function oneOf(...allowed: string[]): Check {
+  return (v, name) => {
+    if (typeof v !== 'string' || !allowed.includes(v)) {
+      throw new TypeError(`Option ${name} must be ${allowed.map((a) => `'${a}'`).join(' or ')}, got ${show(v)}`);
+    }
+  };
+}
+
+function integer(min: number, max: number, hint = ''): Check {
+  return (v, name) => {
+    if (typeof v !== 'number') throw new TypeError(`Option ${name} must be a number, got ${show(v)}`);
+    if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`Option ${name} must be an integer from ${min} to ${max}${hint}, got ${show(v)}`);
+  };
+}
+
+const CHECKS: Readonly<Record<keyof DivertSocketOptions, Check>> = {
+  port: integer(0, 65535, ' (the divert port is an NFQUEUE queue number)'),
+  rules: (v, name) => {
+    if (!Array.isArray(v)) throw new TypeError(`Option ${name} must be an array of rule texts or rule objects, got ${show(v)}`);
+    v.forEach((r, i) => {
+      if (typeof r !== 'string' && (typeof r !== 'object' || r === null)) throw new TypeError(`Option ${name}[${i}] must be a rule text ('-A input -p icmp') or a rule object, got ${show(r)}`);
+    });
+  },
+  netns: (v, name) => {
+    if (typeof v !== 'string' || v === '') throw new TypeError(`Option ${name} must be a namespace name (as in "ip netns list") or a path, got ${show(v)}`);
+    netnsPathOf(v);
+  },
+  defragment: boolean,
+  passThrough: boolean,
+  verdictTimeoutMs: (v, name) => {
+    if (typeof v !== 'number') throw new TypeError(`Option ${name} must be a number of milliseconds, got ${show(v)}`);
+    if (!Number.isFinite(v) || v < 0 || v > 2 ** 31 - 1) throw new RangeError(`Option ${name} must be from 0 (wait forever) to 2147483647 ms, got ${show(v)}`);
+  },
+  timeoutVerdict: oneOf('accept', 'drop'),
+  closeVerdict: oneOf('accept', 'drop'),
+  fillChecksums: boolean,
+  maxQueueLength: integer(1, 0xffffffff),
+  copyRange: integer(0, 65531),
+  copyMode: oneOf('packet', 'meta'),
+  failOpen: boolean,
+  gso: boolean,
+  uidGid: boolean,
+  highWaterMark: integer(1, 2 ** 31 - 1, ' (packets waiting for recvfrom before reading pauses)'),
+  handleSignals: boolean,
+  signal: (v, name) => {
+    if (!(v instanceof AbortSignal)) throw new TypeError(`Option ${name} must be an AbortSignal, got ${show(v)}`);
+  },
+};
+
+/**
+ * Checks every option of a divert socket; undefined means "the default".
+ * @throws {TypeError} for an unknown option or a value of the wrong type
+ * @throws {RangeError} for a number out of range
+ */
+export function checkSocketOptions(options: unknown): DivertSocketOptions {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`createDivertSocket() takes an options object, got ${show(options)}`);
+  }
+  for (const [name, value] of Object.entries(options)) {
+    const check = Object.hasOwn(CHECKS, name) ? CHECKS[name as keyof DivertSocketOptions] : undefined;
+    if (!check) throw new TypeError(`Unknown option ${JSON.stringify(name)}; the options are: ${Object.keys(CHECKS).join(', ')}`);
+    if (value !== undefined) check(value, name);
+  }
+  return options as DivertSocketOptions;
+}
+
+/** A value as an error message shows it. */
+export function show(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'bigint') return `${v}n`;
+  if (v instanceof Uint8Array) return `a ${v.length}-byte ${v.constructor.name}`;
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object' && v !== null) return `an object (${v.constructor?.name ?? 'Object'})`;
+  return String(v);
 }
 
 /** A namespace name (as in `ip netns`) becomes its /run/netns path; a path stays as it is. */

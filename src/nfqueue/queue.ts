@@ -67,11 +67,15 @@ export class NfQueue {
     this.socket = socket;
   }
 
-  /** Opens a netlink socket and binds queue `queue` (0–65535) on it. */
-  static open(queue: number, options: NfQueueOptions = {}): NfQueue {
+  /**
+   * Opens a netlink socket and binds queue `queue` (0–65535) on it, configured as `options` say.
+   * @throws {RangeError} for a bad queue number or option; {@link DivertError} for a refused bind.
+   */
+  static async open(queue: number, options: NfQueueOptions = {}): Promise<NfQueue> {
     if (!Number.isInteger(queue) || queue < 0 || queue > 65535) {
       throw new RangeError(`Divert port must be an integer from 0 to 65535, got ${String(queue)}`);
     }
+    const config = checkConfig(options);
     let socket: NetlinkSocket;
     try {
       socket = NetlinkSocket.open(NetlinkProtocol.NETLINK_NETFILTER, {
@@ -87,7 +91,7 @@ export class NfQueue {
     }
     const q = new NfQueue(queue, socket);
     try {
-      q.#configure(options);
+      await q.#configure(config);
     } catch (err) {
       socket.close();
       throw err;
@@ -95,43 +99,44 @@ export class NfQueue {
     return q;
   }
 
-  #request(op: string, put: (b: MessageBuilder, seq: number) => void): void {
+  #message(put: (b: MessageBuilder, seq: number) => void): { bytes: Uint8Array; seq: number } {
     const b = new MessageBuilder(256);
     const seq = this.socket.nextSeq();
     put(b, seq);
-    this.socket.requestSync(b.bytes(), seq, op);
+    return { bytes: b.bytes(), seq };
   }
 
-  #configure(options: NfQueueOptions): void {
+  #request(op: string, put: (b: MessageBuilder, seq: number) => void): Promise<void> {
+    const { bytes, seq } = this.#message(put);
+    return this.socket.request(bytes, seq, op);
+  }
+
+  #requestSync(op: string, put: (b: MessageBuilder, seq: number) => void): void {
+    const { bytes, seq } = this.#message(put);
+    this.socket.requestSync(bytes, seq, op);
+  }
+
+  async #configure(c: QueueConfig): Promise<void> {
     const q = this.queue;
     try {
-      this.#request(`Cannot bind divert port ${q}`, (b, seq) => putBind(b, seq, q, AddressFamily.AF_UNSPEC));
+      await this.#request(`Cannot bind divert port ${q}`, (b, seq) => putBind(b, seq, q, AddressFamily.AF_UNSPEC));
     } catch (err) {
       throw explainBindError(err, q);
     }
     this.#bound = true;
-    const mode = options.copyMode === 'meta' ? NFQNL_COPY.NFQNL_COPY_META : NFQNL_COPY.NFQNL_COPY_PACKET;
-    const range = options.copyRange ?? NFQNL_MAX_COPY_RANGE;
-    if (!Number.isInteger(range) || range < 0 || range > NFQNL_MAX_COPY_RANGE) {
-      throw new RangeError(`copyRange must be an integer from 0 to ${NFQNL_MAX_COPY_RANGE}, got ${String(range)}`);
-    }
-    this.#request(`Cannot set copy mode on divert port ${q}`, (b, seq) => putParams(b, seq, q, mode, range));
-    const maxLen = options.maxLen ?? 4096;
-    if (!Number.isInteger(maxLen) || maxLen < 1) throw new RangeError(`maxLen must be a positive integer, got ${String(maxLen)}`);
-    this.#request(`Cannot set the queue length of divert port ${q}`, (b, seq) => putQueueMaxLen(b, seq, q, maxLen));
-    let flags = 0;
-    if (options.failOpen) flags |= NFQA_CFG_F.NFQA_CFG_F_FAIL_OPEN;
-    if (options.gso) flags |= NFQA_CFG_F.NFQA_CFG_F_GSO;
-    if (options.uidGid) flags |= NFQA_CFG_F.NFQA_CFG_F_UID_GID;
-    const mask = NFQA_CFG_F.NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F.NFQA_CFG_F_GSO | NFQA_CFG_F.NFQA_CFG_F_UID_GID;
-    this.#request(`Cannot set flags on divert port ${q}`, (b, seq) => putFlags(b, seq, q, flags, mask));
+    await this.#request(`Cannot set copy mode on divert port ${q}`, (b, seq) => putParams(b, seq, q, c.mode, c.range));
+    await this.#request(`Cannot set the queue length of divert port ${q}`, (b, seq) => putQueueMaxLen(b, seq, q, c.maxLen));
+    await this.#request(`Cannot set flags on divert port ${q}`, (b, seq) => putFlags(b, seq, q, c.flags, CONFIG_FLAGS));
   }
 
-  /** Starts delivering packets to `onPacket`; fatal socket errors go to `onError`. */
-  start(onPacket: PacketHandler, onError: (err: Error) => void): void {
+  /**
+   * Starts delivering packets to `onPacket`. Fatal socket errors go to `onError`; `onOverrun` hears
+   * of every time the kernel could not hand us messages (ENOBUFS): reading goes on.
+   */
+  start(onPacket: PacketHandler, onError: (err: Error) => void, onOverrun?: () => void): void {
     this.#onPacket = onPacket;
     this.#onFatal = onError;
-    this.socket.start((it) => this.#onMessage(it), onError);
+    this.socket.start((it) => this.#onMessage(it), { onError, onOverrun });
   }
 
   #onMessage(it: MessageIter): void {
@@ -192,11 +197,23 @@ export class NfQueue {
    * packets are accepted (`acceptNew`, through fail-open) or dropped, never left in a queue
    * that close is about to flush. What is already queued stays ours to answer.
    */
-  stopQueueing(acceptNew: boolean): void {
+  async stopQueueing(acceptNew: boolean): Promise<void> {
+    for (const [op, put] of this.#stopRequests(acceptNew)) await this.#request(op, put);
+  }
+
+  /** {@link stopQueueing}, blocking: exit-time cleanup only. */
+  stopQueueingSync(acceptNew: boolean): void {
+    for (const [op, put] of this.#stopRequests(acceptNew)) this.#requestSync(op, put);
+  }
+
+  #stopRequests(acceptNew: boolean): Array<[string, (b: MessageBuilder, seq: number) => void]> {
     const q = this.queue;
     const open = NFQA_CFG_F.NFQA_CFG_F_FAIL_OPEN;
-    this.#request(`Cannot stop queueing on divert port ${q}`, (b, seq) => putFlags(b, seq, q, acceptNew ? open : 0, open));
-    this.#request(`Cannot stop queueing on divert port ${q}`, (b, seq) => putQueueMaxLen(b, seq, q, 0));
+    const op = `Cannot stop queueing on divert port ${q}`;
+    return [
+      [op, (b, seq) => putFlags(b, seq, q, acceptNew ? open : 0, open)],
+      [op, (b, seq) => putQueueMaxLen(b, seq, q, 0)],
+    ];
   }
 
   /** Reads whatever the kernel has queued for us right now (used while closing). */
@@ -219,14 +236,11 @@ export class NfQueue {
   }
 
   /** Flushes verdicts, unbinds the queue and closes the socket; idempotent. */
-  close(): void {
+  async close(): Promise<void> {
     if (this.socket.closed) return;
     try {
       this.flush();
-      if (this.#bound) {
-        const q = this.queue;
-        this.#request(`Cannot unbind divert port ${q}`, (b, seq) => putUnbind(b, seq, q, AddressFamily.AF_UNSPEC));
-      }
+      if (this.#bound) await this.#request(`Cannot unbind divert port ${this.queue}`, (b, seq) => putUnbind(b, seq, this.queue, AddressFamily.AF_UNSPEC));
     } catch {
       // Closing the socket unbinds too (NETLINK_URELEASE); nothing more to do.
     } finally {
@@ -234,6 +248,45 @@ export class NfQueue {
       this.socket.close();
     }
   }
+
+  /** {@link close}, blocking: exit-time cleanup only. */
+  closeSync(): void {
+    if (this.socket.closed) return;
+    try {
+      this.flush();
+      if (this.#bound) this.#requestSync(`Cannot unbind divert port ${this.queue}`, (b, seq) => putUnbind(b, seq, this.queue, AddressFamily.AF_UNSPEC));
+    } catch {
+      // As above: the socket's release unbinds.
+    } finally {
+      this.#bound = false;
+      this.socket.close();
+    }
+  }
+}
+
+interface QueueConfig {
+  mode: number;
+  range: number;
+  maxLen: number;
+  flags: number;
+}
+
+const CONFIG_FLAGS = NFQA_CFG_F.NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F.NFQA_CFG_F_GSO | NFQA_CFG_F.NFQA_CFG_F_UID_GID;
+
+/** Checks the options before anything is opened. */
+function checkConfig(o: NfQueueOptions): QueueConfig {
+  const mode = o.copyMode === 'meta' ? NFQNL_COPY.NFQNL_COPY_META : NFQNL_COPY.NFQNL_COPY_PACKET;
+  const range = o.copyRange ?? NFQNL_MAX_COPY_RANGE;
+  if (!Number.isInteger(range) || range < 0 || range > NFQNL_MAX_COPY_RANGE) {
+    throw new RangeError(`copyRange must be an integer from 0 to ${NFQNL_MAX_COPY_RANGE}, got ${String(range)}`);
+  }
+  const maxLen = o.maxLen ?? 4096;
+  if (!Number.isInteger(maxLen) || maxLen < 1 || maxLen > 0xffffffff) throw new RangeError(`maxLen must be a positive integer, got ${String(maxLen)}`);
+  let flags = 0;
+  if (o.failOpen) flags |= NFQA_CFG_F.NFQA_CFG_F_FAIL_OPEN;
+  if (o.gso) flags |= NFQA_CFG_F.NFQA_CFG_F_GSO;
+  if (o.uidGid) flags |= NFQA_CFG_F.NFQA_CFG_F_UID_GID;
+  return { mode, range, maxLen, flags };
 }
 
 /** Turns the kernel's terse bind errors into ones that say what to do. */

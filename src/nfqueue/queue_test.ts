@@ -16,8 +16,8 @@ function install(t: TestContext): FakeKernel {
 }
 
 /** Opens queue `n` and collects what it receives (metadata plus a copy of the bytes). */
-function openCollecting(n: number, options = {}): { q: NfQueue; got: Array<{ meta: PacketMeta; bytes: Uint8Array }> } {
-  const q = NfQueue.open(n, options);
+async function openCollecting(n: number, options = {}): Promise<{ q: NfQueue; got: Array<{ meta: PacketMeta; bytes: Uint8Array }> }> {
+  const q = await NfQueue.open(n, options);
   const got: Array<{ meta: PacketMeta; bytes: Uint8Array }> = [];
   q.start((meta, buf) => void got.push({ meta, bytes: buf.slice(meta.payloadOffset, meta.payloadOffset + meta.payloadLength) }), (err) => assert.fail(err));
   return { q, got };
@@ -29,9 +29,9 @@ function hasNetAdmin(): boolean {
   return m ? (BigInt(`0x${m[1]}`) & (1n << 12n)) !== 0n : false;
 }
 
-test('NfQueue.open() sends bind, params, maxlen and flags in that order', (t) => {
+test('NfQueue.open() sends bind, params, maxlen and flags in that order', async (t) => {
   const kernel = install(t);
-  const q = NfQueue.open(7, { copyRange: 1500, maxLen: 100, failOpen: true, gso: true });
+  const q = await NfQueue.open(7, { copyRange: 1500, maxLen: 100, failOpen: true, gso: true });
   const port = q.socket.portId;
   const { NFQA_CFG_F_FAIL_OPEN: FAIL_OPEN, NFQA_CFG_F_GSO: GSO, NFQA_CFG_F_UID_GID: UID_GID } = NFQA_CFG_F;
   assert.deepEqual(
@@ -48,15 +48,15 @@ test('NfQueue.open() sends bind, params, maxlen and flags in that order', (t) =>
   assert.deepEqual(kernel.queueState(7), {
     queue: 7, portId: port, copyMode: NFQNL_COPY.NFQNL_COPY_PACKET, copyRange: 1500, maxLen: 100, flags: FAIL_OPEN | GSO, pending: [], idSequence: 0,
   });
-  q.close();
+  await q.close();
 });
 
-test('NfQueue.open() explains EPERM: port taken with CAP_NET_ADMIN, missing capability without', (t) => {
+test('NfQueue.open() explains EPERM: port taken with CAP_NET_ADMIN, missing capability without', async (t) => {
   const kernel = install(t);
-  const first = NfQueue.open(7);
+  const first = await NfQueue.open(7);
   // A second socket binding an owned queue gets EPERM from the kernel, as a process without
   // CAP_NET_ADMIN does; which explanation applies depends on this process's CapEff.
-  assert.throws(() => NfQueue.open(7), (err: unknown) => {
+  await assert.rejects(() => NfQueue.open(7), (err: unknown) => {
     assert.ok(err instanceof DivertError);
     assert.ok(err.cause instanceof NetlinkError && err.cause.errno === Errno.EPERM);
     assert.match(err.message, /^Cannot bind divert port 7: /);
@@ -71,21 +71,21 @@ test('NfQueue.open() explains EPERM: port taken with CAP_NET_ADMIN, missing capa
   });
   assert.equal(kernel.openSockets().length, 1, 'the failed socket is closed');
   assert.equal(kernel.queueState(7)?.portId, first.socket.portId, 'the owner keeps its queue');
-  first.close();
+  await first.close();
 });
 
-test('NfQueue.open() gets EPERM for every request without CAP_NET_ADMIN', (t) => {
+test('NfQueue.open() gets EPERM for every request without CAP_NET_ADMIN', async (t) => {
   const kernel = install(t);
   kernel.capNetAdmin = false;
-  assert.throws(() => NfQueue.open(7), { message: /^Cannot bind divert port 7: / });
+  await assert.rejects(() => NfQueue.open(7), { message: /^Cannot bind divert port 7: / });
   assert.equal(kernel.configLog.length, 0, 'nfnetlink refuses before the queue code sees it');
 });
 
 for (const errno of [Errno.EOPNOTSUPP, Errno.EPROTONOSUPPORT]) {
-  test(`NfQueue.open() reports ${errno === Errno.EOPNOTSUPP ? 'EOPNOTSUPP' : 'EPROTONOSUPPORT'} as a kernel without nfnetlink_queue`, (t) => {
+  test(`NfQueue.open() reports ${errno === Errno.EOPNOTSUPP ? 'EOPNOTSUPP' : 'EPROTONOSUPPORT'} as a kernel without nfnetlink_queue`, async (t) => {
     const kernel = install(t);
     kernel.failBind(3, errno);
-    assert.throws(() => NfQueue.open(3), (err: unknown) => {
+    await assert.rejects(() => NfQueue.open(3), (err: unknown) => {
       assert.ok(err instanceof DivertError);
       assert.equal(err.code, 'ERR_DIVERT_NO_KERNEL_SUPPORT');
       assert.match(err.message, /the kernel has no nfnetlink_queue support/);
@@ -97,16 +97,16 @@ for (const errno of [Errno.EOPNOTSUPP, Errno.EPROTONOSUPPORT]) {
   });
 }
 
-test('NfQueue.open() reports EBUSY as a port this socket already holds', (t) => {
+test('NfQueue.open() reports EBUSY as a port this socket already holds', async (t) => {
   const kernel = install(t);
   kernel.failBind(4, Errno.EBUSY);
-  assert.throws(() => NfQueue.open(4), { code: 'ERR_DIVERT_PORT_IN_USE', message: /this socket already has it bound/ });
+  await assert.rejects(() => NfQueue.open(4), { code: 'ERR_DIVERT_PORT_IN_USE', message: /this socket already has it bound/ });
 });
 
-test('NfQueue.open() closes the socket, and so frees the queue, when a later step fails', (t) => {
+test('NfQueue.open() closes the socket, and so frees the queue, when a later step fails', async (t) => {
   const kernel = install(t);
   kernel.failConfig(7, 'flags', Errno.EOPNOTSUPP, 'unknown flag');
-  assert.throws(() => NfQueue.open(7, { uidGid: true }), (err: unknown) => {
+  await assert.rejects(() => NfQueue.open(7, { uidGid: true }), (err: unknown) => {
     assert.ok(err instanceof NetlinkError);
     assert.equal(err.op, 'Cannot set flags on divert port 7');
     assert.equal(err.extackMessage, 'unknown flag');
@@ -116,15 +116,15 @@ test('NfQueue.open() closes the socket, and so frees the queue, when a later ste
   assert.equal(kernel.queueState(7), undefined);
 });
 
-test('NfQueue.open() rejects a queue number outside 0–65535', (t) => {
+test('NfQueue.open() rejects a queue number outside 0–65535', async (t) => {
   const kernel = install(t);
-  assert.throws(() => NfQueue.open(65536), RangeError);
+  await assert.rejects(() => NfQueue.open(65536), RangeError);
   assert.equal(kernel.sockets.length, 0);
 });
 
 test('NfQueue.start() decodes queued packets with their metadata', async (t) => {
   const kernel = install(t);
-  const { q, got } = openCollecting(7);
+  const { q, got } = await openCollecting(7);
   const bytes = udp4();
   const id = kernel.enqueuePacket(7, bytes, {
     hook: NF_INET_HOOK.NF_INET_LOCAL_IN, indev: 2, mark: 0x42, timestamp: 1_700_000_000_123.5, hwAddr: '02:00:5e:00:53:09', skbInfo: 1,
@@ -139,23 +139,23 @@ test('NfQueue.start() decodes queued packets with their metadata', async (t) => 
   assert.equal(meta.timestampSec, 1_700_000_000);
   assert.equal(meta.timestampUsec, 123_500);
   assert.deepEqual(copy, bytes);
-  q.close();
+  await q.close();
 });
 
 test('NfQueue copyRange cuts the copy and reports the original length', async (t) => {
   const kernel = install(t);
-  const { q, got } = openCollecting(7, { copyRange: 20 });
+  const { q, got } = await openCollecting(7, { copyRange: 20 });
   kernel.enqueuePacket(7, udp4('a longer payload'));
   await waitFor(() => got.length === 1, 'the packet');
   assert.equal(got[0]!.meta.payloadLength, 20);
   assert.equal(got[0]!.meta.capLen, udp4('a longer payload').length);
   assert.equal(got[0]!.meta.truncated, true);
-  q.close();
+  await q.close();
 });
 
 test('NfQueue.verdict() sends the verdicts given in one tick in ONE datagram', async (t) => {
   const kernel = install(t);
-  const { q, got } = openCollecting(7);
+  const { q, got } = await openCollecting(7);
   for (let i = 0; i < 5; i++) kernel.enqueuePacket(7, udp4(`p${i}`));
   await waitFor(() => got.length === 5, 'five packets');
   const sock = kernel.socketByFd(q.socket.fd);
@@ -169,12 +169,12 @@ test('NfQueue.verdict() sends the verdicts given in one tick in ONE datagram', a
   assert.deepEqual(kernel.verdicts.map((v) => [v.id, v.verdict]), [[1, 1], [2, 0], [3, 1], [4, 0], [5, 1]]);
   assert.equal(new Set(kernel.verdicts.map((v) => v.datagram)).size, 1);
   assert.deepEqual(kernel.queueState(7)?.pending, []);
-  q.close();
+  await q.close();
 });
 
 test('NfQueue.verdict() carries a mark and a replacement payload', async (t) => {
   const kernel = install(t);
-  const { q, got } = openCollecting(7);
+  const { q, got } = await openCollecting(7);
   kernel.enqueuePacket(7, udp4());
   kernel.enqueuePacket(7, udp4());
   await waitFor(() => got.length === 2, 'two packets');
@@ -187,26 +187,26 @@ test('NfQueue.verdict() carries a mark and a replacement payload', async (t) => 
   assert.deepEqual(a?.payload, replacement);
   assert.equal(b?.mark, undefined);
   assert.equal(b?.payload, undefined);
-  q.close();
+  await q.close();
 });
 
 test('NfQueue.verdictErrors counts a verdict the kernel refuses with ENOENT', async (t) => {
   const kernel = install(t);
-  const { q } = openCollecting(7);
+  const { q } = await openCollecting(7);
   q.verdict(999, NF_VERDICT.NF_ACCEPT);
   await waitFor(() => q.verdictErrors === 1, 'the ENOENT NACK');
   assert.deepEqual(kernel.verdicts, []);
-  q.close();
+  await q.close();
 });
 
 test('NfQueue.close() flushes queued verdicts, then unbinds and closes', async (t) => {
   const kernel = install(t);
-  const { q, got } = openCollecting(7);
+  const { q, got } = await openCollecting(7);
   kernel.enqueuePacket(7, udp4());
   await waitFor(() => got.length === 1, 'the packet');
   q.verdict(1, NF_VERDICT.NF_DROP);
-  q.close();
-  q.close(); // idempotent
+  await q.close();
+  await q.close(); // idempotent
   assert.deepEqual(kernel.verdicts.map((v) => [v.id, v.verdict]), [[1, NF_VERDICT.NF_DROP]]);
   assert.equal(kernel.configLog.at(-1)?.command, NFQNL_CFG_CMD.NFQNL_CFG_CMD_UNBIND);
   assert.equal(kernel.queueState(7), undefined);

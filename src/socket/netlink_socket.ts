@@ -1,12 +1,22 @@
 /**
  * An asynchronous netlink socket over the native addon: one fd, batched receive into a
- * JS-owned arena, sequence numbers, and ACK/dump bookkeeping. It knows netlink framing
+ * JS-owned arena, sequence numbers, and request/answer bookkeeping. It knows netlink framing
  * (headers, NLMSG_ERROR, NLMSG_DONE) and nothing of the families above it.
  *
  * Receive path: the libuv poller says "readable" → `recvmmsg` fills up to `batch` slots of the
- * arena → each datagram is walked with a MessageIter → control messages settle pending requests,
- * every other message goes to the `onMessage` handler with the iterator positioned on it. The
- * handler must copy what it keeps: the arena is reused by the next receive.
+ * arena → each datagram is walked with a MessageIter → messages answering a request in flight
+ * (same `nlmsg_seq`) go to that request's exchange handler, every other message to the
+ * `onMessage` handler of `start()`, with the iterator positioned on it. Handlers must copy what
+ * they keep: the arena is reused by the next receive.
+ *
+ * Requests never block the event loop: `exchange()` sends and waits for the poller. The
+ * `*Sync` forms poll with a bounded timeout and exist for exit-time cleanup only, where the
+ * process cannot wait for the loop any more.
+ *
+ * Overflow: when the kernel could not queue a message for us (receive buffer full), the socket
+ * gets `sk_err = ENOBUFS`; poll(2) reports POLLERR and libuv stops the watcher and calls back
+ * with an error. That is not fatal: the next read returns ENOBUFS (clearing it), we count an
+ * overrun, tell `onOverrun`, and watch again. Only an error that is not ENOBUFS ends the socket.
  * @module
  */
 import { loadNative, UV_READABLE, type NativeBinding, type PollHandle } from '../_native/binding.js';
@@ -21,7 +31,7 @@ const SOL_SOCKET = 1;
 const SO_RCVBUFFORCE = 33;
 const SO_RCVBUF = 8;
 const POLLIN = 1;
-/** How long a synchronous request waits for the kernel's ACK. */
+/** How long a request waits for the kernel's answer. */
 const REQUEST_TIMEOUT_MS = 5000;
 
 export interface NetlinkSocketOptions {
@@ -35,13 +45,31 @@ export interface NetlinkSocketOptions {
   batch?: number | undefined;
 }
 
-/** Called for each non-control message; `it` is positioned on the message (valid during the call only). */
+/** Called for each message nobody is waiting for; `it` is positioned on it (valid during the call only). */
 export type MessageHandler = (it: MessageIter) => void;
 
-interface Pending {
-  op: string;
-  resolve: () => void;
-  reject: (err: Error) => void;
+/**
+ * Sees every message answering an exchange (NLMSG_ERROR and NLMSG_DONE included; `it` is valid
+ * during the call only) and returns true once the exchange is complete. Throwing ends the
+ * exchange with that error.
+ */
+export type ExchangeHandler = (it: MessageIter) => boolean;
+
+/** One request in flight: the seqs it used and what to do with their answers. */
+interface Exchange {
+  readonly op: string;
+  readonly seqs: readonly number[];
+  readonly onMessage: ExchangeHandler;
+  /** Set while the exchange is open; cleared when it settles. */
+  settle: ((err: Error | null) => void) | undefined;
+}
+
+/** What `start()` reports besides messages. */
+export interface SocketEvents {
+  /** A fatal receive error: the socket cannot go on. */
+  onError: (err: Error) => void;
+  /** The kernel dropped messages for us (ENOBUFS); reading goes on. */
+  onOverrun?: (() => void) | undefined;
 }
 
 export class NetlinkSocket {
@@ -61,8 +89,10 @@ export class NetlinkSocket {
   #iter = new MessageIter();
   #poll: PollHandle | undefined;
   #handler: MessageHandler | undefined;
-  #onError: ((err: Error) => void) | undefined;
-  #pending = new Map<number, Pending>();
+  #events: SocketEvents | undefined;
+  /** start() was called and pause() is not in effect: watch the fd for the handler. */
+  #reading = false;
+  #bySeq = new Map<number, Exchange>();
   #closed = false;
 
   private constructor(native: NativeBinding, fd: number, portId: number, slot: number, batch: number) {
@@ -80,14 +110,13 @@ export class NetlinkSocket {
     const native = loadNative();
     const fd = native.socket(AF_NETLINK, SOCK_RAW, protocol, options.netnsPath ?? null);
     if (fd < 0) {
-      const err = new SystemCallError('socket', -fd);
       if (-fd === Errno.ENOENT && options.netnsPath) {
         throw new SystemCallError('socket', -fd, `Cannot open a netlink socket in ${options.netnsPath}: no such network namespace`);
       }
       if (-fd === Errno.EPROTONOSUPPORT) {
         throw new SystemCallError('socket', -fd, `Cannot open netlink protocol ${protocol}: the kernel does not support it`);
       }
-      throw err;
+      throw new SystemCallError('socket', -fd);
     }
     try {
       check('bind', native.bind(fd, sockaddrNl(0, 0)));
@@ -112,7 +141,7 @@ export class NetlinkSocket {
     return this.#closed;
   }
 
-  /** The next sequence number to put in a request. */
+  /** The next sequence number to put in a request (never 0: notifications use 0). */
   nextSeq(): number {
     this.#seq = (this.#seq + 1) >>> 0;
     if (this.#seq === 0) this.#seq = 1;
@@ -131,88 +160,107 @@ export class NetlinkSocket {
     }
   }
 
+  /** Joins a multicast group (rtnetlink notifications and the like). */
+  joinGroup(group: number): void {
+    check('setsockopt(NETLINK_ADD_MEMBERSHIP)', this.#native.setsockopt(this.fd, SOL_NETLINK, NetlinkSockopt.NETLINK_ADD_MEMBERSHIP, group));
+  }
+
   /**
-   * Sends a request that carries NLM_F_ACK and waits for its ACK by reading the socket right away
-   * (the kernel answers config requests synchronously); other messages read meanwhile go to the
-   * handler as usual. Throws a NetlinkError on a NACK.
+   * Sends `datagrams` in order, then hands every message whose seq is one of `seqs` to
+   * `onMessage` until it returns true. Other messages go to the `start()` handler as usual.
+   * @throws {NetlinkError} ETIMEDOUT when the answer does not complete within `timeoutMs`, EBADF
+   *   when the socket closes first; whatever `onMessage` throws.
    */
-  requestSync(bytes: Uint8Array, seq: number, op: string, timeoutMs = REQUEST_TIMEOUT_MS): void {
-    let settled: Error | null | undefined;
-    this.#pending.set(seq, {
-      op,
-      resolve: () => (settled = null),
-      reject: (err) => (settled = err),
+  exchange(datagrams: Uint8Array | readonly Uint8Array[], seqs: Iterable<number>, onMessage: ExchangeHandler, op: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const ex = this.#open(seqs, onMessage, op);
+      const timer = setTimeout(() => ex.settle?.(this.#timeout(op, timeoutMs)), timeoutMs);
+      ex.settle = (err) => {
+        ex.settle = undefined;
+        clearTimeout(timer);
+        this.#forget(ex);
+        if (err) reject(err);
+        else resolve();
+      };
+      try {
+        for (const d of listOf(datagrams)) this.send(d);
+        // The kernel answers most requests inside sendto: read them now, the poller does the rest.
+        while (isOpen(ex) && this.receiveOnce() > 0);
+      } catch (err) {
+        ex.settle?.(err as Error);
+        return;
+      }
+      if (isOpen(ex)) this.#syncPoll();
     });
+  }
+
+  /**
+   * `exchange()` that blocks until done (a bounded poll(2)): for exit-time cleanup only, where the
+   * event loop will not turn again.
+   */
+  exchangeSync(datagrams: Uint8Array | readonly Uint8Array[], seqs: Iterable<number>, onMessage: ExchangeHandler, op: string, timeoutMs = REQUEST_TIMEOUT_MS): void {
+    const ex = this.#open(seqs, onMessage, op);
+    let result: Error | null | undefined;
+    ex.settle = (err) => {
+      ex.settle = undefined;
+      this.#forget(ex);
+      result = err;
+    };
     try {
-      this.send(bytes);
+      for (const d of listOf(datagrams)) this.send(d);
       const deadline = performance.now() + timeoutMs;
-      const overrunsBefore = this.overruns;
-      while (settled === undefined) {
+      while (isOpen(ex)) {
         if (this.receiveOnce() > 0) continue;
         const left = deadline - performance.now();
-        if (left <= 0) {
-          const lost = this.overruns > overrunsBefore ? ' (the receive buffer overflowed: the answer may have been dropped)' : '';
-          throw new NetlinkError(op, Errno.ETIMEDOUT, seq, {}, `${op}: no answer from the kernel within ${timeoutMs} ms${lost}`);
-        }
-        // Wait for the answer without spinning: a short blocking poll, config requests only.
+        if (left <= 0) throw this.#timeout(op, timeoutMs);
         const r = this.#native.poll(this.fd, POLLIN, Math.ceil(left));
         if (r < 0) throw new SystemCallError('poll', -r);
       }
-    } finally {
-      this.#pending.delete(seq);
+    } catch (err) {
+      ex.settle?.(err as Error);
     }
-    if (settled) throw settled;
+    if (result) throw result;
   }
 
-  /**
-   * Sends a dump request and collects its messages synchronously until NLMSG_DONE. `onMessage`
-   * sees each message of the dump (and only those).
-   */
+  /** Sends a request that carries NLM_F_ACK; resolves on the ACK, rejects with a NetlinkError on a NACK. */
+  request(bytes: Uint8Array, seq: number, op: string): Promise<void> {
+    return this.exchange(bytes, [seq], ackHandler(op), op);
+  }
+
+  /** `request()`, blocking: exit-time cleanup only. */
+  requestSync(bytes: Uint8Array, seq: number, op: string, timeoutMs = REQUEST_TIMEOUT_MS): void {
+    this.exchangeSync(bytes, [seq], ackHandler(op), op, timeoutMs);
+  }
+
+  /** Sends a dump request; `onMessage` sees each message of the dump, until NLMSG_DONE. */
+  dump(bytes: Uint8Array, seq: number, op: string, onMessage: MessageHandler): Promise<void> {
+    return this.exchange(bytes, [seq], dumpHandler(op, onMessage), op);
+  }
+
+  /** `dump()`, blocking: exit-time cleanup only. */
   dumpSync(bytes: Uint8Array, seq: number, op: string, onMessage: MessageHandler): void {
-    const previous = this.#handler;
-    this.#handler = (it) => {
-      if (it.seq === seq) onMessage(it);
-      else previous?.(it);
-    };
-    try {
-      this.requestSync(bytes, seq, op);
-    } finally {
-      this.#handler = previous;
-    }
+    this.exchangeSync(bytes, [seq], dumpHandler(op, onMessage), op);
   }
 
-  /** Starts reading on readiness; `onMessage` gets family messages, `onError` fatal socket errors. */
-  start(onMessage: MessageHandler, onError: (err: Error) => void): void {
+  /** Starts reading on readiness: unanswered messages go to `onMessage`, events to `events`. */
+  start(onMessage: MessageHandler, events: SocketEvents | ((err: Error) => void)): void {
     this.#handler = onMessage;
-    this.#onError = onError;
-    this.resume();
+    this.#events = typeof events === 'function' ? { onError: events } : events;
+    this.#reading = true;
+    this.#syncPoll();
   }
 
-  /** Stops watching the fd (back-pressure): the kernel keeps queueing up to its limits. */
+  /** Stops reading for the handler (back-pressure): the kernel keeps queueing up to its limits. */
   pause(): void {
-    if (this.#poll) {
-      this.#native.pollStop(this.#poll);
-      this.#poll = undefined;
-    }
+    this.#reading = false;
+    this.#syncPoll();
   }
 
-  /** Watches the fd again after `pause()`. */
+  /** Reads for the handler again after `pause()`. */
   resume(): void {
-    if (this.#closed || this.#poll) return;
-    const handle = this.#native.pollStart(this.fd, UV_READABLE, (status) => {
-      if (status < 0) {
-        this.#onError?.(new SystemCallError('poll', -status));
-        return;
-      }
-      try {
-        // Drain a few batches per wake-up, then yield to the event loop.
-        for (let i = 0; i < 4 && this.#poll && this.receiveOnce() === this.#batch; i++);
-      } catch (err) {
-        this.#onError?.(err as Error);
-      }
-    });
-    if (typeof handle === 'number') throw new SystemCallError('poll', -handle);
-    this.#poll = handle;
+    if (this.#handler === undefined) return;
+    this.#reading = true;
+    this.#syncPoll();
   }
 
   /** Whether a watched fd keeps the process alive. */
@@ -227,6 +275,7 @@ export class NetlinkSocket {
     if (n < 0) {
       if (-n === Errno.ENOBUFS) {
         this.overruns++;
+        this.#events?.onOverrun?.();
         return 0;
       }
       throw new SystemCallError('recvmmsg', -n);
@@ -245,38 +294,143 @@ export class NetlinkSocket {
   }
 
   #dispatch(it: MessageIter): void {
-    if (it.type === NlmsgType.NLMSG_ERROR) {
-      const e = parseNlmsgerr(it.buffer, it.payloadOffset, it.end, it.flags);
-      const pending = this.#pending.get(e.seq);
-      if (!pending) {
-        // An error for a request nobody waits on (e.g. a verdict for an unknown id).
-        if (e.errno !== 0) this.#handler?.(it);
+    const ex = this.#bySeq.get(it.seq);
+    if (ex?.settle) {
+      let done: boolean;
+      try {
+        done = ex.onMessage(it);
+      } catch (err) {
+        ex.settle(err as Error);
         return;
       }
-      this.#pending.delete(e.seq);
-      if (e.errno === 0) pending.resolve();
-      else pending.reject(toNetlinkError(pending.op, e));
+      if (done) ex.settle(null);
       return;
     }
-    if (it.type === NlmsgType.NLMSG_DONE) {
-      const pending = this.#pending.get(it.seq);
-      if (pending) {
-        this.#pending.delete(it.seq);
-        pending.resolve();
-      }
+    const type = it.type;
+    if (type === NlmsgType.NLMSG_ERROR) {
+      // An error for a request nobody waits on (e.g. a verdict for an unknown id); bare ACKs are dropped.
+      if (parseNlmsgerr(it.buffer, it.payloadOffset, it.end, it.flags).errno !== 0) this.#handler?.(it);
       return;
     }
-    if (it.type === NlmsgType.NLMSG_NOOP || it.type === NlmsgType.NLMSG_OVERRUN) return;
+    if (type === NlmsgType.NLMSG_DONE || type === NlmsgType.NLMSG_NOOP || type === NlmsgType.NLMSG_OVERRUN) return;
     this.#handler?.(it);
   }
 
-  /** Stops polling and closes the fd; idempotent. */
+  #open(seqs: Iterable<number>, onMessage: ExchangeHandler, op: string): Exchange {
+    if (this.#closed) throw new DivertClosedError('netlink socket');
+    const ex: Exchange = { op, seqs: [...seqs], onMessage, settle: undefined };
+    for (const seq of ex.seqs) this.#bySeq.set(seq, ex);
+    return ex;
+  }
+
+  #forget(ex: Exchange): void {
+    for (const seq of ex.seqs) if (this.#bySeq.get(seq) === ex) this.#bySeq.delete(seq);
+    this.#syncPoll();
+  }
+
+  #timeout(op: string, timeoutMs: number): NetlinkError {
+    return new NetlinkError(op, Errno.ETIMEDOUT, 0, {}, `${op}: no answer from the kernel within ${timeoutMs} ms`);
+  }
+
+  /** Watches the fd while the handler reads or a request waits; otherwise not. */
+  #syncPoll(): void {
+    const want = !this.#closed && (this.#reading || this.#bySeq.size > 0);
+    if (want && !this.#poll) this.#startPoll();
+    else if (!want && this.#poll) this.#stopPoll();
+  }
+
+  #startPoll(): void {
+    const handle = this.#native.pollStart(this.fd, UV_READABLE, (status) => this.#onReadable(status));
+    if (typeof handle === 'number') {
+      const err = new SystemCallError('poll', -handle);
+      this.#failAll(err);
+      throw err;
+    }
+    this.#poll = handle;
+  }
+
+  #stopPoll(): void {
+    if (!this.#poll) return;
+    this.#native.pollStop(this.#poll);
+    this.#poll = undefined;
+  }
+
+  #onReadable(status: number): void {
+    const overruns = this.overruns;
+    let read = 0;
+    if (status < 0) {
+      // POLLERR: libuv has stopped this watcher. A pending ENOBUFS is collected by the read
+      // below (an overrun, not a failure); then watch again with a fresh handle.
+      this.#stopPoll();
+    }
+    try {
+      // Drain a few batches per wake-up, then yield to the event loop.
+      for (let i = 0; i < 4; i++) {
+        const n = this.receiveOnce();
+        read += n;
+        if (n < this.#batch) break;
+      }
+    } catch (err) {
+      this.#failAll(err as Error);
+      return;
+    }
+    if (status < 0) {
+      // An error poll(2) reports but no read explains is not an overflow: give up, don't spin.
+      if (read === 0 && this.overruns === overruns) {
+        this.#failAll(new SystemCallError('poll', -status, `netlink socket ${this.fd} reported an error (${new SystemCallError('poll', -status).code}) that reading did not clear`));
+        return;
+      }
+      this.#syncPoll();
+    }
+  }
+
+  /** A receive error that is not an overrun: every waiting request and the handler hear it. */
+  #failAll(err: Error): void {
+    for (const ex of new Set(this.#bySeq.values())) ex.settle?.(err);
+    this.#events?.onError(err);
+  }
+
+  /** Stops polling and closes the fd; idempotent. Requests still waiting are rejected. */
   close(): void {
     if (this.#closed) return;
-    this.pause();
+    this.#stopPoll();
     this.#closed = true;
+    this.#reading = false;
     this.#native.close(this.fd);
-    for (const [seq, p] of this.#pending) p.reject(new NetlinkError(p.op, Errno.EBADF, seq, {}, `${p.op}: socket closed`));
-    this.#pending.clear();
+    for (const ex of new Set(this.#bySeq.values())) ex.settle?.(new NetlinkError(ex.op, Errno.EBADF, ex.seqs[0] ?? 0, {}, `${ex.op}: socket closed`));
+    this.#bySeq.clear();
   }
+}
+
+/** Whether the exchange still waits for answers (a function, so the compiler does not narrow it away). */
+function isOpen(ex: Exchange): boolean {
+  return ex.settle !== undefined;
+}
+
+function listOf(datagrams: Uint8Array | readonly Uint8Array[]): readonly Uint8Array[] {
+  return datagrams instanceof Uint8Array ? [datagrams] : datagrams;
+}
+
+/** Completes on the request's NLMSG_ERROR: an ACK, or a NACK thrown as a NetlinkError. */
+function ackHandler(op: string): ExchangeHandler {
+  return (it) => {
+    if (it.type !== NlmsgType.NLMSG_ERROR) return false;
+    const e = parseNlmsgerr(it.buffer, it.payloadOffset, it.end, it.flags);
+    if (e.errno !== 0) throw toNetlinkError(op, e);
+    return true;
+  };
+}
+
+/** Passes dump messages on; completes on NLMSG_DONE (or an ACK), throws a NACK. */
+function dumpHandler(op: string, onMessage: MessageHandler): ExchangeHandler {
+  return (it) => {
+    if (it.type === NlmsgType.NLMSG_DONE) return true;
+    if (it.type === NlmsgType.NLMSG_ERROR) {
+      const e = parseNlmsgerr(it.buffer, it.payloadOffset, it.end, it.flags);
+      if (e.errno !== 0) throw toNetlinkError(op, e);
+      return true;
+    }
+    onMessage(it);
+    return false;
+  };
 }

@@ -198,6 +198,14 @@ export class FakeSocketTable {
       p.scheduled = false;
       if (!p.active || s.closed || !s.readable) return;
       p.fires++;
+      if (s.error !== 0) {
+        // A pending socket error (sk_err, e.g. ENOBUFS after an overflow) makes poll(2) report
+        // POLLERR; libuv then stops the watcher and calls back with UV_EBADF, as the real one does.
+        p.active = false;
+        this.updateKeepAlive();
+        p.callback(-Errno.EBADF, 0);
+        return;
+      }
       p.callback(0, UV_READABLE);
       this.wake(s);
     });
