@@ -9,7 +9,7 @@ import { NetlinkSocket } from '../socket/netlink_socket.js';
 import { MessageBuilder } from '../netlink/message_builder.js';
 import { NetlinkProtocol } from '../netlink/constants.js';
 import { AddressFamily } from '../netlink/families.js';
-import { putGetLinkDump, putGetAddrDump, parseLinkMessage, parseAddrMessage, type LinkInfo } from '../netlink/rtnetlink.js';
+import { putGetLinkDump, putGetAddrDump, parseLinkMessage, parseAddrMessage, type LinkInfo } from '../rtnetlink/link_addr.js';
 
 const RTM_NEWLINK = 16;
 const RTM_NEWADDR = 20;

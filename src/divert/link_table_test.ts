@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { LinkTable } from './link_table.js';
 import { FakeKernel } from '../testing/fake_kernel.js';
 import { HOST_LINKS } from '../testing/fixtures.js';
-import { IffFlags } from '../netlink/rtnetlink_constants.js';
+import { IffFlags } from '../rtnetlink/constants.js';
 
 /** A fake host with HOST_LINKS and a link table read from it (closed after the test). */
 function setup(t: TestContext): { kernel: FakeKernel; links: LinkTable } {

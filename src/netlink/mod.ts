@@ -1,6 +1,6 @@
 /**
  * Pure netlink codec (no I/O): message building, datagram iteration, attribute decoding,
- * NLMSG_ERROR / extack decoding, rtnetlink link and address dumps. Public subpath "./netlink".
+ * NLMSG_ERROR / extack decoding. Public subpath "./netlink". (rtnetlink messages live in src/rtnetlink/.)
  * @module
  */
 export * from './align.js';
@@ -14,5 +14,3 @@ export * from './ip_address.js';
 export * from './message_builder.js';
 export * from './message_iter.js';
 export * from './netlink_error.js';
-export * from './rtnetlink.js';
-export * from './rtnetlink_constants.js';

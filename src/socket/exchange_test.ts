@@ -10,6 +10,8 @@ import { Errno } from '../_native/errno.js';
 import { NetlinkError } from '../errors.js';
 
 const { NETLINK_NETFILTER } = NetlinkProtocol;
+/** The fake gives the first netlink socket of a test the port id 4242. */
+const PORT = 4242;
 
 function install(t: TestContext): FakeKernel {
   const kernel = FakeKernel.install();
@@ -17,10 +19,10 @@ function install(t: TestContext): FakeKernel {
   return kernel;
 }
 
-/** A datagram of one message of `type` with `seq` (4 zero bytes of payload). */
-function message(type: number, seq: number): Uint8Array {
+/** A datagram of one message of `type` with `seq` and sender/receiver port `pid` (4 zero bytes of payload). */
+function message(type: number, seq: number, pid = PORT): Uint8Array {
   const b = new MessageBuilder();
-  b.begin(type, 0, seq, 0);
+  b.begin(type, 0, seq, pid);
   b.reserve(4);
   b.end();
   return b.bytes().slice();
@@ -57,11 +59,12 @@ test('NetlinkSocket.exchange() hands every message of its seqs to the handler, o
   }, 'two answers', 1000);
   kernel.deliver(s.fd, message(0x20, 100));
   kernel.deliver(s.fd, message(0x21, 55)); // not ours
+  kernel.deliver(s.fd, message(0x23, 101, 777)); // another process's notification that happens to carry our seq
   kernel.deliver(s.fd, message(0x22, 101));
   await done;
   assert.deepEqual(seen, [[0x20, 100], [0x22, 101]]);
-  await waitFor(() => other.length === 1, 'the other message');
-  assert.deepEqual(other, [55]);
+  await waitFor(() => other.length === 2, 'the other messages');
+  assert.deepEqual(other, [55, 101]);
   s.close();
 });
 
@@ -97,6 +100,7 @@ test('NetlinkSocket survives POLLERR from an overflow: counts the overrun, tells
   const seen: number[] = [];
   let overruns = 0;
   s.start((it) => void seen.push(it.type), { onError: (err) => assert.fail(err), onOverrun: () => overruns++ });
+  s.ref(false);
   for (const type of [0x20, 0x21, 0x22, 0x23]) kernel.deliver(s.fd, message(type, 0));
   await waitFor(() => overruns === 1 && seen.length === 2, 'the overrun and the messages that fit');
   kernel.deliver(s.fd, message(0x24, 0));
@@ -104,6 +108,7 @@ test('NetlinkSocket survives POLLERR from an overflow: counts the overrun, tells
   assert.deepEqual(seen, [0x20, 0x21, 0x24]);
   assert.equal(s.overruns, 1);
   assert.equal(kernel.socketByFd(s.fd).poll?.active, true, 'watching again');
+  assert.equal(kernel.socketByFd(s.fd).poll?.ref, false, 'and still not keeping the process alive');
   s.close();
   assert.deepEqual(kernel.problems, []);
 });

@@ -93,6 +93,8 @@ export class NetlinkSocket {
   /** start() was called and pause() is not in effect: watch the fd for the handler. */
   #reading = false;
   #bySeq = new Map<number, Exchange>();
+  /** Whether a watched fd keeps the process alive (kept across poll handles). */
+  #ref = true;
   #closed = false;
 
   private constructor(native: NativeBinding, fd: number, portId: number, slot: number, batch: number) {
@@ -265,6 +267,7 @@ export class NetlinkSocket {
 
   /** Whether a watched fd keeps the process alive. */
   ref(ref: boolean): void {
+    this.#ref = ref;
     if (this.#poll) this.#native.pollRef(this.#poll, ref);
   }
 
@@ -294,7 +297,8 @@ export class NetlinkSocket {
   }
 
   #dispatch(it: MessageIter): void {
-    const ex = this.#bySeq.get(it.seq);
+    // Answers carry our port id; a notification another process caused carries its own seq and pid.
+    const ex = it.pid === this.portId ? this.#bySeq.get(it.seq) : undefined;
     if (ex?.settle) {
       let done: boolean;
       try {
@@ -347,6 +351,7 @@ export class NetlinkSocket {
       throw err;
     }
     this.#poll = handle;
+    if (!this.#ref) this.#native.pollRef(handle, false);
   }
 
   #stopPoll(): void {

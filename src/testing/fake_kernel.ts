@@ -15,7 +15,8 @@
  * kernel.verdicts;                              // [{ queue: 7, id: 1, verdict: NF_ACCEPT, … }]
  * kernel.uninstall();
  * ```
- * Kernels: NETLINK_NETFILTER (nfnetlink_queue only) and NETLINK_ROUTE (link and address dumps);
+ * Kernels: NETLINK_NETFILTER (nfnetlink_queue only) and NETLINK_ROUTE (link and address dumps,
+ * their notifications to joined groups, clsact qdiscs and bpf filters: `kernel.rtnetlink`);
  * other sockets (raw, packet) only record what is sent. Readiness is level-triggered like
  * libuv's: while a watched fd has data, its callback runs again on each setImmediate.
  * @module
@@ -55,7 +56,7 @@ export class FakeKernel extends FakeSocketTable implements NativeBinding {
   /** Whether the caller holds CAP_NET_ADMIN: without it nfnetlink refuses every request (EPERM). */
   capNetAdmin = true;
   readonly nfqueue: FakeNfqueue;
-  readonly rtnetlink = new FakeRtnetlink();
+  readonly rtnetlink = new FakeRtnetlink((s, d) => this.queueDatagram(s, d));
 
   #pid: number;
   #rover = -4096; // netlink_autobind's rover for later sockets
@@ -164,6 +165,16 @@ export class FakeKernel extends FakeSocketTable implements NativeBinding {
     if (this.#portTaken(s.protocol, pid)) return -EADDRINUSE;
     s.portId = pid;
     return 0;
+  }
+
+  override setsockopt(fd: number, level: number, name: number, value: number | Uint8Array): number {
+    const r = super.setsockopt(fd, level, name, value);
+    const s = this.openFd(fd);
+    // Group memberships are a set per socket, not one option value: the rtnetlink side keeps them.
+    if (r === 0 && s && s.domain === AF_NETLINK && s.protocol === NetlinkProtocol.NETLINK_ROUTE && level === SOL_NETLINK && typeof value === 'number') {
+      this.rtnetlink.setMembership(s, name, value);
+    }
+    return r;
   }
 
   getsockname(fd: number, out: Uint8Array): number {

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseAddrMessage, parseLinkMessage, putGetAddrDump, putGetLinkDump } from './rtnetlink.js';
-import { IfaAttr, IffFlags, IflaAttr, RtmType } from './rtnetlink_constants.js';
-import { MessageBuilder } from './message_builder.js';
-import { MessageIter } from './message_iter.js';
-import { HOST_LITTLE_ENDIAN, putU32ne } from './bytes.js';
-import { diffHex } from './hexdump.js';
-import { parseIpv6 } from './ip_address.js';
+import { parseAddrMessage, parseLinkMessage, putGetAddrDump, putGetLinkDump } from './link_addr.js';
+import { IfaAttr, IffFlags, IflaAttr, RtmType } from './constants.js';
+import { MessageBuilder } from '../netlink/message_builder.js';
+import { MessageIter } from '../netlink/message_iter.js';
+import { HOST_LITTLE_ENDIAN, putU32ne } from '../netlink/bytes.js';
+import { diffHex } from '../netlink/hexdump.js';
+import { parseIpv6 } from '../netlink/ip_address.js';
 import { PacketError } from '../errors.js';
 
 const skip = !HOST_LITTLE_ENDIAN && 'golden vectors are little-endian';

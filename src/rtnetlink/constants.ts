@@ -1,5 +1,6 @@
 /**
- * rtnetlink constants for link and address dumps, in uapi spelling.
+ * rtnetlink constants for links, addresses and their notifications, in uapi spelling
+ * (tc's are in ./tc_constants.ts).
  * @module
  */
 
@@ -106,6 +107,27 @@ export const RtScope = {
   RT_SCOPE_LINK: 253,
   RT_SCOPE_HOST: 254,
   RT_SCOPE_NOWHERE: 255,
+} as const;
+
+/**
+ * Multicast groups (`enum rtnetlink_groups`), joined with NETLINK_ADD_MEMBERSHIP: the kernel then
+ * sends RTM_NEW and RTM_DEL messages with seq 0 as things change. include/uapi/linux/rtnetlink.h
+ */
+export const RtnlGroup = {
+  RTNLGRP_NONE: 0,
+  /** RTM_NEWLINK / RTM_DELLINK. */
+  RTNLGRP_LINK: 1,
+  RTNLGRP_NOTIFY: 2,
+  RTNLGRP_NEIGH: 3,
+  /** Qdisc, class and filter changes. */
+  RTNLGRP_TC: 4,
+  /** RTM_NEWADDR / RTM_DELADDR of IPv4. */
+  RTNLGRP_IPV4_IFADDR: 5,
+  RTNLGRP_IPV4_MROUTE: 6,
+  RTNLGRP_IPV4_ROUTE: 7,
+  RTNLGRP_IPV4_RULE: 8,
+  /** RTM_NEWADDR / RTM_DELADDR of IPv6. */
+  RTNLGRP_IPV6_IFADDR: 9,
 } as const;
 
 /** `sizeof(struct ifinfomsg)`. */

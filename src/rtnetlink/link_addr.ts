@@ -1,6 +1,7 @@
 /**
- * Link and address dumps over NETLINK_ROUTE: request builders and decoders of the replies.
- * Used to resolve interface indexes (NFQA_IFINDEX_*) to names and addresses; not on a hot path.
+ * Links and addresses over NETLINK_ROUTE: dump request builders, and decoders of the messages
+ * dumps and notifications carry (RTM_NEWLINK / RTM_DELLINK, RTM_NEWADDR / RTM_DELADDR). Used to
+ * resolve interface indexes (NFQA_IFINDEX_*) to names and addresses (./link_table.ts).
  *
  * ```
  * struct ifinfomsg {          (16 bytes, host order)     struct ifaddrmsg {   (8 bytes)
@@ -14,15 +15,15 @@
  * include/uapi/linux/rtnetlink.h, if_link.h, if_addr.h
  * @module
  */
-import { AttrDecoder } from './attr_decoder.js';
-import { NLA_ALIGN } from './align.js';
-import { i32ne, u16ne, u32ne } from './bytes.js';
-import { NlmFlags } from './constants.js';
-import { AddressFamily } from './families.js';
-import { formatHwAddr } from './hw_address.js';
-import { formatIpv4, formatIpv6 } from './ip_address.js';
-import type { MessageBuilder } from './message_builder.js';
-import { IFADDRMSG_LEN, IFINFOMSG_LEN, IfaAttr, IflaAttr, RtmType } from './rtnetlink_constants.js';
+import { AttrDecoder } from '../netlink/attr_decoder.js';
+import { NLA_ALIGN } from '../netlink/align.js';
+import { i32ne, u16ne, u32ne } from '../netlink/bytes.js';
+import { NlmFlags } from '../netlink/constants.js';
+import { AddressFamily } from '../netlink/families.js';
+import { formatHwAddr } from '../netlink/hw_address.js';
+import { formatIpv4, formatIpv6 } from '../netlink/ip_address.js';
+import type { MessageBuilder } from '../netlink/message_builder.js';
+import { IFADDRMSG_LEN, IFINFOMSG_LEN, IfaAttr, IflaAttr, RtmType } from './constants.js';
 import { PacketError } from '../errors.js';
 
 const DUMP_FLAGS = NlmFlags.NLM_F_REQUEST | NlmFlags.NLM_F_DUMP;
@@ -85,7 +86,7 @@ export function putGetAddrDump(b: MessageBuilder, seq: number, family: number = 
 }
 
 /**
- * Decodes an RTM_NEWLINK payload.
+ * Decodes an RTM_NEWLINK / RTM_DELLINK payload.
  * @param buf buffer holding the message.
  * @param payloadOffset `MessageIter.payloadOffset`.
  * @param end `MessageIter.end`.
@@ -116,7 +117,7 @@ export function parseLinkMessage(buf: Uint8Array, payloadOffset: number, end: nu
 }
 
 /**
- * Decodes an RTM_NEWADDR payload (arguments as {@link parseLinkMessage}).
+ * Decodes an RTM_NEWADDR / RTM_DELADDR payload (arguments as {@link parseLinkMessage}).
  * @throws {PacketError} on a short header or malformed attributes.
  */
 export function parseAddrMessage(buf: Uint8Array, payloadOffset: number, end: number): AddrInfo {
