@@ -22,7 +22,7 @@ import { DivertAddress } from './address.js';
 import { receivedPacket } from './received.js';
 import { checkSocketOptions, netnsPathOf, show, type DivertSocketOptions, type DivertStats } from './options.js';
 import { DivertPacket, type AutoReason, type ReinjectOptions, type VerdictKind, type VerdictSink } from './divert_packet.js';
-import { LinkTable } from './link_table.js';
+import { LinkTable } from '../rtnetlink/link_table.js';
 import { Injector, type InjectAddress } from './injector.js';
 import { RuleSet } from './rule_set.js';
 import { Counters } from './counters.js';
@@ -142,7 +142,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
         gso: o.gso,
         uidGid: o.uidGid,
       });
-      this.#links = new LinkTable(this.#netnsPath);
+      this.#links ??= await LinkTable.open(this.#netnsPath);
       this.#queue.start(
         (meta, buf) => this.#onPacket(meta, buf),
         (err) => this.#onError(err),
@@ -195,7 +195,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
    *   {@link PacketError} for bytes that are not a whole IP packet (a held packet stays held).
    */
   sendto(packet: Uint8Array, address?: DivertAddress | InjectAddress | string): number {
-    if (this.#state === 'closed') throw new DivertClosedError();
+    if (this.#state !== 'open') throw new DivertClosedError();
     if (!(packet instanceof Uint8Array)) throw new TypeError(`sendto() takes the packet as a Uint8Array (or Buffer), got ${show(packet)}`);
     if (address !== undefined && typeof address !== 'string' && (typeof address !== 'object' || address === null)) {
       throw new TypeError(`sendto() takes a DivertAddress, an address string or { address, interface, outbound }, got ${show(address)}`);
@@ -215,7 +215,8 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
   }
 
   #inject(packet: Uint8Array, to: InjectAddress | undefined, fill = this.#options.fillChecksums !== false): number {
-    this.#injector ??= new Injector(this.#netnsPath, () => this.#links ?? (this.#links = new LinkTable(this.#netnsPath)));
+    // A socket that only injects has no table yet: read one now (nothing waits, see openNow).
+    this.#injector ??= new Injector(this.#netnsPath, () => (this.#links ??= LinkTable.openNow(this.#netnsPath)));
     return this.#injector.send(packet, to, fill);
   }
 
@@ -262,6 +263,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     }
     this.#answerHeld();
     await this.#queue?.close();
+    await this.#injector?.close();
     this.#finish();
     if (ruleError) throw ruleError;
   }
@@ -291,6 +293,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     }
     this.#answerHeld();
     this.#queue?.closeSync();
+    this.#injector?.closeSync();
     this.#finish();
   }
 
@@ -306,7 +309,6 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     this.#state = 'closed';
     if (this.#timer) clearInterval(this.#timer);
     this.#links?.close();
-    this.#injector?.close();
     this.#untrack?.();
     this.#ready = [];
     this.#readHead = 0;

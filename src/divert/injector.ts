@@ -9,22 +9,29 @@
  *   packet on that interface with a private firewall mark, and a tc `clsact` egress filter on the
  *   interface (classic BPF: "mark == INJECT_MARK") redirects it to the same interface's *ingress*
  *   with `mirred`. The packet then enters the stack as if received there: input hooks, local
- *   delivery or forwarding. Cost: one tc filter per interface used, added on first use and removed
- *   on close (plus the clsact qdisc when divert added it). Nothing is sent on the wire.
+ *   delivery or forwarding. Cost: one tc filter per interface used, added over rtnetlink on first
+ *   use and removed on close (plus the clsact qdisc when divert added it and nothing else is left
+ *   on it). Nothing is sent on the wire.
+ *
+ * The first inbound injection on an interface sets the redirect up inside sendto(): the kernel
+ * answers those rtnetlink requests within the sending call, so the answer is read at once and
+ * nothing waits (NetlinkSocket.exchangeNow).
  *
  * Every injected packet carries DIVERT_MARK, so DIVERT rules never divert it again (no loops).
  * @module
  */
-import { execFileSync } from 'node:child_process';
 import { loadNative, type NativeBinding } from '../_native/binding.js';
 import { check, Errno } from '../_native/errno.js';
 import { AF_INET, AF_INET6, AF_PACKET, SOCK_DGRAM, SOCK_RAW, sockaddrIn, sockaddrIn6, sockaddrLl } from '../_native/sockaddr.js';
 import { fillChecksums } from '../packet/checksum.js';
-import { DIVERT_MARK } from '../firewall/mark.js';
+import { checkIpPacket } from '../packet/ip_length.js';
+import { DIVERT_MARK, INJECT_MARK, INJECT_REDIRECT } from '../firewall/mark.js';
 import { HOST_LITTLE_ENDIAN } from '../netlink/bytes.js';
-import { INJECT_MARK, injectFilterArgs, injectFilterDeleteArgs } from '../firewall/inject_filters.js';
-import { DivertError, SystemCallError } from '../errors.js';
-import type { LinkTable, Link } from './link_table.js';
+import { NetlinkProtocol } from '../netlink/constants.js';
+import { NetlinkSocket } from '../socket/netlink_socket.js';
+import { installRedirectNow, removeRedirect, removeRedirectSync, type RedirectSpec } from '../rtnetlink/tc_redirect.js';
+import type { LinkTable, Link } from '../rtnetlink/link_table.js';
+import { DivertError, NetlinkError, SystemCallError } from '../errors.js';
 
 /** Where to inject: omit for outbound; `address`/`interface` of a local interface for inbound. */
 export interface InjectAddress {
@@ -49,7 +56,7 @@ const ETH_P_IP = 0x0800;
 const ETH_P_IPV6 = 0x86dd;
 
 /** Inbound redirects of this process, shared by its sockets: key netns|ifindex. */
-const REDIRECTS = new Map<string, { refs: number; name: string; addedQdisc: boolean }>();
+const REDIRECTS = new Map<string, { refs: number; spec: RedirectSpec; addedQdisc: boolean }>();
 
 export class Injector {
   #native: NativeBinding;
@@ -61,6 +68,8 @@ export class Injector {
   #mcastIf4 = 0;
   #mcastIf6 = 0;
   #packet = -1;
+  /** NETLINK_ROUTE socket for the tc redirects, opened on first inbound use. */
+  #route: NetlinkSocket | undefined;
   /** Redirect keys (netns|ifindex) this injector holds a share of. */
   #redirects = new Set<string>();
 
@@ -143,75 +152,71 @@ export class Injector {
       this.#redirects.add(key);
       return;
     }
-    const qdisc = this.#tc(['qdisc', 'add', 'dev', link.name, 'clsact']);
-    const addedQdisc = qdisc.ok;
-    if (!qdisc.ok && !/File exists|Exclusivity flag on/.test(qdisc.stderr)) {
-      throw new DivertError(`Cannot inject inbound on ${link.name}: tc qdisc add clsact failed: ${qdisc.stderr.trim()}`, 'ERR_DIVERT_INJECT_SETUP');
+    const spec: RedirectSpec = { ...INJECT_REDIRECT, ifindex: link.index, pid: process.pid };
+    let addedQdisc: boolean;
+    try {
+      ({ addedQdisc } = installRedirectNow(this.#routeSocket(), spec));
+    } catch (err) {
+      const why = err instanceof NetlinkError && err.code === 'ENOENT' ? ' (the kernel lacks clsact, cls_bpf or act_mirred: see "divert doctor")' : '';
+      throw new DivertError(`Cannot inject inbound on ${link.name}: setting up the tc redirect failed: ${(err as Error).message}${why}`, 'ERR_DIVERT_INJECT_SETUP', { cause: err });
     }
-    const filter = this.#tc(injectFilterArgs(link.name, process.pid));
-    if (!filter.ok) {
-      if (addedQdisc) this.#tc(['qdisc', 'del', 'dev', link.name, 'clsact']);
-      throw new DivertError(`Cannot inject inbound on ${link.name}: tc filter failed: ${filter.stderr.trim()}`, 'ERR_DIVERT_INJECT_SETUP');
-    }
-    REDIRECTS.set(key, { refs: 1, name: link.name, addedQdisc });
+    REDIRECTS.set(key, { refs: 1, spec, addedQdisc });
     this.#redirects.add(key);
   }
 
-  /** Drops this injector's share of a redirect; the last one out removes the filter. */
-  #releaseRedirect(key: string): void {
-    const r = REDIRECTS.get(key);
-    if (!r || --r.refs > 0) return;
-    REDIRECTS.delete(key);
-    this.#tc(injectFilterDeleteArgs(r.name, process.pid));
-    // The qdisc goes only if divert added it and nothing else hangs on it (other programs' filters).
-    if (r.addedQdisc && this.#tc(['filter', 'show', 'dev', r.name, 'egress']).stdout === '' && this.#tc(['filter', 'show', 'dev', r.name, 'ingress']).stdout === '') {
-      this.#tc(['qdisc', 'del', 'dev', r.name, 'clsact']);
-    }
+  #routeSocket(): NetlinkSocket {
+    this.#route ??= NetlinkSocket.open(NetlinkProtocol.NETLINK_ROUTE, { netnsPath: this.#netnsPath, slotSize: 32768, batch: 4 });
+    return this.#route;
   }
 
-  /** Runs tc (inside the socket's namespace); never throws: callers decide what a failure means. */
-  #tc(args: string[]): { ok: boolean; stdout: string; stderr: string } {
-    const argv = this.#netnsPath ? ['nsenter', `--net=${this.#netnsPath}`, 'tc', ...args] : ['tc', ...args];
-    try {
-      const stdout = execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
-      return { ok: true, stdout: stdout.trim(), stderr: '' };
-    } catch (err) {
-      return { ok: false, stdout: '', stderr: String((err as { stderr?: string }).stderr ?? (err as Error).message) };
+  /** This injector's shares of redirects, released: the redirects whose last share this was. */
+  #release(): Array<{ spec: RedirectSpec; addedQdisc: boolean }> {
+    const last: Array<{ spec: RedirectSpec; addedQdisc: boolean }> = [];
+    for (const key of this.#redirects) {
+      const r = REDIRECTS.get(key);
+      if (!r || --r.refs > 0) continue;
+      REDIRECTS.delete(key);
+      last.push(r);
     }
+    this.#redirects.clear();
+    return last;
   }
 
-  /** Closes the sockets and removes the tc filters (and qdiscs) this injector added. */
-  close(): void {
+  #closeSockets(): void {
     for (const fd of [this.#raw4, this.#raw6, this.#packet]) if (fd >= 0) this.#native.close(fd);
     this.#raw4 = this.#raw6 = this.#packet = -1;
     this.#mcastIf4 = this.#mcastIf6 = 0;
-    for (const key of this.#redirects) this.#releaseRedirect(key);
-    this.#redirects.clear();
   }
-}
 
-/** Validates the IP header enough to send the bytes safely; returns the IP version. */
-function checkIpPacket(p: Uint8Array): 4 | 6 {
-  if (p.length < 1) throw new DivertError('Cannot inject an empty packet', 'ERR_DIVERT_BAD_PACKET');
-  const version = p[0]! >> 4;
-  if (version === 4) {
-    const ihl = (p[0]! & 0x0f) * 4;
-    if (p.length < 20 || ihl < 20 || ihl > p.length) throw new DivertError(`Cannot inject: truncated IPv4 header (${p.length} bytes, IHL ${ihl})`, 'ERR_DIVERT_BAD_PACKET');
-    const total = (p[2]! << 8) | p[3]!;
-    if (total !== p.length) {
-      throw new DivertError(`Cannot inject: IPv4 total length ${total} does not match the ${p.length} bytes given`, 'ERR_DIVERT_BAD_PACKET');
+  /** Closes the sockets and removes the tc filters (and qdiscs) this injector was the last to use. */
+  async close(): Promise<void> {
+    this.#closeSockets();
+    const last = this.#release();
+    try {
+      for (const r of last) await removeRedirect(this.#routeSocket(), r.spec, r.addedQdisc).catch(() => undefined);
+    } finally {
+      this.#route?.close();
+      this.#route = undefined;
     }
-    return 4;
   }
-  if (version === 6) {
-    if (p.length < 40) throw new DivertError(`Cannot inject: truncated IPv6 header (${p.length} bytes)`, 'ERR_DIVERT_BAD_PACKET');
-    const payload = (p[4]! << 8) | p[5]!;
-    if (payload + 40 !== p.length) {
-      throw new DivertError(`Cannot inject: IPv6 payload length ${payload} does not match the ${p.length - 40} bytes given`, 'ERR_DIVERT_BAD_PACKET');
+
+  /** {@link close}, blocking: exit-time cleanup only. */
+  closeSync(): void {
+    this.#closeSockets();
+    const last = this.#release();
+    try {
+      for (const r of last) {
+        try {
+          removeRedirectSync(this.#routeSocket(), r.spec, r.addedQdisc);
+        } catch {
+          // Exiting: `divert rules sweep` removes what is left.
+        }
+      }
+    } finally {
+      this.#route?.close();
+      this.#route = undefined;
     }
-    return 6;
   }
-  throw new DivertError(`Cannot inject: IP version ${version} (the first byte must start with 4 or 6)`, 'ERR_DIVERT_BAD_PACKET');
 }
 
 function fillCopy(packet: Uint8Array): Uint8Array {

@@ -8,7 +8,7 @@ import type { PacketMeta } from '../nfqueue/packet_msg.js';
 import { NFQA_SKB } from '../nfqueue/constants.js';
 import { DivertAddress, HOOK_NAMES, anyAddress, directionOf } from './address.js';
 import { DivertPacket, type VerdictSink } from './divert_packet.js';
-import type { LinkTable } from './link_table.js';
+import type { LinkTable } from '../rtnetlink/link_table.js';
 
 /** The packet `meta` describes in `buf`, held for `sink`'s verdict; `port` is the divert port. */
 export function receivedPacket(meta: PacketMeta, buf: Uint8Array, links: LinkTable | undefined, port: number, sink: VerdictSink): DivertPacket {

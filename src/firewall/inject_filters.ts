@@ -1,76 +1,44 @@
 /**
- * The tc filters behind inbound injection (see src/divert/injector.ts): on an interface's clsact
- * egress hook, a classic-BPF filter matching INJECT_MARK redirects divert's own packets to the
- * same interface's ingress. Each process has its own filter, whose handle is its pid, so a
- * filter left behind by a process killed with SIGKILL can be told apart and swept like a stale
- * DIVERT rule.
+ * Sweeping the tc redirects behind inbound injection (src/divert/injector.ts) that processes
+ * killed before they could clean up left behind: each filter's handle is its owner's pid, so a
+ * filter whose owner is gone is stale, and the clsact qdisc the sweep left empty goes with it.
  * @module
  */
-import { DIVERT_MARK } from './mark.js';
-import { execRunner, type CommandRunner } from './runner.js';
+import { NetlinkProtocol } from '../netlink/constants.js';
+import { NetlinkSocket } from '../socket/netlink_socket.js';
+import { sweepRedirectFilters, type RedirectFilter } from '../rtnetlink/tc_redirect.js';
+import { INJECT_REDIRECT } from './mark.js';
 import { procStat } from './owner.js';
 
-/** tc preference of the redirect filters: high enough to stay out of the way of others. */
-export const INJECT_TC_PRIO = 49_152;
-
-/** The mark the redirect filter matches; it includes DIVERT_MARK, so DIVERT rules skip the packet. */
-export const INJECT_MARK = (DIVERT_MARK | 0x00d1_0001) >>> 0;
-
-/** Classic BPF: A = skb->mark (SKF_AD_OFF + SKF_AD_MARK); match when A == INJECT_MARK. */
-export function injectFilterBytecode(): string {
-  return `4,32 0 0 ${0xfffff000 + 20},21 0 1 ${INJECT_MARK},6 0 0 4294967295,6 0 0 0`;
+export interface InjectSweepOptions {
+  /** Path of the network namespace to sweep (default: this process's). */
+  readonly netnsPath?: string | undefined;
+  /** Whether a pid still runs (tests replace it). */
+  readonly alive?: ((pid: number) => boolean) | undefined;
 }
 
-/** tc arguments that install the redirect filter of process `pid` on `dev`. */
-export function injectFilterArgs(dev: string, pid: number): string[] {
-  return ['filter', 'replace', 'dev', dev, 'egress', 'prio', String(INJECT_TC_PRIO), 'handle', String(pid), 'protocol', 'all',
-    'bpf', 'bytecode', injectFilterBytecode(), 'action', 'mirred', 'ingress', 'redirect', 'dev', dev];
+/** What a sweep removed: the stale filters, and the interfaces whose emptied qdisc went too. */
+export interface InjectSweep {
+  readonly filters: readonly RedirectFilter[];
+  readonly qdiscs: readonly number[];
 }
 
-/** tc arguments that delete the redirect filter of process `pid` on `dev`. */
-export function injectFilterDeleteArgs(dev: string, pid: number): string[] {
-  return ['filter', 'del', 'dev', dev, 'egress', 'prio', String(INJECT_TC_PRIO), 'handle', String(pid), 'protocol', 'all', 'bpf'];
-}
-
-/** Owner pids of divert's redirect filters in `tc filter show dev X egress` output. */
-export function parseInjectFilters(tcOutput: string): number[] {
-  const pids: number[] = [];
-  const re = new RegExp(`pref ${INJECT_TC_PRIO} bpf chain \\d+ handle (0x[0-9a-f]+)[^\\n]*bytecode '[^']*\\b${INJECT_MARK}\\b`, 'g');
-  for (const m of tcOutput.matchAll(re)) pids.push(Number.parseInt(m[1]!, 16));
-  return pids;
-}
-
-/** Interface names in `ip -o link show` output (`2: eth0@if3: <…>` → `eth0`). */
-export function parseLinkNames(ipOutput: string): string[] {
-  return [...ipOutput.matchAll(/^\d+: ([^:@\s]+)[@:]/gm)].map((m) => m[1]!);
+/** A process that runs (a zombie is a dead process not yet reaped). */
+export function pidAlive(pid: number): boolean {
+  const stat = procStat(pid);
+  return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
 }
 
 /**
- * Removes redirect filters whose owner process is gone (killed before it could clean up).
- * @returns how many were removed.
+ * Removes redirect filters whose owner process is gone, and each clsact qdisc left empty.
+ * @example const { filters } = await sweepStaleInjectFilters({ netnsPath: '/run/netns/lab' });
  */
-export async function sweepStaleInjectFilters(
-  options: { netns?: string | undefined; runner?: CommandRunner; alive?: (pid: number) => boolean } = {},
-): Promise<number> {
-  const runner = options.runner ?? execRunner({ netns: options.netns, backend: 'tc' });
-  const alive = options.alive ?? ((pid: number) => {
-    const stat = procStat(pid);
-    return stat !== undefined && stat.state !== 'Z'; // a zombie is a dead process not yet reaped
-  });
-  const links = parseLinkNames((await runner.run({ file: 'ip', args: ['-o', 'link', 'show'] })).stdout);
-  let removed = 0;
-  for (const dev of links) {
-    let shown: string;
-    try {
-      shown = (await runner.run({ file: 'tc', args: ['filter', 'show', 'dev', dev, 'egress'] })).stdout;
-    } catch {
-      continue; // no clsact on this interface
-    }
-    for (const pid of parseInjectFilters(shown)) {
-      if (alive(pid)) continue;
-      await runner.run({ file: 'tc', args: injectFilterDeleteArgs(dev, pid) });
-      removed++;
-    }
+export async function sweepStaleInjectFilters(options: InjectSweepOptions = {}): Promise<InjectSweep> {
+  const sock = NetlinkSocket.open(NetlinkProtocol.NETLINK_ROUTE, { netnsPath: options.netnsPath, slotSize: 32768, batch: 4 });
+  try {
+    const r = await sweepRedirectFilters(sock, { ...INJECT_REDIRECT, alive: options.alive ?? pidAlive });
+    return { filters: r.removed, qdiscs: r.qdiscs };
+  } finally {
+    sock.close();
   }
-  return removed;
 }

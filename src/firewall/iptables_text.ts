@@ -9,7 +9,9 @@
  * ```
  * @module
  */
-import { markMatchText } from './mark.js';
+import { DIVERT_MARK, DIVERT_MARK_MASK } from './mark.js';
+
+const markMatchText = (): string => `0x${DIVERT_MARK.toString(16)}/0x${DIVERT_MARK_MASK.toString(16)}`;
 import { IPPROTO_ICMPV6, PORT_PROTOCOLS, protocolName, savedProtocolNumber } from './protocols.js';
 import { HOOK_CHAIN, ownChain, portBounds, type DivertRule, type Endpoint, type Family, type NetfilterHook, type PortMatch } from './rule.js';
 import { formatPorts } from './format.js';

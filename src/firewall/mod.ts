@@ -25,4 +25,5 @@ export {
   type AddOptions, type DeleteOptions, type DeleteOwner, type FirewallOptions, type ListOptions, type RuleHandle,
 } from './api.js';
 export { installExitCleanup } from './cleanup.js';
-export { INJECT_MARK, INJECT_TC_PRIO, sweepStaleInjectFilters } from './inject_filters.js';
+export { INJECT_MARK, INJECT_TC_PRIO, INJECT_REDIRECT } from './mark.js';
+export { sweepStaleInjectFilters, type InjectSweep, type InjectSweepOptions } from './inject_filters.js';

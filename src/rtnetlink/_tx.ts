@@ -26,6 +26,15 @@ export async function run<T>(sock: NetlinkSocket, tx: Tx<T>): Promise<T> {
   return tx.result();
 }
 
+/**
+ * Runs `tx` for a synchronous caller without waiting: the kernel answers rtnetlink requests
+ * inside sendmsg, so the answer is read at once (see NetlinkSocket.exchangeNow).
+ */
+export function runNow<T>(sock: NetlinkSocket, tx: Tx<T>): T {
+  sock.exchangeNow(tx.bytes, [tx.seq], (it) => tx.onMessage(it), tx.op);
+  return tx.result();
+}
+
 /** Runs `tx` blocking (a bounded poll): exit-time cleanup only. */
 export function runSync<T>(sock: NetlinkSocket, tx: Tx<T>): T {
   sock.exchangeSync(tx.bytes, [tx.seq], (it) => tx.onMessage(it), tx.op);

@@ -89,6 +89,35 @@ export class LinkTable {
    * ```
    */
   static async open(netnsPath?: string, options: LinkTableOptions = {}): Promise<LinkTable> {
+    const table = LinkTable.#subscribe(netnsPath, options);
+    try {
+      await table.resync();
+      return table;
+    } catch (err) {
+      table.close();
+      throw err;
+    }
+  }
+
+  /**
+   * {@link open} for a synchronous caller (a socket's first sendto() by interface or address,
+   * before anything was bound): the first read uses dumps the kernel answers within the calls
+   * that request and read them, so nothing waits. Later changes arrive as notifications.
+   * @throws {NetlinkError} EAGAIN if the kernel's answer was not complete (never seen).
+   */
+  static openNow(netnsPath?: string, options: LinkTableOptions = {}): LinkTable {
+    const table = LinkTable.#subscribe(netnsPath, options);
+    try {
+      table.#dumpNow();
+      return table;
+    } catch (err) {
+      table.close();
+      throw err;
+    }
+  }
+
+  /** A table on a socket that has joined the link and address groups and reads notifications. */
+  static #subscribe(netnsPath: string | undefined, options: LinkTableOptions): LinkTable {
     const sock = NetlinkSocket.open(NetlinkProtocol.NETLINK_ROUTE, {
       netnsPath,
       receiveBufferBytes: options.receiveBufferBytes ?? 1 << 20,
@@ -104,7 +133,6 @@ export class LinkTable {
       });
       // The table must not keep the process alive by itself (timers of a dump still do).
       sock.ref(false);
-      await table.resync();
       return table;
     } catch (err) {
       sock.close();
@@ -167,24 +195,47 @@ export class LinkTable {
   }
 
   async #dump(): Promise<void> {
-    const building = new Map<number, Entry>();
-    this.#building = building;
+    const read = this.#startRead();
     try {
-      const b = new MessageBuilder(128);
-      const apply = (it: MessageIter): void => {
-        if ((it.flags & NlmFlags.NLM_F_DUMP_INTR) !== 0) this.#again = true;
-        applyMessage(building, it);
-      };
-      let seq = this.#sock.nextSeq();
-      await this.#sock.dump(putGetLinkDump(b, seq, AddressFamily.AF_UNSPEC).bytes(), seq, 'list interfaces', apply);
-      seq = this.#sock.nextSeq();
-      await this.#sock.dump(putGetAddrDump(b.reset(), seq, AddressFamily.AF_UNSPEC).bytes(), seq, 'list interface addresses', apply);
-      if (this.#dumps++ > 0) this.resyncs++;
-      this.#live = building;
-      this.#indexed = false;
+      for (const r of read.requests) await this.#sock.dump(r.bytes, r.seq, r.op, read.apply);
+      read.finish();
     } finally {
       this.#building = undefined;
     }
+  }
+
+  /** {@link #dump} with reads that never wait (see openNow). */
+  #dumpNow(): void {
+    const read = this.#startRead();
+    try {
+      for (const r of read.requests) this.#sock.dumpNow(r.bytes, r.seq, r.op, read.apply);
+      read.finish();
+    } finally {
+      this.#building = undefined;
+    }
+  }
+
+  /** One full read (links, then addresses) into a fresh table, swapped in by `finish()`. */
+  #startRead(): { requests: Array<{ bytes: Uint8Array; seq: number; op: string }>; apply: (it: MessageIter) => void; finish: () => void } {
+    const building = new Map<number, Entry>();
+    this.#building = building;
+    const linkSeq = this.#sock.nextSeq();
+    const addrSeq = this.#sock.nextSeq();
+    return {
+      requests: [
+        { bytes: putGetLinkDump(new MessageBuilder(128), linkSeq, AddressFamily.AF_UNSPEC).bytes(), seq: linkSeq, op: 'list interfaces' },
+        { bytes: putGetAddrDump(new MessageBuilder(128), addrSeq, AddressFamily.AF_UNSPEC).bytes(), seq: addrSeq, op: 'list interface addresses' },
+      ],
+      apply: (it) => {
+        if ((it.flags & NlmFlags.NLM_F_DUMP_INTR) !== 0) this.#again = true;
+        applyMessage(building, it);
+      },
+      finish: () => {
+        if (this.#dumps++ > 0) this.resyncs++;
+        this.#live = building;
+        this.#indexed = false;
+      },
+    };
   }
 
   #onNotification(it: MessageIter): void {

@@ -84,8 +84,7 @@ export function listFiltersSync(sock: NetlinkSocket, ifindex: number, direction:
  * @throws {RangeError} on an invalid spec (see `putBpfFilter`).
  */
 export async function replaceBpfFilter(sock: NetlinkSocket, spec: BpfFilterSpec, exclusive = false): Promise<void> {
-  const op = `${exclusive ? 'add' : 'replace'} tc bpf filter ${spec.handle} prio ${spec.prio} on ${spec.direction} of interface ${spec.ifindex}`;
-  await run(sock, ackTx(sock, op, (b, seq) => putBpfFilter(b, seq, spec, exclusive)));
+  await run(sock, bpfFilterTx(sock, spec, exclusive));
 }
 
 /**
@@ -103,11 +102,13 @@ export function deleteFilterSync(sock: NetlinkSocket, key: FilterKey, kind = 'bp
   return runSync(sock, filterDeleteTx(sock, key, kind)) === undefined;
 }
 
-function clsactAddTx(sock: NetlinkSocket, ifindex: number): Tx<string | undefined> {
+/** @internal The request behind {@link addClsact}: the result is 'EEXIST' when one was there. */
+export function clsactAddTx(sock: NetlinkSocket, ifindex: number): Tx<string | undefined> {
   return ackTx(sock, `add clsact qdisc to interface ${ifindex}`, (b, seq) => putClsactAdd(b, seq, ifindex), ['EEXIST']);
 }
 
-function clsactDeleteTx(sock: NetlinkSocket, ifindex: number): Tx<string | undefined> {
+/** @internal The request behind {@link deleteClsact}. */
+export function clsactDeleteTx(sock: NetlinkSocket, ifindex: number): Tx<string | undefined> {
   return ackTx(sock, `delete clsact qdisc of interface ${ifindex}`, (b, seq) => putClsactDelete(b, seq, ifindex), ['EINVAL', 'ENOENT']);
 }
 
@@ -125,6 +126,12 @@ function filterDumpTx(sock: NetlinkSocket, ifindex: number, direction: TcDirecti
     const f = parseFilterMessage(it.buffer, it.payloadOffset, it.end);
     return f.handle === 0 ? undefined : f;
   });
+}
+
+/** @internal The request behind {@link replaceBpfFilter}. */
+export function bpfFilterTx(sock: NetlinkSocket, spec: BpfFilterSpec, exclusive = false): Tx<string | undefined> {
+  const op = `${exclusive ? 'add' : 'replace'} tc bpf filter ${spec.handle} prio ${spec.prio} on ${spec.direction} of interface ${spec.ifindex}`;
+  return ackTx(sock, op, (b, seq) => putBpfFilter(b, seq, spec, exclusive));
 }
 
 function filterDeleteTx(sock: NetlinkSocket, key: FilterKey, kind: string): Tx<string | undefined> {

@@ -15,14 +15,17 @@
  */
 import { AddressFamily } from '../netlink/families.js';
 import type { NetlinkSocket } from '../socket/netlink_socket.js';
-import { dumpTx, run } from './_tx.js';
+import { dumpTx, run, runNow } from './_tx.js';
 import { sameProgram, type SockFilter } from './cbpf.js';
 import { RtmType } from './constants.js';
 import { parseLinkMessage, putGetLinkDump } from './link_addr.js';
 import { ETH_P_ALL, MirredEaction } from './tc_constants.js';
 import type { BpfFilterSpec, FilterKey, TcFilter } from './tc_filter.js';
 import { clsactParent } from './tc_msg.js';
-import { addClsact, deleteClsact, deleteClsactSync, deleteFilter, deleteFilterSync, listFilters, listFiltersSync, replaceBpfFilter } from './tc_ops.js';
+import {
+  addClsact, bpfFilterTx, clsactAddTx, clsactDeleteTx, deleteClsact, deleteClsactSync, deleteFilter, deleteFilterSync, listFilters, listFiltersSync,
+  replaceBpfFilter,
+} from './tc_ops.js';
 
 /** Which redirect filters are divert's: their priority and program. */
 export interface RedirectMatch {
@@ -81,6 +84,27 @@ export async function installRedirect(sock: NetlinkSocket, r: RedirectSpec): Pro
     await replaceBpfFilter(sock, redirectFilterSpec(r));
   } catch (err) {
     if (addedQdisc) await deleteClsact(sock, r.ifindex).catch(() => false);
+    throw err;
+  }
+  return { addedQdisc };
+}
+
+/**
+ * {@link installRedirect} for a synchronous caller (the first inbound injection on an interface,
+ * inside sendto()): the kernel answers these requests inside sendmsg, so nothing waits.
+ */
+export function installRedirectNow(sock: NetlinkSocket, r: RedirectSpec): { addedQdisc: boolean } {
+  const addedQdisc = runNow(sock, clsactAddTx(sock, r.ifindex)) === undefined;
+  try {
+    runNow(sock, bpfFilterTx(sock, redirectFilterSpec(r)));
+  } catch (err) {
+    if (addedQdisc) {
+      try {
+        runNow(sock, clsactDeleteTx(sock, r.ifindex));
+      } catch {
+        // The filter's error is the one to report.
+      }
+    }
     throw err;
   }
   return { addedQdisc };

@@ -224,6 +224,32 @@ export class NetlinkSocket {
     if (result) throw result;
   }
 
+  /**
+   * `exchange()` for a synchronous caller that must not wait: sends, then reads only what is
+   * already queued. It serves requests the kernel answers inside sendmsg (rtnetlink and
+   * nfnetlink requests are processed in the sending syscall; a dump's later parts are produced
+   * inside each recvmsg), e.g. the first inbound injection on an interface, which sendto() does
+   * synchronously. Never polls.
+   * @throws {NetlinkError} EAGAIN when the answer was not complete after the reads.
+   */
+  exchangeNow(datagrams: Uint8Array | readonly Uint8Array[], seqs: Iterable<number>, onMessage: ExchangeHandler, op: string): void {
+    const ex = this.#open(seqs, onMessage, op);
+    let result: Error | null | undefined;
+    ex.settle = (err) => {
+      ex.settle = undefined;
+      this.#forget(ex);
+      result = err;
+    };
+    try {
+      for (const d of listOf(datagrams)) this.send(d);
+      while (isOpen(ex) && this.receiveOnce() > 0);
+      if (isOpen(ex)) throw new NetlinkError(op, Errno.EAGAIN, 0, {}, `${op}: the kernel's answer was not complete when the request returned`);
+    } catch (err) {
+      ex.settle?.(err as Error);
+    }
+    if (result) throw result;
+  }
+
   /** Sends a request that carries NLM_F_ACK; resolves on the ACK, rejects with a NetlinkError on a NACK. */
   request(bytes: Uint8Array, seq: number, op: string): Promise<void> {
     return this.exchange(bytes, [seq], ackHandler(op), op);
@@ -237,6 +263,11 @@ export class NetlinkSocket {
   /** Sends a dump request; `onMessage` sees each message of the dump, until NLMSG_DONE. */
   dump(bytes: Uint8Array, seq: number, op: string, onMessage: MessageHandler): Promise<void> {
     return this.exchange(bytes, [seq], dumpHandler(op, onMessage), op);
+  }
+
+  /** `dump()` that reads only what is queued, never waiting (see {@link exchangeNow}). */
+  dumpNow(bytes: Uint8Array, seq: number, op: string, onMessage: MessageHandler): void {
+    this.exchangeNow(bytes, [seq], dumpHandler(op, onMessage), op);
   }
 
   /** `dump()`, blocking: exit-time cleanup only. */

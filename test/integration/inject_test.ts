@@ -243,11 +243,11 @@ describe('injection (real kernel)', () => {
       return true;
     });
     assert.throws(() => sock.sendto(ok, { interface: 'nosuchif0' }), /No interface named "nosuchif0"/);
-    assert.throws(() => sock.sendto(ok.subarray(0, 12)), /truncated IPv4 header/);
+    assert.throws(() => sock.sendto(ok.subarray(0, 12)), { name: 'PacketError', message: /IPv4 packet: truncated header/ });
     const wrongLength = ok.slice();
     wrongLength[3] = wrongLength[3]! + 4;
     assert.throws(() => sock.sendto(wrongLength), /total length .* does not match/);
-    assert.throws(() => sock.sendto(new Uint8Array([0x50, 0, 0, 0])), /IP version 5/);
+    assert.throws(() => sock.sendto(new Uint8Array([0x50, 0, 0, 0])), { name: 'PacketError', message: /version 5/ });
     assert.equal(sock.stats.injected, 0, 'nothing half-sent');
     assert.equal(parsePacket(ok).dstPort, 2);
   });

@@ -147,7 +147,7 @@ async function execute(p: Parsed, io: CliIo): Promise<void> {
       const opts = { ...base, ...(p.family ? { family: p.family } : {}) };
       const n = p.sub === 'flush' ? await flushRules(opts) : await sweepStaleRules(opts);
       // sweep also removes inbound-injection filters (tc) of processes that died without cleaning up
-      const f = p.sub === 'sweep' ? await sweepStaleInjectFilters({ netns: base.netns }) : 0;
+      const f = p.sub === 'sweep' ? (await sweepStaleInjectFilters({ netnsPath: base.netns === undefined ? undefined : `/run/netns/${base.netns}` })).filters.length : 0;
       const filters = f > 0 ? `, ${f} injection filter${f === 1 ? '' : 's'}` : '';
       io.stdout(`${p.sub === 'flush' ? 'flushed' : 'swept'} ${n} rule${n === 1 ? '' : 's'}${filters}\n`);
       return;
