@@ -65,23 +65,55 @@ export class NetlinkError extends DivertError {
   }
 }
 
-/** A firewall binary (iptables, ip6tables, nft, tc) failed. */
+/** What a FirewallError knows: the binary that failed, or where the kernel refused an nf_tables batch. */
+export interface FirewallErrorDetails {
+  /** Firewall binary that failed (iptables, ip6tables, nft, tc). */
+  backend?: string | undefined;
+  argv?: readonly string[] | undefined;
+  exitCode?: number | null | undefined;
+  stderr?: string | undefined;
+  /** nf_tables message the kernel refused, by uapi name ("NFT_MSG_NEWRULE"). */
+  messageType?: string | undefined;
+  /** What that message was about ("rule inet divert-123 prerouting"). */
+  object?: string | undefined;
+  /** The attribute the extended ACK pointed at ("NFTA_RULE_EXPRESSIONS > elem 3 (cmp) > NFTA_CMP_DATA"). */
+  attribute?: string | undefined;
+  /** Positive errno of the refusal. */
+  errno?: number | undefined;
+  /** The kernel's extended ACK text (NLMSGERR_ATTR_MSG), when it gave one. */
+  extackMessage?: string | undefined;
+}
+
+/**
+ * A firewall change was refused: a binary (iptables, ip6tables, nft, tc) failed, or the kernel
+ * refused an nf_tables batch (then `code` is the errno name and `messageType`, `object`,
+ * `attribute` say where).
+ */
 export class FirewallError extends DivertError {
+  /** Binary that failed; '' for a refused nf_tables batch. */
   readonly backend: string;
+  /** Its arguments; empty for a refused batch. */
   readonly argv: readonly string[];
   readonly exitCode: number | null;
+  /** Its stderr; '' for a refused batch. */
   readonly stderr: string;
-  constructor(
-    message: string,
-    details: { backend: string; argv: readonly string[]; exitCode: number | null; stderr: string },
-    code = 'ERR_DIVERT_FIREWALL',
-  ) {
-    super(message, code);
+  readonly messageType: string | undefined;
+  readonly object: string | undefined;
+  readonly attribute: string | undefined;
+  readonly errno: number | undefined;
+  readonly extackMessage: string | undefined;
+  constructor(message: string, details: FirewallErrorDetails = {}, code = 'ERR_DIVERT_FIREWALL', options?: { cause?: unknown }) {
+    super(message, code, options);
     this.name = 'FirewallError';
-    this.backend = details.backend;
-    this.argv = details.argv;
-    this.exitCode = details.exitCode;
-    this.stderr = details.stderr;
+    this.backend = details.backend ?? '';
+    this.argv = details.argv ?? [];
+    this.exitCode = details.exitCode ?? null;
+    this.stderr = details.stderr ?? '';
+    this.messageType = details.messageType;
+    this.object = details.object;
+    this.attribute = details.attribute;
+    this.errno = details.errno;
+    this.extackMessage = details.extackMessage;
   }
 }
 

@@ -15,7 +15,7 @@
  * kernel.verdicts;                              // [{ queue: 7, id: 1, verdict: NF_ACCEPT, … }]
  * kernel.uninstall();
  * ```
- * Kernels: NETLINK_NETFILTER (nfnetlink_queue only) and NETLINK_ROUTE (link and address dumps,
+ * Kernels: NETLINK_NETFILTER (nfnetlink_queue, and nf_tables: `kernel.nftables`) and NETLINK_ROUTE (link and address dumps,
  * their notifications to joined groups, clsact qdiscs and bpf filters: `kernel.rtnetlink`);
  * other sockets (raw, packet) only record what is sent. Readiness is level-triggered like
  * libuv's: while a watched fd has data, its callback runs again on each setImmediate.
@@ -24,12 +24,13 @@
 import { setNativeBinding, type NativeBinding } from '../_native/binding.js';
 import { Errno } from '../_native/errno.js';
 import { AF_NETLINK, sockaddrNl, sockaddrNlPid } from '../_native/sockaddr.js';
-import { NlmFlags, NlmsgType, NetlinkProtocol, SOL_NETLINK, NetlinkSockopt } from '../netlink/constants.js';
+import { NlmFlags, NlmsgType, NetlinkProtocol, SOL_NETLINK, NetlinkSockopt, Nfnetlink } from '../netlink/constants.js';
 import { MessageBuilder } from '../netlink/message_builder.js';
 import { MessageIter } from '../netlink/message_iter.js';
 import { putAck, take, type FakeNack } from './_fake_netlink.js';
 import { FakeNfqueue, type AutoVerdictRecord, type ConfigRecord, type ConfigStep, type FakePacketMeta, type QueueState, type VerdictRecord } from './_fake_nfqueue.js';
 import { FakeRtnetlink, type FakeLink } from './_fake_rtnetlink.js';
+import { FakeNftables } from './_fake_nftables.js';
 import type { FakeSocket } from './_fake_socket.js';
 import { FakeSocketTable } from './_fake_io.js';
 
@@ -37,6 +38,7 @@ export type { FakeLink, FakePacketMeta, VerdictRecord, AutoVerdictRecord, Config
 export { FakeSocket, type SentDatagram, type FakePoll } from './_fake_socket.js';
 
 const EADDRINUSE = 98;
+const { NFNL_MSG_BATCH_BEGIN, NFNL_SUBSYS_NFTABLES } = Nfnetlink;
 
 /** Which socket() calls a scripted failure applies to (all given fields must match). */
 export interface SocketMatch {
@@ -57,6 +59,8 @@ export class FakeKernel extends FakeSocketTable implements NativeBinding {
   capNetAdmin = true;
   readonly nfqueue: FakeNfqueue;
   readonly rtnetlink = new FakeRtnetlink((s, d) => this.queueDatagram(s, d));
+  /** nf_tables: batches, echoes, dumps, owner tables (`kernel.nftables.tables()`, `.rules(table)`…). */
+  readonly nftables = new FakeNftables();
 
   #pid: number;
   #rover = -4096; // netlink_autobind's rover for later sockets
@@ -190,7 +194,10 @@ export class FakeKernel extends FakeSocketTable implements NativeBinding {
     const s = this.openFd(fd);
     if (!s) return -Errno.EBADF;
     this.closeSocket(s);
-    if (s.protocol === NetlinkProtocol.NETLINK_NETFILTER && s.domain === AF_NETLINK && s.portId !== 0) this.nfqueue.release(s.portId);
+    if (s.protocol === NetlinkProtocol.NETLINK_NETFILTER && s.domain === AF_NETLINK && s.portId !== 0) {
+      this.nfqueue.release(s.portId);
+      this.nftables.release(s.portId);
+    }
     return 0;
   }
 
@@ -236,9 +243,13 @@ export class FakeKernel extends FakeSocketTable implements NativeBinding {
         this.queueDatagram(s, take(out));
         return;
       }
+      const emit = (d: Uint8Array): void => void this.queueDatagram(s, d);
+      // nfnetlink_rcv_skb_batch: a batch is handled as a whole (nf_tables answers after its commit).
+      if (nfnl && it.type === NFNL_MSG_BATCH_BEGIN) return this.nftables.batch(datagram, s.portId, s.netnsPath, opts, emit);
       let nack: FakeNack | undefined;
       if ((it.flags & NlmFlags.NLM_F_REQUEST) !== 0 && it.type >= NlmsgType.NLMSG_MIN_TYPE) {
-        nack = nfnl ? this.nfqueue.handle(it, s.portId, seq) : this.rtnetlink.handle(it, s.portId, (d) => this.queueDatagram(s, d));
+        nack = nfnl && it.type >> 8 === NFNL_SUBSYS_NFTABLES ? this.nftables.handle(it, s.portId, s.netnsPath, emit)
+          : nfnl ? this.nfqueue.handle(it, s.portId, seq) : this.rtnetlink.handle(it, s.portId, (d) => this.queueDatagram(s, d));
       }
       if (nack || (it.flags & NlmFlags.NLM_F_ACK) !== 0) {
         putAck(out, it, s.portId, opts, nack);
