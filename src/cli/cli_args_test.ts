@@ -53,14 +53,16 @@ test('reportError() exit codes: 2 for usage mistakes, 1 for runtime failures', (
   assert.equal(reportError('divert x', new FilterSyntaxError('Unknown chain', '-A foo', 3), io), 2);
   assert.equal(reportError('divert x', new RangeError('port out of range'), io), 2);
   assert.equal(reportError('divert x', new DivertError('Cannot bind queue 7', 'EPERM'), io), 1);
-  assert.equal(reportError('divert x', new FirewallError('iptables failed', { backend: 'iptables', argv: [], exitCode: 4, stderr: 'Permission denied' }), io), 1);
+  assert.equal(reportError('divert x', new FirewallError('nf_tables refused NFT_MSG_NEWTABLE for table inet divert: EPERM', { messageType: 'NFT_MSG_NEWTABLE', errno: 1 }, 'EPERM'), io), 1);
+  assert.equal(reportError('divert x', new FirewallError('nf_tables refused NFT_MSG_NEWRULE: ENOENT', { messageType: 'NFT_MSG_NEWRULE', errno: 2 }, 'ENOENT'), io), 1);
   assert.equal(reportError('divert x', new Error('boom\nsecond line'), io, {}), 1);
   assert.deepEqual(io.err, [
     'divert x: bad (see "divert x --help")\n',
     'divert x: Unknown chain at offset 3: "-A foo" (see "divert x --help")\n',
     'divert x: port out of range (see "divert x --help")\n',
     'divert x: Cannot bind queue 7 (hint: run as root (sudo), or inside "unshare --user --map-root-user --net"; "divert doctor" checks this)\n',
-    'divert x: iptables failed (hint: run as root (sudo), or inside "unshare --user --map-root-user --net"; "divert doctor" checks this)\n',
+    'divert x: nf_tables refused NFT_MSG_NEWTABLE for table inet divert: EPERM (hint: run as root (sudo), or inside "unshare --user --map-root-user --net"; "divert doctor" checks this)\n',
+    'divert x: nf_tables refused NFT_MSG_NEWRULE: ENOENT (hint: "divert doctor" checks what this kernel supports)\n',
     'divert x: boom (run with DIVERT_DEBUG=1 for details)\n',
   ]);
   for (const line of io.err) assert.doesNotMatch(line, /\n.+/, 'one line, no stack');

@@ -11,16 +11,16 @@ import { UsageError, type CliIo } from './io.js';
 export function hintFor(err: unknown): string | undefined {
   const code = (err as { code?: unknown }).code;
   const msg = String((err as Error).message ?? '');
-  if (code === 'EPERM' || code === 'EACCES' || /permission denied|not permitted|must be root/i.test(msg + ((err as FirewallError).stderr ?? ''))) {
+  if (code === 'EPERM' || code === 'EACCES' || /permission denied|not permitted|must be root/i.test(msg)) {
     return 'run as root (sudo), or inside "unshare --user --map-root-user --net"; "divert doctor" checks this';
   }
   if (code === 'ENOENT' && /netns/i.test(msg)) return 'list namespaces with "ip netns list"';
-  if (err instanceof FirewallError) return 'check the rule, and "divert doctor" for iptables support';
+  if (code === 'ERR_DIVERT_NO_KERNEL_SUPPORT' || err instanceof FirewallError) return '"divert doctor" checks what this kernel supports';
   return undefined;
 }
 
 function isUsage(err: unknown): boolean {
-  if (err instanceof UsageError || err instanceof FilterSyntaxError || err instanceof RangeError) return true;
+  if (err instanceof UsageError || err instanceof FilterSyntaxError || err instanceof RangeError || err instanceof TypeError) return true;
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
 }

@@ -8,13 +8,13 @@
  * @module
  */
 
-/** The netfilter hook a packet was taken at. */
-export type Hook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
+import { DIVERT_MARK } from '../firewall/mark.js';
+import type { Hook } from '../netlink/netfilter.js';
+
+export type { Hook } from '../netlink/netfilter.js';
 
 /** inbound: arrived on an interface; outbound: leaving the host (locally made or forwarded); forward: on the forward hook. */
 export type Direction = 'inbound' | 'outbound' | 'forward';
-
-export const HOOK_NAMES: readonly Hook[] = ['prerouting', 'input', 'forward', 'output', 'postrouting'];
 
 export interface DivertAddressInit {
   family: 4 | 6;
@@ -35,6 +35,8 @@ export interface DivertAddressInit {
   gso: boolean;
   truncated: boolean;
   originalLength: number;
+  /** The interface it came in on (or, outbound, leaves by) is a loopback device. */
+  loopback: boolean;
 }
 
 export class DivertAddress {
@@ -52,6 +54,7 @@ export class DivertAddress {
   readonly outIfindex: number;
   readonly outIfname: string | undefined;
   readonly direction: Direction;
+  /** The netfilter hook it was taken at: prerouting, local-in, forward, local-out or postrouting. */
   readonly hook: Hook;
   /** The packet's firewall mark (skb->mark) when it was taken. */
   readonly mark: number;
@@ -70,6 +73,8 @@ export class DivertAddress {
   readonly truncated: boolean;
   /** Length of the packet in the kernel. */
   readonly originalLength: number;
+  /** The interface it came in on (or, outbound, leaves by) is a loopback device (WinDivert's `Loopback`). */
+  readonly loopback: boolean;
 
   constructor(init: DivertAddressInit) {
     this.family = init.family;
@@ -90,21 +95,27 @@ export class DivertAddress {
     this.gso = init.gso;
     this.truncated = init.truncated;
     this.originalLength = init.originalLength;
+    this.loopback = init.loopback;
   }
 
   /** True for packets going out (the seed's zeroed sockaddr). */
   get outbound(): boolean {
     return this.direction === 'outbound';
   }
+
+  /** The packet carries divert's injection mark: divert itself injected it (WinDivert's `Impostor`). */
+  get impostor(): boolean {
+    return (this.mark & DIVERT_MARK) !== 0;
+  }
 }
 
 /**
- * Direction from the hook: prerouting and input see packets coming in, forward sees forwarded
- * ones, output and postrouting see packets leaving (made here or forwarded).
+ * Direction from the hook: prerouting and local-in see packets coming in, forward sees forwarded
+ * ones, local-out and postrouting see packets leaving (made here or forwarded).
  */
 export function directionOf(hook: Hook): Direction {
   if (hook === 'forward') return 'forward';
-  if (hook === 'prerouting' || hook === 'input') return 'inbound';
+  if (hook === 'prerouting' || hook === 'local-in') return 'inbound';
   return 'outbound';
 }
 

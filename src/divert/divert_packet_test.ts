@@ -14,7 +14,7 @@ function make(bytes: number[], address: Partial<DivertAddressInit> = {}): { p: D
   const addr = new DivertAddress({
     family: 4, address: '198.18.0.1', port: 1, ifindex: 2, ifname: 'eth0', outIfindex: 0, outIfname: undefined,
     direction: 'inbound', hook: 'prerouting', mark: 0, timestamp: undefined, hwAddr: undefined, uid: undefined,
-    gid: undefined, checksumNotReady: false, gso: false, truncated: false, originalLength: bytes.length, ...address,
+    gid: undefined, checksumNotReady: false, gso: false, truncated: false, originalLength: bytes.length, loopback: false, ...address,
   });
   return { p: new DivertPacket(sink, 7, packet, packet.slice(), addr, 0), calls };
 }

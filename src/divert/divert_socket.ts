@@ -20,7 +20,8 @@ import { fillChecksums } from '../packet/checksum.js';
 import { checkIpPacket } from '../packet/ip_length.js';
 import { DivertAddress } from './address.js';
 import { receivedPacket } from './received.js';
-import { checkSocketOptions, netnsPathOf, show, type DivertSocketOptions, type DivertStats } from './options.js';
+import { checkSocketOptions, show, type DivertSocketOptions, type DivertStats } from './options.js';
+import { Netns } from '../_native/netns.js';
 import { DivertPacket, type AutoReason, type ReinjectOptions, type VerdictKind, type VerdictSink } from './divert_packet.js';
 import { LinkTable } from '../rtnetlink/link_table.js';
 import { Injector, type InjectAddress } from './injector.js';
@@ -71,7 +72,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
   constructor(options: DivertSocketOptions = {}) {
     super();
     this.#options = checkSocketOptions(options);
-    this.#netnsPath = netnsPathOf(options.netns);
+    this.#netnsPath = Netns.pathOf(options.netns);
     if (options.port !== undefined) {
       this.#binding = this.bind(options.port);
       // The error is reported by recvfrom()/iteration; keep it from being an unhandled rejection.
@@ -153,7 +154,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
       if (o.handleSignals !== false) this.#untrack = installExitCleanup({ removeSync: () => (this.exitSync(), 0) });
       if (this.#state !== 'open') throw new DivertClosedError();
       if ((o.rules && o.rules.length > 0) || o.defragment) {
-        this.#rules = new RuleSet(port, { netns: o.netns, passThrough: o.passThrough ?? false, defragment: o.defragment ?? false });
+        this.#rules = new RuleSet(port, { netns: o.netns, passThrough: o.passThrough ?? false, defragment: o.defragment ?? false, priority: o.priority ?? 0 });
         await this.#rules.install(o.rules ?? []);
       }
     } catch (err) {

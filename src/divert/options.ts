@@ -7,6 +7,7 @@
  * @module
  */
 import type { RuleSpec } from './rule_set.js';
+import { Netns } from '../_native/netns.js';
 
 export type AutoVerdict = 'accept' | 'drop';
 
@@ -25,6 +26,11 @@ export interface DivertSocketOptions {
   defragment?: boolean | undefined;
   /** Rules installed by this socket let packets pass when nobody listens (seed "pass-through"). */
   passThrough?: boolean | undefined;
+  /**
+   * WinDivert's priority of this socket's rules: higher sees packets first (−30000…30000,
+   * default 0). A packet one program reinjects goes on to the next program's rules at the same hook.
+   */
+  priority?: number | undefined;
   /** Milliseconds a packet may wait for its verdict (default 5000; 0 = forever). */
   verdictTimeoutMs?: number | undefined;
   /** Verdict for packets that time out (default 'accept'). */
@@ -116,10 +122,11 @@ const CHECKS: Readonly<Record<keyof DivertSocketOptions, Check>> = {
   },
   netns: (v, name) => {
     if (typeof v !== 'string' || v === '') throw new TypeError(`Option ${name} must be a namespace name (as in "ip netns list") or a path, got ${show(v)}`);
-    netnsPathOf(v);
+    Netns.from(v);
   },
   defragment: boolean,
   passThrough: boolean,
+  priority: integer(-30000, 30000, ' (higher sees packets first)'),
   verdictTimeoutMs: (v, name) => {
     if (typeof v !== 'number') throw new TypeError(`Option ${name} must be a number of milliseconds, got ${show(v)}`);
     if (!Number.isFinite(v) || v < 0 || v > 2 ** 31 - 1) throw new RangeError(`Option ${name} must be from 0 (wait forever) to 2147483647 ms, got ${show(v)}`);
@@ -168,18 +175,3 @@ export function show(v: unknown): string {
   return String(v);
 }
 
-/** A namespace name (as in `ip netns`) becomes its /run/netns path; a path stays as it is. */
-export function netnsPathOf(netns: string | undefined): string | undefined {
-  if (netns === undefined) return undefined;
-  if (netns.includes('/')) return netns;
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(netns)) throw new TypeError(`Invalid network namespace name ${JSON.stringify(netns)}`);
-  return `/run/netns/${netns}`;
-}
-
-/** The other way: the firewall tools take a namespace name, so a path must be /run/netns/NAME. */
-export function netnsNameOf(netns: string | undefined): string | undefined {
-  if (netns === undefined || !netns.includes('/')) return netns;
-  const m = /^\/(?:var\/)?run\/netns\/([^/]+)$/.exec(netns);
-  if (!m) throw new TypeError(`Rules need a named network namespace (/run/netns/NAME), got ${JSON.stringify(netns)}`);
-  return m[1];
-}

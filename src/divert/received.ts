@@ -6,9 +6,13 @@
  */
 import type { PacketMeta } from '../nfqueue/packet_msg.js';
 import { NFQA_SKB } from '../nfqueue/constants.js';
-import { DivertAddress, HOOK_NAMES, anyAddress, directionOf } from './address.js';
+import { DivertAddress, anyAddress, directionOf } from './address.js';
+import { HOOKS } from '../netlink/netfilter.js';
 import { DivertPacket, type VerdictSink } from './divert_packet.js';
 import type { LinkTable } from '../rtnetlink/link_table.js';
+
+/** `IFF_LOOPBACK` (include/uapi/linux/if.h). */
+const IFF_LOOPBACK = 0x8;
 
 /** The packet `meta` describes in `buf`, held for `sink`'s verdict; `port` is the divert port. */
 export function receivedPacket(meta: PacketMeta, buf: Uint8Array, links: LinkTable | undefined, port: number, sink: VerdictSink): DivertPacket {
@@ -19,7 +23,7 @@ export function receivedPacket(meta: PacketMeta, buf: Uint8Array, links: LinkTab
   both.copyWithin(len, 0, len);
   const bytes = both.subarray(0, len);
   const family: 4 | 6 = len > 0 ? ((bytes[0]! >> 4) === 6 ? 6 : 4) : meta.hwProtocol === 0x86dd ? 6 : 4;
-  const hook = HOOK_NAMES[meta.hook] ?? 'prerouting';
+  const hook = HOOKS[meta.hook] ?? 'prerouting';
   const inLink = links?.get(meta.indev);
   const outLink = links?.get(meta.outdev);
   const receiving = meta.indev !== 0 ? (family === 4 ? inLink?.ipv4[0] : inLink?.ipv6[0]) : undefined;
@@ -42,6 +46,7 @@ export function receivedPacket(meta: PacketMeta, buf: Uint8Array, links: LinkTab
     gso: (meta.skbInfo & NFQA_SKB.NFQA_SKB_GSO) !== 0,
     truncated: meta.capLen !== undefined && meta.capLen > len,
     originalLength: meta.capLen ?? len,
+    loopback: (((inLink ?? outLink)?.flags ?? 0) & IFF_LOOPBACK) !== 0,
   });
   return new DivertPacket(sink, meta.id, bytes, both.subarray(len), address, performance.now());
 }

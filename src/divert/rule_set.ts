@@ -2,14 +2,14 @@
  * RuleSet: the DIVERT rules one socket installs for its lifetime (the seed's -DFIREWALL
  * interceptor). Rules are given without their target (`'-A input -p icmp'`); the socket adds
  * `-j DIVERT <port>` (and `--pass-through` when asked). A rule text that names its target must
- * name this socket's port (`-j DIVERT 99` on a socket bound to 1234 is refused). They are tagged with this process as
- * owner, so `divert rules sweep` finds them if the process dies without cleaning up.
+ * name this socket's port (`-j DIVERT 99` on a socket bound to 1234 is refused). They live in
+ * this process's own nf_tables table, which the kernel deletes when the process ends, however
+ * it ends.
  * @module
  */
 import { addRule, enableAlwaysDefragment, type RuleHandle } from '../firewall/api.js';
 import { portBounds, type DivertRule } from '../firewall/rule.js';
 import { parseRuleCommand } from '../firewall/parse.js';
-import { netnsNameOf } from './options.js';
 
 /** A rule as ipchains-style text (target optional) or as a rule object (its port is replaced). */
 export type RuleSpec = string | Omit<DivertRule, 'port' | 'passThrough'> & Partial<Pick<DivertRule, 'port' | 'passThrough'>>;
@@ -19,28 +19,29 @@ export interface RuleSetOptions {
   netns: string | undefined;
   passThrough: boolean;
   defragment: boolean;
+  /** WinDivert's priority: higher sees packets first. */
+  priority: number;
 }
 
 export class RuleSet {
   #port: number;
   #options: RuleSetOptions;
-  #netnsName: string | undefined;
   #handles: RuleHandle[] = [];
 
   constructor(port: number, options: RuleSetOptions) {
     this.#port = port;
     this.#options = options;
-    this.#netnsName = netnsNameOf(options.netns);
   }
 
   /** Installs `specs` (atomically) and, in defragment mode, the rule that turns kernel defrag on. */
   async install(specs: readonly RuleSpec[]): Promise<void> {
     const rules = specs.map((s) => this.#complete(s));
+    const { netns, priority } = this.#options;
     if (rules.length > 0) {
-      this.#handles.push(await addRule(rules, { netns: this.#netnsName, alwaysDefragment: this.#options.defragment }));
+      this.#handles.push(await addRule(rules, { netns, priority, alwaysDefragment: this.#options.defragment }));
     } else if (this.#options.defragment) {
-      this.#handles.push(await enableAlwaysDefragment({ netns: this.#netnsName, family: 'ipv4' }));
-      this.#handles.push(await enableAlwaysDefragment({ netns: this.#netnsName, family: 'ipv6' }));
+      this.#handles.push(await enableAlwaysDefragment({ netns, priority, family: 'ipv4' }));
+      this.#handles.push(await enableAlwaysDefragment({ netns, priority, family: 'ipv6' }));
     }
   }
 

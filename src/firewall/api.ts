@@ -1,84 +1,69 @@
 /**
- * The rule lifecycle: add (with a handle that removes), list, delete, flush, sweep.
- * Every call takes `netns` (a namespace NAME: commands run as `ip netns exec <name> …`).
+ * The rule lifecycle: add (with a handle that removes), list, delete, flush, sweep — all over
+ * nf_tables netlink, no binary involved. Every call takes `netns` (a namespace name as `ip
+ * netns` shows it, or a path); the default is this process's namespace.
+ *
+ * - A program's own rules (the default) go into its table `inet divert-<pid>`, owned by its
+ *   nf_tables socket: they die with the program, SIGKILL included, and nobody else can change
+ *   them.
+ * - Persistent rules (`persistent: true`, and every `divert rules add`) go into the shared
+ *   table `inet divert` and stay until deleted, flushed, or — when their owner is a process
+ *   that is gone — swept.
  * @module
  */
-import type { FirewallBackend, InstallEntry, InstalledRule, ListedRule } from './backend.js';
-import { FAMILIES } from './backend.js';
-import { drive, driveSync, execRunner, type CommandRunner } from './runner.js';
-import { backendOverride, detectBackend } from './detect.js';
-import { IptablesBackend } from './iptables.js';
-import { NftablesBackend } from './nftables_backend.js';
+import { NftConnection } from '../nftables/conn.js';
+import { Netns } from '../_native/netns.js';
+import { DivertError } from '../errors.js';
+import { capabilities } from './kernel.js';
+import { OwnedTable } from './owned.js';
+import { checkPriority, SHARED_TABLE } from './layout.js';
+import { deleteRows, installRules, listDivertRules, sameRule, type InstallEntry, type InstalledRule, type ListedRule } from './ruleset.js';
 import { parseRuleCommand } from './parse.js';
 import { validatePosition, validateRule } from './validate_rule.js';
-import { cliOwner, currentOwner, ownerTag, sameOwner } from './owner.js';
-import { CHAIN_HOOK, type DivertRule, type Family, type Owner } from './rule.js';
-import { ruleKey, ruleSpec } from './iptables_text.js';
+import { cliOwner, currentOwner, ownerAlive, sameOwner } from './owner.js';
+import { NFPROTO } from '../netlink/netfilter.js';
+import type { DivertRule, Family, Owner } from './rule.js';
 import { forgetExitCleanup } from './cleanup.js';
 
+export type { InstallEntry, InstalledRule, ListedRule } from './ruleset.js';
+
 export interface FirewallOptions {
-  /** Network namespace NAME (as in `ip netns list`); default: the caller's namespace. */
+  /** Network namespace: a name as in `ip netns list`, or a path; default this process's. */
   readonly netns?: string | undefined;
-  /** Use this backend instead of the detected one (tests: RecordingBackend / IptablesBackend). */
-  readonly backend?: FirewallBackend;
-  /** Use this runner instead of executing binaries (tests: RecordingRunner). */
-  readonly runner?: CommandRunner;
 }
 
 export interface AddOptions extends FirewallOptions {
-  /** Default: this process (pid + start time). `'cli'` makes the rule persistent. */
-  readonly owner?: Owner | 'cli';
+  /**
+   * Keep the rules after this process ends (the shared table `inet divert`); default false: the
+   * rules live in this process's own table and die with it.
+   */
+  readonly persistent?: boolean | undefined;
+  /** Default: this process (pid + start time). `'cli'` makes the rule persistent, owned by "cli". */
+  readonly owner?: Owner | 'cli' | undefined;
   /** Label appended to the owner tag (1–32 of A-Z a-z 0-9 _ . -). */
-  readonly label?: string;
-  /** 1-based position in our chain (insert); default append. */
-  readonly position?: number;
-  /** Also install the defrag rule for the rule's family (seed "IP: always defragment"). */
-  readonly alwaysDefragment?: boolean;
+  readonly label?: string | undefined;
+  /** 1-based position in the chain (insert); default append. */
+  readonly position?: number | undefined;
+  /** Also install the defrag rule for the rules' families (seed "IP: always defragment"). */
+  readonly alwaysDefragment?: boolean | undefined;
+  /** WinDivert's priority: higher sees packets first (−30000…30000, default 0). */
+  readonly priority?: number | undefined;
 }
 
 /** Installed rules that can be removed again, async or (for exit cleanup) sync. */
 export interface RuleHandle {
   readonly rules: readonly InstalledRule[];
   readonly owner: Owner;
+  readonly persistent: boolean;
   readonly removed: boolean;
-  /** Deletes the rules (those still present) and tidies empty chains; idempotent. */
+  /** Deletes the rules (those still present); idempotent. Resolves to how many it deleted. */
   remove(): Promise<number>;
+  /** `remove()` for exit-time cleanup (blocking, bounded). */
   removeSync(): number;
 }
 
-interface Context {
-  readonly backend: FirewallBackend;
-  readonly runner: CommandRunner;
-}
-
-const detected = new Map<string, Promise<FirewallBackend>>();
-
-/** Backend: `DIVERT_FIREWALL_BACKEND` when set, else nftables where the kernel has `queue`, else iptables. */
-async function context(o: FirewallOptions): Promise<Context> {
-  const runner = o.runner ?? execRunner({ netns: o.netns });
-  if (o.backend) return { backend: o.backend, runner };
-  const forced = backendOverride();
-  const key = `${o.netns ?? ''}\0${forced ?? ''}`;
-  let backend = detected.get(key);
-  if (!backend) {
-    backend = forced === 'nftables'
-      ? Promise.resolve(new NftablesBackend())
-      : detectBackend({ runner }).then((info) => ((forced ?? info.name) === 'nftables' ? new NftablesBackend() : new IptablesBackend({ flavour: info.flavour })));
-    backend.catch(() => detected.delete(key));
-    detected.set(key, backend);
-  }
-  const chosen = await backend;
-  const named = chosen.name === 'nftables' && !o.runner ? execRunner({ netns: o.netns, backend: 'nftables' }) : runner;
-  return { backend: chosen, runner: named };
-}
-
-function resolveOwner(o: AddOptions): Owner {
-  if (o.owner === 'cli') return cliOwner(o.label);
-  return o.owner ?? currentOwner(o.label);
-}
-
-/** Parses text, or validates an object ({@link validateRule}) before any backend sees it. */
-function toRule(rule: DivertRule | string, forDelete = false): { rule: DivertRule; position?: number } {
+/** Parses text, or validates an object, before anything reaches the kernel. */
+function toEntry(rule: DivertRule | string, forDelete = false): { rule: DivertRule; position?: number } {
   if (typeof rule !== 'string') {
     validateRule(rule);
     return { rule };
@@ -89,155 +74,175 @@ function toRule(rule: DivertRule | string, forDelete = false): { rule: DivertRul
 }
 
 /**
- * Installs one or more DIVERT rules atomically and returns a handle that removes them.
- * Text goes through the parser, objects through {@link validateRule}, before any backend runs.
- * @throws FilterSyntaxError/RangeError/TypeError for a bad rule; FirewallError when iptables fails.
+ * Installs DIVERT rules atomically (one nf_tables batch) and returns a handle that removes them.
+ * @throws {FilterSyntaxError|RangeError|TypeError} for a bad rule or option (nothing installed);
+ *   {@link FirewallError} when the kernel refuses; DivertError ERR_DIVERT_NO_KERNEL_SUPPORT.
  * @example const h = await addRule('-A input -p ICMP -j DIVERT 1234'); await h.remove();
  */
 export async function addRule(rule: DivertRule | string | ReadonlyArray<DivertRule | string>, options: AddOptions = {}): Promise<RuleHandle> {
   const list = Array.isArray(rule) ? rule : [rule as DivertRule | string];
-  const owner = resolveOwner(options);
-  const tag = ownerTag(owner);
   const entries: InstallEntry[] = list.map((r) => {
-    const { rule: parsed, position } = toRule(r);
+    const { rule: parsed, position } = toEntry(r);
     const pos = options.position ?? position;
     if (pos !== undefined) validatePosition(pos);
-    return pos === undefined ? { kind: 'divert', rule: parsed, tag } : { kind: 'divert', rule: parsed, tag, position: pos };
+    return { kind: 'divert', rule: parsed, position: pos };
   });
   if (options.alwaysDefragment) {
-    const fams = new Set(entries.map((e) => (e.kind === 'divert' ? e.rule.family : e.family)));
-    for (const family of fams) entries.push({ kind: 'defrag', family, tag });
+    for (const family of new Set(entries.map((e) => (e.kind === 'divert' ? e.rule.family : e.family)))) entries.push({ kind: 'defrag', family });
   }
-  const ctx = await context(options);
-  const installed = await drive(ctx.backend.install(entries), ctx.runner);
-  return makeHandle(ctx, installed, owner);
+  return install(entries, options);
 }
 
 /**
- * Installs only the defrag rule for `family` (conntrack reassembles fragments before our hooks).
- * @example const h = await enableAlwaysDefragment({ family: 'ipv4' });
+ * Installs only the defrag rule for `family` (conntrack reassembles fragments before divert's
+ * chains). @example const h = await enableAlwaysDefragment({ family: 'ipv6' });
  */
-export async function enableAlwaysDefragment(options: AddOptions & { family?: Family } = {}): Promise<RuleHandle> {
-  const owner = resolveOwner(options);
-  const ctx = await context(options);
-  const entries: InstallEntry[] = [{ kind: 'defrag', family: options.family ?? 'ipv4', tag: ownerTag(owner) }];
-  return makeHandle(ctx, await drive(ctx.backend.install(entries), ctx.runner), owner);
+export function enableAlwaysDefragment(options: AddOptions & { family?: Family } = {}): Promise<RuleHandle> {
+  return install([{ kind: 'defrag', family: options.family ?? 'ipv4' }], options);
 }
 
-/**
- * The handle marks itself removed, and leaves exit cleanup, only once the backend's remove
- * succeeded: a failed remove() keeps the rules registered, so a retry or exit cleanup still runs.
- */
-function makeHandle(ctx: Context, rules: readonly InstalledRule[], owner: Owner): RuleHandle {
+async function install(entries: InstallEntry[], options: AddOptions): Promise<RuleHandle> {
+  const priority = options.priority ?? 0;
+  checkPriority(priority);
+  const owner = options.owner === 'cli' ? cliOwner(options.label) : options.owner ?? currentOwner(options.label);
+  const persistent = options.persistent === true || owner.kind === 'cli';
+  const netnsPath = Netns.pathOf(options.netns);
+  if (!persistent) {
+    const { table, rules } = await OwnedTable.install(netnsPath, entries, owner, priority);
+    return handle(rules, owner, false, () => table.remove(rules), () => table.removeSync(rules));
+  }
+  const rules = await withConnection(netnsPath, async (conn) => installRules(conn, await capabilities(conn, netnsPath ?? ''), { table: SHARED_TABLE, owned: false, priority, owner }, entries));
+  return handle(rules, owner, true, () => removePersistent(netnsPath, rules), () => removePersistentSync(netnsPath, rules));
+}
+
+function handle(rules: InstalledRule[], owner: Owner, persistent: boolean, remove: () => Promise<unknown>, removeSync: () => unknown): RuleHandle {
   let removed = false;
   let pending: Promise<number> | undefined;
-  const families = [...new Set(rules.map((r) => r.family))];
-  const done = (): void => {
+  const done = (): number => {
     removed = true;
-    forgetExitCleanup(handle);
+    forgetExitCleanup(h); // in case the program registered it with installExitCleanup()
+    return rules.length;
   };
-  const handle: RuleHandle = {
+  const h: RuleHandle = {
     rules,
     owner,
+    persistent,
     get removed() {
       return removed;
     },
     remove() {
       if (removed) return Promise.resolve(0);
-      pending ??= (async () => {
-        try {
-          const n = await drive(ctx.backend.remove(rules), ctx.runner);
-          done();
-          await drive(ctx.backend.tidy(families), ctx.runner);
-          return n;
-        } finally {
-          pending = undefined;
-        }
-      })();
+      // Marked removed only once it worked: a failed remove() can be retried.
+      pending ??= remove().then(done).finally(() => (pending = undefined));
       return pending;
     },
     removeSync() {
       if (removed) return 0;
-      const n = driveSync(ctx.backend.remove(rules), ctx.runner);
-      done();
-      driveSync(ctx.backend.tidy(families), ctx.runner);
-      return n;
+      removeSync();
+      return done();
     },
   };
-  return handle;
+  return h;
+}
+
+/** Deletes persistent rules still present with the same handle, text and owner (handles restart when the table is made again). */
+async function removePersistent(netnsPath: string | undefined, rules: readonly InstalledRule[]): Promise<void> {
+  await withConnection(netnsPath, async (conn) => {
+    const rows = await listDivertRules(conn);
+    const mine = rows.filter((row) => rules.some((r) => r.table === row.table && r.handle === row.handle && r.text === row.text && row.owner !== undefined && sameOwner(row.owner, r.owner)));
+    await deleteRows(conn, mine);
+  });
+}
+
+/** Exit-time form: deletes by handle without reading back first. */
+function removePersistentSync(netnsPath: string | undefined, rules: readonly InstalledRule[]): void {
+  const conn = NftConnection.open({ netnsPath });
+  try {
+    const b = conn.batch();
+    for (const r of rules) b.deleteRule({ family: NFPROTO.NFPROTO_INET, table: r.table, chain: r.chain, handle: r.handle });
+    conn.commitSync(b);
+  } finally {
+    conn.close();
+  }
+}
+
+async function withConnection<T>(netnsPath: string | undefined, work: (conn: NftConnection) => Promise<T>): Promise<T> {
+  const conn = NftConnection.open({ netnsPath });
+  try {
+    return await work(conn);
+  } finally {
+    conn.close();
+  }
 }
 
 export interface ListOptions extends FirewallOptions {
   /** Only this family (default both). */
-  readonly family?: Family;
+  readonly family?: Family | undefined;
+  /** Liveness of owners (tests replace it). */
+  readonly alive?: ((owner: Owner) => boolean) | undefined;
 }
 
-/** Our rules with counters, owner and stale flag. @example for (const r of await listRules()) … */
-export async function listRules(options: ListOptions = {}): Promise<ListedRule[]> {
-  const ctx = await context(options);
-  return drive(ctx.backend.list(options.family ? [options.family] : FAMILIES), ctx.runner);
+/** divert's rules in the namespace: persistent ones and every running program's own. @example for (const r of await listRules()) … */
+export function listRules(options: ListOptions = {}): Promise<ListedRule[]> {
+  return withConnection(Netns.pathOf(options.netns), async (conn) => {
+    const rows = await listDivertRules(conn, options.alive ?? ownerAlive);
+    return options.family ? rows.filter((r) => r.family === options.family || r.family === 'inet') : rows;
+  });
 }
-
-/** Whose rules `deleteRule` may delete: the CLI's, those of dead processes, those of running ones. */
-export type DeleteOwner = 'cli' | 'stale' | 'live';
 
 export interface DeleteOptions extends FirewallOptions {
   /** Only rules of exactly this owner. */
-  readonly owner?: Owner;
+  readonly owner?: Owner | undefined;
   /** Only rules whose owner tag carries this label. */
-  readonly label?: string;
-  /** Kinds of owner that may lose a rule, in order of preference; default `['cli', 'stale', 'live']`. */
-  readonly owners?: readonly DeleteOwner[];
-}
-
-function ownerKind(l: ListedRule): DeleteOwner {
-  return l.owner?.kind === 'cli' ? 'cli' : l.stale || !l.owner ? 'stale' : 'live';
+  readonly label?: string | undefined;
 }
 
 /**
- * Deletes one of our rules equal to `rule` (same hook, matches and target), as ipchains -D did:
- * a CLI rule first, else a stale one, else one of a running process, as `owners` allows (the
- * CLI passes `['cli', 'stale']` unless --any-owner). A rule we cannot rebuild is equal when its
- * saved text is the one we would write. Returns false when none matched.
+ * Deletes one persistent rule: by its row id (`divert:12`), or the first equal to `rule` (same
+ * hook, matches and target) — a CLI rule first, else a stale one, else one a program made
+ * persistent. A program's own table (`divert-<pid>`) is that program's: the kernel refuses
+ * anyone else, and its rules go when it ends.
+ * @returns false when no such rule is in the shared table.
+ * @throws {DivertError} ERR_DIVERT_RULE_NOT_OURS for a row of a running program's table.
  */
 export async function deleteRule(rule: DivertRule | string, options: DeleteOptions = {}): Promise<boolean> {
-  const wanted = toRule(rule, true).rule;
-  const hook = CHAIN_HOOK[wanted.chain];
-  const key = ruleKey(wanted, hook);
-  const ctx = await context(options);
-  const listed = await drive(ctx.backend.list([wanted.family]), ctx.runner);
-  const equal = (l: ListedRule): boolean =>
-    l.rule ? ruleKey(l.rule, l.hook) === key : l.kind === 'divert' && l.hook === hook && l.owner !== undefined && words(l.spec) === words(ruleSpec(wanted, ownerTag(l.owner)));
-  const allowed = (l: ListedRule): boolean =>
-    (!options.owner || (l.owner !== undefined && sameOwner(l.owner, options.owner))) && (options.label === undefined || l.owner?.label === options.label);
-  const candidates = listed.filter((l) => equal(l) && allowed(l));
-  let hit: ListedRule | undefined;
-  for (const kind of options.owners ?? ['cli', 'stale', 'live']) hit ??= candidates.find((l) => ownerKind(l) === kind);
-  if (!hit) return false;
-  const n = await drive(ctx.backend.remove([hit]), ctx.runner);
-  await drive(ctx.backend.tidy([wanted.family]), ctx.runner);
-  return n > 0;
+  const id = typeof rule === 'string' ? /^(divert(?:-\d+)?):(\d+)$/.exec(rule.trim()) : null;
+  const wanted = id ? undefined : toEntry(rule, true).rule;
+  return withConnection(Netns.pathOf(options.netns), async (conn) => {
+    const rows = await listDivertRules(conn);
+    if (id) {
+      const row = rows.find((r) => r.id === rule.toString().trim());
+      if (row && !row.persistent) throw ownedElsewhere(row);
+      return row ? (await deleteRows(conn, [row])) > 0 : false;
+    }
+    const allowed = (r: ListedRule): boolean =>
+      r.persistent && (!options.owner || (r.owner !== undefined && sameOwner(r.owner, options.owner))) && (options.label === undefined || r.owner?.label === options.label);
+    const equal = rows.filter((r) => allowed(r) && sameRule(r, wanted!));
+    const hit = equal.find((r) => r.owner?.kind === 'cli') ?? equal.find((r) => r.stale) ?? equal[0];
+    return hit ? (await deleteRows(conn, [hit])) > 0 : false;
+  });
 }
 
-const words = (spec: string): string => spec.trim().split(/\s+/).join(' ');
-
-/** Removes our listed rules that pass `keep` and tidies; returns how many were removed. */
-async function removeWhere(options: ListOptions, pick: (r: ListedRule) => boolean): Promise<number> {
-  const ctx = await context(options);
-  const families = options.family ? [options.family] : FAMILIES;
-  const listed = (await drive(ctx.backend.list(families), ctx.runner)).filter(pick);
-  const n = listed.length === 0 ? 0 : await drive(ctx.backend.remove(listed), ctx.runner);
-  await drive(ctx.backend.tidy(families), ctx.runner);
-  return n;
+function ownedElsewhere(row: ListedRule): DivertError {
+  const pid = /^divert-(\d+)$/.exec(row.table)?.[1];
+  return new DivertError(`Rule ${row.id} is in the table of running program ${pid}: it goes when that program closes its divert socket or exits (the kernel lets no other process change it)`, 'ERR_DIVERT_RULE_NOT_OURS');
 }
 
-/** Removes all our rules (of one owner when given), then our chains and jumps. Host rules stay. */
-export function flushRules(options: ListOptions & { owner?: Owner } = {}): Promise<number> {
+/** Removes persistent rules that pass `pick` (one batch); returns how many. */
+function removeWhere(options: ListOptions, pick: (r: ListedRule) => boolean): Promise<number> {
+  return withConnection(Netns.pathOf(options.netns), async (conn) => {
+    const rows = (await listDivertRules(conn, options.alive ?? ownerAlive)).filter((r) => r.persistent && (!options.family || r.family === options.family || r.family === 'inet'));
+    return deleteRows(conn, rows.filter(pick));
+  });
+}
+
+/** Removes every persistent rule (of one owner when given). Running programs' own tables are theirs and stay. */
+export function flushRules(options: ListOptions & { owner?: Owner | undefined } = {}): Promise<number> {
   const { owner } = options;
   return removeWhere(options, (r) => !owner || (r.owner !== undefined && sameOwner(r.owner, owner)));
 }
 
-/** Removes rules whose owner process is gone (never CLI rules); returns the count. */
+/** Removes persistent rules whose owner process is gone (never CLI rules); returns the count. */
 export function sweepStaleRules(options: ListOptions = {}): Promise<number> {
   return removeWhere(options, (r) => r.stale);
 }

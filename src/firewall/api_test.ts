@@ -1,65 +1,166 @@
-import { test } from 'node:test';
+/**
+ * The rule lifecycle against the fake kernel's nf_tables: where rules go (a program's own table,
+ * owned by its socket, or the shared persistent table), what they carry, how they are listed,
+ * deleted, flushed and swept, and that a refusal installs nothing.
+ */
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { addRule, deleteRule, enableAlwaysDefragment, flushRules, listRules, sweepStaleRules } from './api.js';
-import { RecordingBackend, RecordingRunner } from './recording.js';
 import { currentOwner, ownerAlive, ownerTag, parseOwnerTag, procStat } from './owner.js';
 import { installExitCleanup } from './cleanup.js';
-import { detectBackend, parseIptablesVersion } from './detect.js';
+import { decodeNote, encodeNote, ownedTable } from './layout.js';
+import { FakeKernel } from '../testing/fake_kernel.js';
+import { NFT_TABLE_F, NFT_MSG } from '../nftables/constants.js';
+import type { Rule } from '../nftables/rule.js';
+import { Errno } from '../_native/errno.js';
+import { FirewallError } from '../errors.js';
 
 const dead = { kind: 'process', pid: 999999, startTime: 1 } as const;
+const OWN = ownedTable(process.pid);
+let nsCounter = 0;
 
-test('addRule() installs through the backend and the handle removes once', async () => {
-  const backend = new RecordingBackend();
-  const h = await addRule('-A input -p ICMP -j DIVERT 1234', { backend });
-  assert.equal(backend.rules.length, 1);
-  assert.deepEqual(h.owner, currentOwner());
-  assert.match(h.rules[0]?.spec ?? '', new RegExp(`--comment "divert:owner=${process.pid}:\\d+"`));
+/** A fake kernel, and a namespace of its own for each test (capabilities are cached per namespace). */
+function setup(t: TestContext, options: { queue?: boolean } = {}): { kernel: FakeKernel; netns: string; rules: (table: string) => Rule[] } {
+  const kernel = FakeKernel.install();
+  kernel.nftables.queueAvailable = options.queue ?? false;
+  t.after(() => kernel.uninstall());
+  const netns = `/run/netns/fw-api-${process.pid}-${++nsCounter}`;
+  return { kernel, netns, rules: (table) => kernel.nftables.rules(table, undefined, undefined, netns) };
+}
+
+test('addRule() puts a program\'s rule in its own owner table; removing the last rule takes the table', async (t) => {
+  const { kernel, netns, rules } = setup(t);
+  const h = await addRule('-A input -p ICMP -j DIVERT 1234', { netns });
+  const [table] = kernel.nftables.tables(netns);
+  assert.equal(table?.name, OWN);
+  assert.equal((table?.flags ?? 0) & NFT_TABLE_F.NFT_TABLE_F_OWNER, NFT_TABLE_F.NFT_TABLE_F_OWNER);
+  const chains = kernel.nftables.chains(OWN, undefined, netns);
+  assert.deepEqual(chains.map((c) => [c.name, c.hook?.hooknum, c.hook?.priority, c.type]), [['prerouting', 0, -150, 'filter']]);
+  const [r] = rules(OWN);
+  assert.deepEqual(r?.exprs.slice(-2).map((e) => e.type), ['counter', 'target'], 'compat NFQUEUE: this kernel has no queue expression');
+  assert.deepEqual(decodeNote(r?.userdata), { kind: 'divert', text: '-A input -p icmp -j DIVERT 1234', owner: currentOwner() });
+  assert.deepEqual(h.rules.map((x) => [x.id, x.hook, x.chain]), [[`${OWN}:${r?.handle}`, 'prerouting', 'prerouting']]);
+  assert.equal(h.persistent, false);
+  const listed = await listRules({ netns });
+  assert.deepEqual(listed.map((l) => [l.id, l.persistent, l.seedChain, l.kind, l.family, l.text, l.stale]), [[h.rules[0]!.id, false, 'input', 'divert', 'ipv4', '-A input -p icmp -j DIVERT 1234', false]]);
   assert.equal(await h.remove(), 1);
   assert.equal(await h.remove(), 0);
-  assert.equal(h.removed, true);
-  assert.deepEqual(backend.calls, ['install 1', 'remove 1', 'tidy']);
+  assert.deepEqual(kernel.nftables.tables(netns), [], 'the socket closed: the kernel deleted the table');
+  assert.deepEqual(kernel.problems, []);
 });
 
-test('addRule() takes several rules, a label, cli owner and always-defragment', async () => {
-  const backend = new RecordingBackend();
-  const h = await addRule(['-A input -p udp -j DIVERT 1', '-A output -6 -j DIVERT 2'], { backend, owner: 'cli', label: 'web', alwaysDefragment: true });
-  assert.deepEqual(h.rules.map((r) => `${r.kind} ${r.family} ${r.hook}`), ['divert ipv4 PREROUTING', 'divert ipv6 POSTROUTING', 'defrag ipv4 PREROUTING', 'defrag ipv6 PREROUTING']);
-  assert.ok(h.rules.every((r) => r.spec.includes('"divert:owner=cli:web"')));
-  assert.equal(h.removeSync(), 4);
-  await assert.rejects(addRule('-A input -j DIVERT 1', { backend, label: 'bad label' }), TypeError);
-  await assert.rejects(addRule('-D input -j DIVERT 1', { backend }), TypeError);
-  const d = await enableAlwaysDefragment({ backend, family: 'ipv6' });
-  assert.deepEqual(d.rules.map((r) => r.kind + r.family), ['defragipv6']);
+test('addRule() queues with the native queue expression where the kernel has it', async (t) => {
+  const { netns, rules } = setup(t, { queue: true });
+  await addRule('-A output -p udp -j DIVERT 10:13 --pass-through', { netns });
+  const q = rules(OWN)[0]?.exprs.at(-1);
+  assert.deepEqual(q, { type: 'queue', num: 10, total: 4, flags: 1 });
 });
 
-test('deleteRule() removes an equal rule: CLI first, then stale, then live as allowed; false when none', async () => {
-  const backend = new RecordingBackend((o) => ownerAlive(o));
-  await addRule('-A input -p icmp -j DIVERT 1', { backend });
-  await addRule('-A input -p icmp -j DIVERT 1', { backend, owner: dead });
-  await addRule('-A input -p icmp -j DIVERT 1', { backend, owner: 'cli', label: 'web' });
-  await addRule('-A input -p icmp -j DIVERT 2', { backend, owner: 'cli' });
-  const owners = (): string[] => backend.rules.map((r) => /owner=([^"]*)/.exec(r.spec)?.[1] ?? '');
-  const cliOnly = { backend, owners: ['cli', 'stale'] } as const;
-  assert.equal(await deleteRule('-D prerouting -p ICMP -j DIVERT 1', { ...cliOnly, label: 'other' }), false, 'label must match');
-  assert.equal(await deleteRule('-D prerouting -p ICMP -j DIVERT 1', { ...cliOnly, label: 'web' }), true);
-  assert.deepEqual(owners().slice(1), ['999999:1', 'cli']);
-  assert.equal(await deleteRule('-D input -p icmp -j DIVERT 1', cliOnly), true, 'then the stale one');
-  assert.equal(owners().length, 2);
-  assert.equal(await deleteRule('-D input -p icmp -j DIVERT 1', cliOnly), false, 'never a live process\'s rule');
-  assert.equal(await deleteRule('-D input -p icmp -j DIVERT 1', { backend }), true, 'by default (any owner) it may go');
-  assert.deepEqual(owners(), ['cli']);
+test('handles share the program\'s table: it goes only with the last of them, also by removeSync()', async (t) => {
+  const { kernel, netns } = setup(t);
+  const a = await addRule('-A input -p icmp -j DIVERT 1', { netns });
+  const b = await addRule(['-A output -p tcp --dport 80 -j DIVERT 2', '-A forward -6 -j DIVERT 3'], { netns });
+  assert.equal(kernel.nftables.tables(netns).length, 1);
+  assert.equal((await listRules({ netns })).length, 3);
+  await a.remove();
+  assert.deepEqual((await listRules({ netns })).map((r) => r.text), ['-A output -p tcp --dport 80 -j DIVERT 2', '-A forward -6 -j DIVERT 3']);
+  assert.equal(b.removeSync(), 2);
+  assert.deepEqual(kernel.nftables.tables(netns), []);
 });
 
-test('listRules(), sweepStaleRules() and flushRules() act on owners', async () => {
-  const backend = new RecordingBackend((o) => ownerAlive(o));
-  await addRule('-A input -j DIVERT 1', { backend, owner: dead });
-  await addRule('-A input -j DIVERT 2', { backend, owner: 'cli' });
-  await addRule('-A input -j DIVERT 3', { backend });
-  assert.deepEqual((await listRules({ backend })).map((r) => r.stale), [true, false, false]);
-  assert.equal(await sweepStaleRules({ backend }), 1);
-  assert.equal(await flushRules({ backend, owner: currentOwner() }), 1);
-  assert.equal(await flushRules({ backend }), 1);
-  assert.equal(backend.rules.length, 0);
+test('persistent rules (owner cli) go into the shared table, with their label; deleting the last one deletes the table', async (t) => {
+  const { kernel, netns, rules } = setup(t);
+  const h = await addRule(['-A input -p udp -j DIVERT 1', '-A output -6 -j DIVERT 2'], { netns, owner: 'cli', label: 'web', alwaysDefragment: true });
+  assert.equal(h.persistent, true);
+  assert.deepEqual(h.rules.map((r) => `${r.kind} ${r.family} ${r.hook} ${r.table}`), [
+    'divert ipv4 prerouting divert', 'divert ipv6 postrouting divert', 'defrag ipv4 prerouting divert', 'defrag ipv6 prerouting divert',
+  ]);
+  assert.equal(kernel.nftables.tables(netns)[0]?.flags ?? 0, 0, 'not owned: it outlives this process');
+  assert.ok(rules('divert').every((r) => decodeNote(r.userdata)?.owner.kind === 'cli' && decodeNote(r.userdata)?.owner.label === 'web'));
+  assert.equal(await h.remove(), 4);
+  assert.deepEqual(kernel.nftables.tables(netns), [], 'the emptied shared table is deleted');
+  await assert.rejects(addRule('-A input -j DIVERT 1', { netns, label: 'bad label' }), TypeError);
+  await assert.rejects(addRule('-D input -j DIVERT 1', { netns }), TypeError);
+});
+
+test('-I <chain> <pos> inserts before the rule at that position; beyond the end it appends', async (t) => {
+  const { netns } = setup(t);
+  await addRule('-A input -p udp -j DIVERT 1', { netns, owner: 'cli' });
+  await addRule('-A input -p tcp -j DIVERT 2', { netns, owner: 'cli' });
+  await addRule('-I input 2 -p icmp -j DIVERT 3', { netns, owner: 'cli' });
+  await addRule('-I input 9 -p gre -j DIVERT 4', { netns, owner: 'cli' });
+  const listed = await listRules({ netns });
+  assert.deepEqual(listed.map((r) => [r.position, r.text]), [
+    [1, '-A input -p udp -j DIVERT 1'], [2, '-A input -p icmp -j DIVERT 3'], [3, '-A input -p tcp -j DIVERT 2'], [4, '-A input -p gre -j DIVERT 4'],
+  ]);
+});
+
+test('priority: chains named <hook>@<priority> at mangle - priority (higher sees packets first)', async (t) => {
+  const { kernel, netns } = setup(t);
+  await addRule('-A output -p udp -j DIVERT 1', { netns, priority: 10 });
+  await addRule('-A output -p udp -j DIVERT 2', { netns, priority: -20 });
+  const chains = kernel.nftables.chains(OWN, undefined, netns).map((c) => [c.name, c.hook?.priority]);
+  assert.deepEqual(chains, [['postrouting@10', -160], ['postrouting@-20', -130]]);
+  assert.deepEqual((await listRules({ netns })).map((r) => r.priority), [10, -20]);
+});
+
+test('deleteRule(): an equal persistent rule (CLI first, then stale), or a row by ID; a running program\'s table is its own', async (t) => {
+  const { netns } = setup(t);
+  await addRule('-A input -p icmp -j DIVERT 7', { netns, owner: dead, persistent: true });
+  const cli = await addRule('-A prerouting -p icmp -j DIVERT 7', { netns, owner: 'cli' });
+  const mine = await addRule('-A input -p icmp -j DIVERT 7', { netns });
+  assert.equal(await deleteRule('-D input -p icmp -j DIVERT 7', { netns }), true);
+  let rows = await listRules({ netns });
+  assert.ok(!rows.some((r) => r.id === cli.rules[0]!.id), 'the CLI rule went first (prerouting = input)');
+  assert.equal(await deleteRule('-A input -p icmp -j DIVERT 7', { netns }), true, 'then the stale one');
+  assert.equal(await deleteRule('-A input -p icmp -j DIVERT 7', { netns }), false, 'the program\'s own rule is not in the shared table');
+  await assert.rejects(deleteRule(mine.rules[0]!.id, { netns }), { code: 'ERR_DIVERT_RULE_NOT_OURS', message: new RegExp(`table of running program ${process.pid}`) });
+  const again = await addRule('-A input -p udp -j DIVERT 8', { netns, owner: 'cli' });
+  assert.equal(await deleteRule(again.rules[0]!.id, { netns }), true);
+  assert.equal(await deleteRule('divert:999', { netns }), false);
+  rows = await listRules({ netns });
+  assert.deepEqual(rows.map((r) => r.id), [mine.rules[0]!.id]);
+});
+
+test('flushRules() and sweepStaleRules() touch persistent rules only; sweep only those of dead owners', async (t) => {
+  const { netns } = setup(t);
+  await addRule('-A input -j DIVERT 1', { netns, owner: 'cli' });
+  await addRule('-A input -j DIVERT 2', { netns, owner: dead, persistent: true });
+  await addRule('-A input -j DIVERT 3', { netns, persistent: true });
+  const own = await addRule('-A input -j DIVERT 4', { netns });
+  const listed = await listRules({ netns });
+  assert.deepEqual(listed.map((r) => [r.text.slice(-1), r.stale]), [['1', false], ['2', true], ['3', false], ['4', false]]);
+  assert.equal(await sweepStaleRules({ netns }), 1);
+  assert.equal(await flushRules({ netns, owner: currentOwner() }), 1);
+  assert.equal(await flushRules({ netns }), 1);
+  assert.deepEqual((await listRules({ netns })).map((r) => r.id), [own.rules[0]!.id], 'the program\'s own rule stays');
+});
+
+test('a refused batch installs nothing and says which message and why', async (t) => {
+  const { kernel, netns } = setup(t);
+  await addRule('-A input -j DIVERT 1', { netns }).then((h) => h.remove()); // probe done, capabilities cached
+  kernel.nftables.refuseNext(NFT_MSG.NFT_MSG_NEWRULE, { errno: Errno.ENOENT });
+  await assert.rejects(addRule('-A input -p tcp -j DIVERT 1', { netns }), (err: unknown) => {
+    assert.ok(err instanceof FirewallError);
+    assert.equal(err.code, 'ENOENT');
+    assert.match(err.message, /NFT_MSG_NEWRULE for rule inet divert-\d+ prerouting/);
+    return true;
+  });
+  assert.deepEqual(kernel.nftables.tables(netns), [], 'all or nothing: not even the table');
+});
+
+test('enableAlwaysDefragment() installs the ct rule of a family in the program\'s table', async (t) => {
+  const { netns, rules } = setup(t);
+  const h = await enableAlwaysDefragment({ netns, family: 'ipv6' });
+  assert.deepEqual(h.rules.map((r) => [r.kind, r.family, r.text]), [['defrag', 'ipv6', 'always-defragment ipv6']]);
+  assert.ok(rules(OWN)[0]?.exprs.some((e) => e.type === 'ct'));
+});
+
+test('a rule note that cannot fit the kernel\'s 256 bytes is refused before anything is sent', () => {
+  const owner = { kind: 'process', pid: 1, startTime: 2, label: 'x'.repeat(32) } as const;
+  assert.throws(() => encodeNote({ kind: 'divert', text: `-A input -p tcp ${'-d 2001:db8::1/128 '.repeat(12)}-j DIVERT 1`, owner }), RangeError);
+  assert.deepEqual(decodeNote(encodeNote({ kind: 'defrag', text: 'always-defragment ipv4', owner })), { kind: 'defrag', text: 'always-defragment ipv4', owner });
+  assert.equal(decodeNote(new Uint8Array([0, 3, 0x61, 0x62, 0])), undefined, 'a comment alone is not ours');
 });
 
 test('owner tags round-trip and stale detection uses the start time', () => {
@@ -78,22 +179,13 @@ test('owner tags round-trip and stale detection uses the start time', () => {
   assert.throws(() => ownerTag({ kind: 'cli', label: 'a b' }), TypeError);
 });
 
-test('installExitCleanup() registers listeners and handle.remove() unregisters them', async () => {
+test('installExitCleanup() registers listeners and handle.remove() unregisters them', async (t) => {
+  const { netns } = setup(t);
   const before = process.listenerCount('SIGTERM');
-  const backend = new RecordingBackend();
-  const h = await addRule('-A input -j DIVERT 1', { backend });
+  const h = await addRule('-A input -j DIVERT 1', { netns });
   installExitCleanup(h);
   assert.equal(process.listenerCount('SIGTERM'), before + 1);
   assert.equal(process.listenerCount('exit') > 0, true);
   await h.remove();
   assert.equal(process.listenerCount('SIGTERM'), before);
-});
-
-test('detectBackend() reports the flavour and whether nft queue works', async () => {
-  assert.equal(parseIptablesVersion('iptables v1.8.9 (nf_tables)'), 'nf_tables');
-  assert.equal(parseIptablesVersion('iptables v1.8.9 (legacy)'), 'legacy');
-  assert.equal(parseIptablesVersion('iptables v1.4.21'), 'unknown');
-  const runner = new RecordingRunner((c) => (c.file === 'nft' ? { fail: 'Error: Could not process rule: No such file or directory' } : 'iptables v1.8.9 (nf_tables)\n'));
-  assert.deepEqual(await detectBackend({ runner }), { name: 'iptables', flavour: 'nf_tables', version: 'iptables v1.8.9 (nf_tables)', nftQueue: false });
-  assert.deepEqual(runner.commands.map((c) => [c.file, ...c.args].join(' ')), ['iptables -V', 'nft -c -f -']);
 });

@@ -1,29 +1,25 @@
 /**
- * `divert/firewall`: DIVERT rules in the seed's ipchains syntax, installed on iptables (mangle
- * table, own chains) and removed safely. See README.md in this folder for the chain mapping.
+ * `divert/firewall`: DIVERT rules in the seed's ipchains syntax, on nf_tables over divert's own
+ * netlink (no iptables or nft binary). See README.md in this folder for the chain mapping and
+ * the tables.
  * @module
  */
-export { DIVERT_MARK, DIVERT_MARK_MASK } from './mark.js';
+export { DIVERT_MARK, DIVERT_MARK_MASK, INJECT_MARK, INJECT_TC_PRIO, INJECT_REDIRECT } from './mark.js';
 export type {
-  DivertChain, DivertRule, Endpoint, Family, IcmpTypeMatch, InterfaceMatch, NetfilterHook, Owner,
+  DivertChain, DivertRule, Endpoint, Family, Hook, IcmpTypeMatch, InterfaceMatch, Owner,
   PortMatch, PortRange, ProtocolMatch,
 } from './rule.js';
-export { CHAIN_HOOK, HOOK_CHAIN, ownChain, resolveChain } from './rule.js';
+export { CHAIN_HOOK, HOOK_CHAIN, resolveChain } from './rule.js';
 export { parseRule, parseRuleCommand, type RuleCommand, type RuleOp } from './parse.js';
 export { formatRule } from './format.js';
+export { compileRule, compileDefrag, queueExpr, type QueueVerdict } from './compile.js';
 export { cliOwner, currentOwner, formatOwner, ownerAlive, ownerTag, parseOwnerTag } from './owner.js';
-export type { FirewallBackend, InstallEntry, InstalledRule, ListedRule } from './backend.js';
-export { IptablesBackend, type IptablesBackendOptions, type IptablesFlavour } from './iptables.js';
-export { RecordingBackend, RecordingRunner, type ScriptedAnswer } from './recording.js';
-export { execRunner, drive, driveSync, type Command, type CommandResult, type CommandRunner, type Plan } from './runner.js';
-export { detectBackend, type BackendInfo } from './detect.js';
-export { nftRuleText, nftTableText, probeNftQueue } from './nftables.js';
-export { NftablesBackend } from './nftables_backend.js';
-export { ruleSpec, defragSpec } from './iptables_text.js';
+export { SHARED_TABLE, ownedTable, chainName, chainPriority, MANGLE_PRIORITY, PRIORITY_MAX, type RuleKind } from './layout.js';
+export { capabilities, probeKernel, type Capabilities, type ProbeReport } from './kernel.js';
 export {
   addRule, deleteRule, enableAlwaysDefragment, flushRules, listRules, sweepStaleRules,
-  type AddOptions, type DeleteOptions, type DeleteOwner, type FirewallOptions, type ListOptions, type RuleHandle,
+  type AddOptions, type DeleteOptions, type FirewallOptions, type InstallEntry, type InstalledRule, type ListOptions, type ListedRule,
+  type RuleHandle,
 } from './api.js';
 export { installExitCleanup } from './cleanup.js';
-export { INJECT_MARK, INJECT_TC_PRIO, INJECT_REDIRECT } from './mark.js';
 export { sweepStaleInjectFilters, type InjectSweep, type InjectSweepOptions } from './inject_filters.js';

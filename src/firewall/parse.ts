@@ -27,9 +27,11 @@ export interface RuleCommand {
   readonly rule: DivertRule;
 }
 
-const OPS: Readonly<Record<string, RuleOp>> = {
-  '-A': 'append', '--append': 'append', '-I': 'insert', '--insert': 'insert', '-D': 'delete', '--delete': 'delete',
-};
+// NB: the word tables are Maps, never object literals: a user's word such as "constructor" or
+// "__proto__" must not find what every object inherits.
+const OPS: ReadonlyMap<string, RuleOp> = new Map([
+  ['-A', 'append'], ['--append', 'append'], ['-I', 'insert'], ['--insert', 'insert'], ['-D', 'delete'], ['--delete', 'delete'],
+]);
 
 /**
  * Parses ipchains words (a string, or argv words) into an operation and a rule.
@@ -41,11 +43,12 @@ export function parseRuleCommand(input: string | readonly string[]): RuleCommand
   let op: RuleOp = 'append';
   let position: number | undefined;
   const first = c.peek();
-  if (first && OPS[first.text]) {
+  const named = first === undefined ? undefined : OPS.get(first.text);
+  if (named !== undefined) {
     c.next();
-    op = OPS[first.text] ?? 'append';
+    op = named;
   }
-  const chainWord = c.value(first && OPS[first.text] ? first : { text: 'the rule', offset: 0 }, 'a chain', 'one of input, output, forward, prerouting, local-in, local-out, postrouting');
+  const chainWord = c.value(named !== undefined && first ? first : { text: 'the rule', offset: 0 }, 'a chain', 'one of input, output, forward, prerouting, local-in, local-out, postrouting');
   const chain = resolveChain(chainWord.text);
   if (!chain) throw c.error(`Unknown chain ${JSON.stringify(chainWord.text)}: use input, output or forward (seed chains) or prerouting, local-in, local-out, postrouting`, chainWord);
   if (op === 'insert' && /^\d+$/.test(c.peek()?.text ?? '')) position = parsePosition(c);
@@ -87,7 +90,7 @@ function parseOptions(c: Cursor, chain: DivertChain): Draft {
 
 /** One option word (already past any leading `!`). */
 function parseOption(c: Cursor, d: Draft, w: Word, negated: boolean): void {
-  const name = ALIASES[w.text] ?? w.text;
+  const name = ALIASES.get(w.text) ?? w.text;
   if (negated && !NEGATABLE.has(name)) throw c.error(`${w.text} cannot be negated with "!"`, w);
   if (name !== '-j' && d.seen.has(name)) throw c.error(`${w.text} is given twice: give each option once`, w);
   d.seen.add(name);
@@ -106,11 +109,11 @@ function parseOption(c: Cursor, d: Draft, w: Word, negated: boolean): void {
   }
 }
 
-const ALIASES: Readonly<Record<string, string>> = {
-  '--protocol': '-p', '--source': '-s', '--src': '-s', '--destination': '-d', '--dst': '-d',
-  '--source-port': '--sport', '--destination-port': '--dport', '--in-interface': '-i', '--interface': '-i',
-  '--out-interface': '-o', '--jump': '-j', '--icmpv6-type': '--icmp-type', '--ipv4': '-4', '--ipv6': '-6',
-};
+const ALIASES: ReadonlyMap<string, string> = new Map([
+  ['--protocol', '-p'], ['--source', '-s'], ['--src', '-s'], ['--destination', '-d'], ['--dst', '-d'],
+  ['--source-port', '--sport'], ['--destination-port', '--dport'], ['--in-interface', '-i'], ['--interface', '-i'],
+  ['--out-interface', '-o'], ['--jump', '-j'], ['--icmpv6-type', '--icmp-type'], ['--ipv4', '-4'], ['--ipv6', '-6'],
+]);
 const NEGATABLE = new Set(['-p', '-s', '-d', '--sport', '--dport', '--icmp-type', '-i', '-o']);
 
 function setFamily(c: Cursor, d: Draft, w: Word, family: 'ipv4' | 'ipv6'): void {

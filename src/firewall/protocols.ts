@@ -1,11 +1,8 @@
 /**
  * IP protocol names and ICMP type names accepted in rules (any case), without /etc/protocols,
- * so parsing is the same on every machine. Reading iptables-save output back is the exception:
- * iptables prints the /etc/protocols name of a number (`-p 3` comes back as `-p ggp`), so
- * {@link savedProtocolNumber} consults that file first.
+ * so parsing is the same on every machine.
  * @module
  */
-import { readFileSync } from 'node:fs';
 
 /** Name → IANA protocol number. The first name listed for a number is the one we print. */
 const NAMES: ReadonlyArray<readonly [string, number]> = [
@@ -35,40 +32,6 @@ export function protocolNumber(name: string): number | undefined {
 /** Name iptables prints for a protocol number, or the number itself. */
 export function protocolName(num: number): string {
   return BY_NUMBER.get(num) ?? String(num);
-}
-
-/** Name and alias → number of an /etc/protocols text (numbers 0–255 only). */
-export function parseProtocolsFile(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const [name, num, ...aliases] = (line.split('#')[0] ?? '').trim().split(/\s+/);
-    const n = Number(num);
-    if (!name || !/^\d+$/.test(num ?? '') || n > 255) continue;
-    for (const a of [name, ...aliases]) if (!out.has(a)) out.set(a, n);
-  }
-  return out;
-}
-
-let etcProtocols: Map<string, number> | undefined;
-
-function systemProtocols(): Map<string, number> {
-  if (!etcProtocols) {
-    try {
-      etcProtocols = parseProtocolsFile(readFileSync('/etc/protocols', 'utf8'));
-    } catch {
-      etcProtocols = new Map();
-    }
-  }
-  return etcProtocols;
-}
-
-/**
- * Number of a protocol as iptables-save prints it: a number, an /etc/protocols name or alias
- * (what iptables used to print it), or one of our names; undefined when unknown.
- */
-export function savedProtocolNumber(text: string, table: ReadonlyMap<string, number> = systemProtocols()): number | undefined {
-  if (/^\d+$/.test(text)) return Number(text) <= 255 ? Number(text) : undefined;
-  return table.get(text) ?? table.get(text.toLowerCase()) ?? protocolNumber(text);
 }
 
 /** ICMP (v4) type names as iptables spells them, with their numbers. */

@@ -2,26 +2,28 @@
  * The DIVERT rule model and the chain mapping (seed §6.2 → netfilter).
  *
  * ```
- *  seed / ipchains name   netfilter hook   our mangle chain      who passes it
- *  input                  PREROUTING       DIVERT-PREROUTING     every packet that comes in (local or to forward)
- *  forward                FORWARD          DIVERT-FORWARD        forwarded packets only
- *  output                 POSTROUTING      DIVERT-POSTROUTING    every packet that goes out (local or forwarded)
- *  prerouting             PREROUTING       DIVERT-PREROUTING     (netfilter name; same as input)
- *  local-in,  INPUT       INPUT            DIVERT-INPUT          packets addressed to this host
- *  local-out, OUTPUT      OUTPUT           DIVERT-OUTPUT         packets this host originates
- *  postrouting            POSTROUTING      DIVERT-POSTROUTING    (netfilter name; same as output)
+ *  seed / rule chain      netfilter hook   who passes it
+ *  input                  prerouting       every packet that comes in (local or to forward)
+ *  forward                forward          forwarded packets only
+ *  output                 postrouting      every packet that goes out (local or forwarded)
+ *  prerouting             prerouting       (the hook's own name; same as input)
+ *  local-in,  INPUT       local-in         packets addressed to this host
+ *  local-out, OUTPUT      local-out        packets this host originates
+ *  postrouting            postrouting      (the hook's own name; same as output)
  * ```
- * A forwarded packet meets input, forward, output in that order, as in the seed. Names match in
- * any case, except that `input`/`output` mean the seed chains unless written all upper case:
- * `INPUT`/`OUTPUT` are iptables' own chains (local-in/local-out).
+ * A forwarded packet meets input, forward, output in that order, as in the seed. `input` and
+ * `output` are names of the rule language only (the seed's chains); everywhere else divert
+ * names the hook. Chain names match in any case, except that `input`/`output` mean the seed
+ * chains unless written all upper case: `INPUT`/`OUTPUT` are iptables' own chains
+ * (local-in/local-out).
  * @module
  */
+import type { Hook } from '../netlink/netfilter.js';
+
+export type { Hook } from '../netlink/netfilter.js';
 
 /** Chain names as the user writes them (canonical lower case). */
 export type DivertChain = 'input' | 'output' | 'forward' | 'prerouting' | 'local-in' | 'local-out' | 'postrouting';
-
-/** Built-in netfilter chains in table mangle. */
-export type NetfilterHook = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING';
 
 export type Family = 'ipv4' | 'ipv6';
 
@@ -85,41 +87,42 @@ export interface DivertRule {
   readonly owner?: Owner;
 }
 
+/**
+ * A frozen table without a prototype: indexing it with a word that is not one of its keys
+ * (`constructor`, `__proto__`, `toString` …) gives `undefined`, never an inherited member.
+ */
+function exactTable<K extends string, V>(entries: Record<K, V>): Readonly<Record<K, V>> {
+  return Object.freeze(Object.assign(Object.create(null) as Record<K, V>, entries));
+}
+
 /** Seed/user chain → netfilter hook. */
-export const CHAIN_HOOK: Readonly<Record<DivertChain, NetfilterHook>> = {
-  input: 'PREROUTING',
-  prerouting: 'PREROUTING',
-  'local-in': 'INPUT',
-  forward: 'FORWARD',
-  'local-out': 'OUTPUT',
-  output: 'POSTROUTING',
-  postrouting: 'POSTROUTING',
-};
+export const CHAIN_HOOK: Readonly<Record<DivertChain, Hook>> = exactTable({
+  input: 'prerouting',
+  prerouting: 'prerouting',
+  'local-in': 'local-in',
+  forward: 'forward',
+  'local-out': 'local-out',
+  output: 'postrouting',
+  postrouting: 'postrouting',
+});
 
-/** Netfilter hook → the name `list` shows (the seed's name where there is one). */
-export const HOOK_CHAIN: Readonly<Record<NetfilterHook, DivertChain>> = {
-  PREROUTING: 'input',
-  INPUT: 'local-in',
-  FORWARD: 'forward',
-  OUTPUT: 'local-out',
-  POSTROUTING: 'output',
-};
+/** Netfilter hook → the chain name `list` shows (the seed's name where there is one). */
+export const HOOK_CHAIN: Readonly<Record<Hook, DivertChain>> = exactTable({
+  prerouting: 'input',
+  'local-in': 'local-in',
+  forward: 'forward',
+  'local-out': 'local-out',
+  postrouting: 'output',
+});
 
-export const HOOKS: readonly NetfilterHook[] = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'];
-
-/** Our own chain in table mangle for a hook (`DIVERT-PREROUTING` …). */
-export function ownChain(hook: NetfilterHook): string {
-  return `DIVERT-${hook}`;
+/** Hooks where a packet has an input device (`-i` can match). */
+export function hasInInterface(hook: Hook): boolean {
+  return hook !== 'local-out' && hook !== 'postrouting';
 }
 
-/** Hooks where a packet has no input device (`-i` never matches). */
-export function hasInInterface(hook: NetfilterHook): boolean {
-  return hook !== 'OUTPUT' && hook !== 'POSTROUTING';
-}
-
-/** Hooks where a packet has no output device yet (`-o` never matches). */
-export function hasOutInterface(hook: NetfilterHook): boolean {
-  return hook !== 'PREROUTING' && hook !== 'INPUT';
+/** Hooks where a packet has an output device (`-o` can match). */
+export function hasOutInterface(hook: Hook): boolean {
+  return hook !== 'prerouting' && hook !== 'local-in';
 }
 
 /**

@@ -5,7 +5,7 @@
  * silently drop or rewrite (so the rule could not be found again), and impossible combinations.
  * @module
  */
-import { CHAIN_HOOK, hasInInterface, hasOutInterface, type DivertRule, type NetfilterHook } from './rule.js';
+import { CHAIN_HOOK, hasInInterface, hasOutInterface, type DivertRule, type Hook } from './rule.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, PORT_PROTOCOLS, protocolName } from './protocols.js';
 import { interfaceNameProblem, parseIpv4, parseIpv6 } from './validate.js';
 
@@ -109,7 +109,7 @@ function checkEndpoint(v: unknown, what: 'source' | 'destination', six: boolean,
   }
 }
 
-function checkInterface(v: unknown, what: 'inInterface' | 'outInterface', hook: NetfilterHook): void {
+function checkInterface(v: unknown, what: 'inInterface' | 'outInterface', hook: Hook): void {
   if (v === undefined) return;
   const i = obj(v, what);
   const problem = interfaceNameProblem(i['name']);

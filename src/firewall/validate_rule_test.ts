@@ -2,16 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateRule } from './validate_rule.js';
 import { addRule, deleteRule } from './api.js';
-import { IptablesBackend } from './iptables.js';
-import { NftablesBackend } from './nftables_backend.js';
-import { RecordingRunner } from './recording.js';
+import { FakeKernel } from '../testing/fake_kernel.js';
 import { parseRule } from './parse.js';
 import { FilterSyntaxError } from '../errors.js';
 import type { DivertRule } from './rule.js';
 
 const base: DivertRule = { chain: 'input', family: 'ipv4', port: 1234, passThrough: false };
 const tcp = { number: 6, negated: false };
-const EMPTY = '*mangle\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n';
 
 test('validateRule() accepts every rule the parser makes', () => {
   for (const text of [
@@ -33,7 +30,7 @@ test('validateRule() refuses what would be unsafe, silently dropped or rewritten
     [{ ...base, inInterface: { name: '+', negated: false } }, /bare "\+"/],
     [{ ...base, inInterface: { name: 'abcdefghijklmno+', negated: false } }, /1–15 characters/],
     [{ ...base, inInterface: { name: 'eth0', negated: 'no' } }, /negated must be true or false/],
-    [{ ...base, outInterface: { name: 'eth0', negated: false } }, /-o .* not valid at PREROUTING/],
+    [{ ...base, outInterface: { name: 'eth0', negated: false } }, /-o .* not valid at prerouting/],
     [{ ...base, destination: { negated: false, ports: { first: 80, last: 80, negated: false } } }, /Ports need protocol tcp/],
     [{ ...base, protocol: { number: 1, negated: false }, source: { negated: false, ports: { first: 1, last: 2, negated: false } } }, /Ports need .*ICMP type/],
     [{ ...base, protocol: { ...tcp, negated: true }, source: { negated: false, ports: { first: 1, last: 2, negated: false } } }, /Ports need/],
@@ -72,17 +69,16 @@ test('the parser ends in the same checks (interface length, bare +, divert span)
   assert.throws(() => parseRule('-A input -d 198.18.0.1 80 -j DIVERT 1'), /Ports need -p tcp/);
 });
 
-test('addRule()/deleteRule() validate rule objects before any backend command runs', async () => {
+test('addRule()/deleteRule() validate rule objects before anything reaches the kernel', async (t) => {
+  const kernel = FakeKernel.install();
+  t.after(() => kernel.uninstall());
   const evil: DivertRule = { ...base, inInterface: { name: 'eth0\nCOMMIT\n*filter\n-F INPUT', negated: false } };
   const portsOnly: DivertRule = { ...base, destination: { negated: false, ports: { first: 80, last: 80, negated: false } } };
-  for (const backend of [new IptablesBackend(), new NftablesBackend()]) {
-    const runner = new RecordingRunner((c) => (c.file.endsWith('-save') ? EMPTY : ''));
-    await assert.rejects(addRule(evil, { backend, runner, owner: 'cli' }), TypeError);
-    await assert.rejects(addRule([parseRule('-A input -j DIVERT 1'), portsOnly], { backend, runner, owner: 'cli' }), /Ports need/);
-    await assert.rejects(addRule('-A input -j DIVERT 1', { backend, runner, owner: 'cli', position: 0 }), RangeError);
-    await assert.rejects(deleteRule(evil, { backend, runner }), TypeError);
-    assert.deepEqual(runner.commands, [], `${backend.name}: nothing ran`);
-  }
-  const plan = new IptablesBackend().install([{ kind: 'divert', rule: evil, tag: 'divert:owner=cli' }]);
-  assert.throws(() => plan.next(), TypeError, 'the backend checks too, before its first command');
+  await assert.rejects(addRule(evil, { owner: 'cli' }), TypeError);
+  await assert.rejects(addRule([parseRule('-A input -j DIVERT 1'), portsOnly], { owner: 'cli' }), /Ports need/);
+  await assert.rejects(addRule('-A input -j DIVERT 1', { owner: 'cli', position: 0 }), RangeError);
+  await assert.rejects(addRule('-A input -j DIVERT 1', { priority: 30001 }), /priority must be an integer from -30000 to 30000/);
+  await assert.rejects(deleteRule(evil), TypeError);
+  assert.deepEqual(kernel.nftables.batches, [], 'no batch reached the kernel');
+  assert.deepEqual(kernel.sockets, [], 'no socket was even opened');
 });

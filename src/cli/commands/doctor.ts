@@ -13,9 +13,11 @@ import { formatReport, reportExitCode, type CheckResult } from '../doctor/report
 export const DOCTOR_HELP = `Usage: divert doctor [--json]
 
 Checks what divert needs and prints ok / warn / FAIL per check, with the exact fix:
-  kernel     nfnetlink_queue (binds a queue in a throwaway namespace), the iptables NFQUEUE
-             target, nft's queue statement, conntrack/defrag options (from /proc/config.gz)
-  binaries   ip, iptables (and its flavour: nf_tables or legacy), ip6tables, nft, tc, unshare
+  kernel     over netlink, in a throwaway namespace: nfnetlink_queue (binds a queue), nf_tables
+             with owner tables, the queue expression or the compat NFQUEUE target, nft_ct
+             (--defragment), and the clsact qdisc, cls_bpf and act_mirred (inbound injection);
+             build options from /proc/config.gz
+  programs   ip (the demo's namespaces) and unshare (rootless runs); divert itself needs none
   access     CAP_NET_ADMIN, and whether user namespaces allow running without root
 Exit status 0 when divert is usable here, 1 when something must be fixed first.
 
@@ -31,7 +33,7 @@ export async function runChecks(): Promise<CheckResult[]> {
   return [
     checkPrivileges(userns.status === 'ok'),
     userns,
-    ...(await checkBinaries()),
+    ...checkBinaries(),
     ...checkKernelConfig(),
     ...(await checkLive(privileged)),
   ];

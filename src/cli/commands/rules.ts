@@ -1,41 +1,44 @@
 /**
  * `divert rules add|insert|delete|list|flush|sweep`: the seed's `ipchains -A input -p ICMP -j
  * DIVERT 1234`, with `divert rules add` in place of `ipchains`. Exit codes: 0 ok, 1 runtime
- * failure (iptables refused, no privilege), 2 usage error.
+ * failure (the kernel refused, no privilege), 2 usage error.
  * @module
  */
 import { sweepStaleInjectFilters } from '../../firewall/inject_filters.js';
 import {
   addRule, deleteRule, flushRules, formatOwner, formatRule, listRules, parseRuleCommand, sweepStaleRules,
-  type DeleteOwner, type Family, type ListedRule,
+  type Family, type ListedRule,
 } from '../../firewall/mod.js';
-import { FilterSyntaxError, FirewallError } from '../../errors.js';
-
-export interface CliIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-}
+import { Netns } from '../../_native/netns.js';
+import { DivertError } from '../../errors.js';
+import { reportError } from '../report_error.js';
+import { UsageError, type CliIo } from '../io.js';
 
 const HELP = `Usage: divert rules <command> [--netns NAME] [options]
 
-  add    [-A] <chain> <match…> -j DIVERT <port>[:<last>] [--pass-through] [--label L]
+  add    [-A] <chain> <match…> -j DIVERT <port>[:<last>] [--pass-through] [--label L] [--priority P]
   add    -I <chain> [pos] …        insert (same as: insert <chain> [pos] …)
   insert [-I] <chain> [pos] <match…> -j DIVERT …
-  delete [-D] <chain> <match…> -j DIVERT … [--label L] [--any-owner]
-                                   delete an equal DIVERT rule: a CLI rule first, else a
-                                   stale one; a running program's rule only with --any-owner;
-                                   --label L: only rules carrying that label
-  list   [-4|-6] [--json]          DIVERT rules with packet/byte counters, owner, stale mark
-  flush  [-4|-6]                   delete every DIVERT rule (any owner); host rules stay
-  sweep                            delete rules (and inbound-injection tc filters) whose owner process is gone
+  delete [-D] <chain> <match…> -j DIVERT … [--label L]
+  delete <table>:<handle>          delete the row "divert rules list" shows with that ID
+  list   [-4|-6] [--json]          every DIVERT rule: persistent ones and running programs' own,
+                                   with packet/byte counters, owner and stale mark
+  flush  [-4|-6]                   delete every persistent DIVERT rule
+  sweep                            delete persistent rules whose owner process is gone, and the
+                                   inbound-injection redirects (tc) such processes left
 
 Chains: input, forward, output (seed §6.2: input = every packet coming in, output = every
-packet going out, forwarded ones included), or netfilter's prerouting, local-in (INPUT),
-local-out (OUTPUT), postrouting. Matches (ipchains syntax, "!" negates):
+packet going out, forwarded ones included), or the hooks' own names prerouting, local-in
+(INPUT), local-out (OUTPUT), postrouting. Matches (ipchains syntax, "!" negates):
   -p [!] <proto>   -s|-d [!] <addr>[/<mask>] [[!] <port>[:<port>]]   --sport|--dport [!] <port>[:<port>]
   --icmp-type [!] <type>[/<code>]   -i|-o [!] <iface>   -6 (IPv6; implied by IPv6 addresses)
 Without --pass-through a DIVERT rule drops its packets while no program listens on the port.
-Rules added here are persistent (owner "cli"): only delete or flush removes them.
+
+Rules added here are persistent: they live in the nf_tables table "inet divert" until deleted
+or flushed. A program's own rules (a divert socket's "rules", "divert intercept --firewall")
+live in its table "inet divert-<pid>", which the kernel deletes when the program ends (SIGKILL
+too) and lets no other process change: list shows them, delete/flush/sweep leave them alone.
+--priority P (WinDivert's meaning, -30000..30000, default 0): higher sees packets first.
 
 Example: divert rules add -A input -p ICMP -j DIVERT 1234
 `;
@@ -43,14 +46,12 @@ Example: divert rules add -A input -p ICMP -j DIVERT 1234
 type Sub = 'add' | 'insert' | 'delete' | 'list' | 'flush' | 'sweep';
 const SUBS: readonly string[] = ['add', 'insert', 'delete', 'list', 'flush', 'sweep'];
 
-class UsageError extends Error {}
-
 interface Parsed {
   sub: Sub;
   netns?: string;
   json: boolean;
   label?: string;
-  anyOwner: boolean;
+  priority?: number;
   family?: Family;
   words: string[];
 }
@@ -60,12 +61,12 @@ function parseArgs(argv: readonly string[]): Parsed | 'help' {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') return 'help';
   if (!SUBS.includes(sub)) throw new UsageError(`unknown command ${JSON.stringify(sub)}: use add, insert, delete, list, flush or sweep`);
-  const p: Parsed = { sub: sub as Sub, json: false, anyOwner: false, words: [] };
+  const p: Parsed = { sub: sub as Sub, json: false, words: [] };
   for (let i = 0; i < rest.length; i++) {
     const w = rest[i] ?? '';
     const value = (): string => {
       const v = rest[++i];
-      if (v === undefined || v.startsWith('-')) throw new UsageError(`${w} needs a value`);
+      if (v === undefined || (v.startsWith('-') && !/^-\d+$/.test(v))) throw new UsageError(`${w} needs a value`);
       return v;
     };
     if (w === '--help' || w === '-h') return 'help';
@@ -73,11 +74,19 @@ function parseArgs(argv: readonly string[]): Parsed | 'help' {
     else if (w.startsWith('--netns=')) p.netns = w.slice(8);
     else if (w === '--json') p.json = true;
     else if (w === '--label') p.label = value();
-    else if (w === '--any-owner') p.anyOwner = true;
-    else p.words.push(w);
+    else if (w === '--priority') p.priority = priorityOf(value());
+    else if (w === '--any-owner') {
+      throw new UsageError('--any-owner is gone: a running program\'s rules live in its own table, which only that program can change (they go when it ends); persistent rules can be deleted by anyone');
+    } else p.words.push(w);
   }
-  if (p.anyOwner && p.sub !== 'delete') throw new UsageError('--any-owner only goes with "divert rules delete"');
+  if (p.netns !== undefined) Netns.from(p.netns);
+  if (p.priority !== undefined && p.sub !== 'add' && p.sub !== 'insert') throw new UsageError('--priority goes with "divert rules add" or "insert"');
   return p;
+}
+
+function priorityOf(v: string): number {
+  if (!/^-?\d+$/.test(v)) throw new UsageError(`--priority needs an integer from -30000 to 30000, got ${JSON.stringify(v)}`);
+  return Number(v);
 }
 
 /** Adds the operation word when the subcommand implies it; refuses a contradicting one. */
@@ -98,12 +107,18 @@ function familyWords(p: Parsed): void {
   }
 }
 
-/** One line per rule, aligned. */
+/** Who a row belongs to, as `list` shows it. */
+function ownerText(r: ListedRule): string {
+  const who = r.owner ? formatOwner(r.owner) : '-';
+  return r.persistent ? who : `${who} (own table)`;
+}
+
+/** One line per rule, aligned; the ID names the row for `divert rules delete <ID>`. */
 export function formatTable(rules: readonly ListedRule[]): string {
-  const rows = [['#', 'FAMILY', 'CHAIN', 'PKTS', 'BYTES', 'OWNER', 'STATE', 'RULE']];
+  const rows = [['ID', 'FAMILY', 'CHAIN', 'PRIO', 'PKTS', 'BYTES', 'OWNER', 'STATE', 'RULE']];
   for (const r of rules) {
-    const text = r.rule ? formatRule(r.rule) : r.kind === 'defrag' ? `(always-defragment: conntrack rule on ${r.hook})` : `(not rebuilt) ${r.spec}`;
-    rows.push([String(r.position), r.family, r.chain, String(r.packets), String(r.bytes), r.owner ? formatOwner(r.owner) : '-', r.stale ? 'stale' : 'ok', text]);
+    const text = r.kind === 'foreign' ? `(not divert's) ${r.text}` : r.text;
+    rows.push([r.id, r.family, r.seedChain, String(r.priority), String(r.packets), String(r.bytes), ownerText(r), r.stale ? 'stale' : 'ok', text]);
   }
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length))) ?? [];
   return rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')).join('\n') + '\n';
@@ -111,29 +126,35 @@ export function formatTable(rules: readonly ListedRule[]): string {
 
 function toJson(r: ListedRule): object {
   return {
-    family: r.family, chain: r.chain, hook: r.hook, position: r.position, kind: r.kind,
-    rule: r.rule ? formatRule(r.rule) : null, spec: r.spec, owner: r.owner ? formatOwner(r.owner) : null,
+    id: r.id, table: r.table, handle: r.handle, persistent: r.persistent, family: r.family, chain: r.seedChain, hook: r.hook,
+    priority: r.priority, position: r.position, kind: r.kind, rule: r.text, owner: r.owner ? formatOwner(r.owner) : null,
     stale: r.stale, packets: r.packets, bytes: r.bytes,
   };
 }
+
+const plural = (n: number, what: string): string => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 async function execute(p: Parsed, io: CliIo): Promise<void> {
   const base = p.netns === undefined ? {} : { netns: p.netns };
   switch (p.sub) {
     case 'add': case 'insert': {
       const cmd = parseRuleCommand(ruleWords(p));
-      const h = await addRule(cmd.rule, { ...base, owner: 'cli', ...(p.label ? { label: p.label } : {}), ...(cmd.position ? { position: cmd.position } : {}) });
-      io.stdout(`added ${formatRule(cmd.rule, cmd.op === 'insert' ? '-I' : '-A')} (owner ${formatOwner(h.owner)})\n`);
+      const h = await addRule(cmd.rule, {
+        ...base, owner: 'cli', ...(p.label ? { label: p.label } : {}), ...(cmd.position ? { position: cmd.position } : {}),
+        ...(p.priority === undefined ? {} : { priority: p.priority }),
+      });
+      io.stdout(`added ${h.rules.map((r) => r.id).join(', ')}: ${formatRule(cmd.rule, cmd.op === 'insert' ? '-I' : '-A')} (owner ${formatOwner(h.owner)})\n`);
       return;
     }
     case 'delete': {
-      const cmd = parseRuleCommand(ruleWords(p));
-      const owners: DeleteOwner[] = p.anyOwner ? ['cli', 'stale', 'live'] : ['cli', 'stale'];
-      if (!(await deleteRule(cmd.rule, { ...base, owners, ...(p.label === undefined ? {} : { label: p.label }) }))) {
-        const whose = `${p.label === undefined ? '' : ` labelled ${p.label}`}${p.anyOwner ? '' : ' owned by the CLI or stale (a running program\'s rule goes only with --any-owner)'}`;
-        throw new FirewallError(`no DIVERT rule equal to "${formatRule(cmd.rule)}"${whose} (see "divert rules list")`, { backend: 'iptables', argv: [], exitCode: null, stderr: '' }, 'ERR_DIVERT_NO_SUCH_RULE');
+      const id = p.words.length === 1 && /^divert(-\d+)?:\d+$/.test(p.words[0] ?? '') ? p.words[0]! : undefined;
+      const target = id ?? parseRuleCommand(ruleWords(p)).rule;
+      const text = id ?? formatRule(parseRuleCommand(ruleWords(p)).rule, '-D');
+      if (!(await deleteRule(target, { ...base, ...(p.label === undefined ? {} : { label: p.label }) }))) {
+        const whose = p.label === undefined ? '' : ` labelled ${p.label}`;
+        throw new DivertError(`no persistent DIVERT rule ${id ? `with ID ${id}` : `equal to "${text}"`}${whose} (see "divert rules list")`, 'ERR_DIVERT_NO_SUCH_RULE');
       }
-      io.stdout(`deleted ${formatRule(cmd.rule, '-D')}\n`);
+      io.stdout(`deleted ${text}\n`);
       return;
     }
     case 'list': {
@@ -146,10 +167,12 @@ async function execute(p: Parsed, io: CliIo): Promise<void> {
       familyWords(p);
       const opts = { ...base, ...(p.family ? { family: p.family } : {}) };
       const n = p.sub === 'flush' ? await flushRules(opts) : await sweepStaleRules(opts);
-      // sweep also removes inbound-injection filters (tc) of processes that died without cleaning up
-      const f = p.sub === 'sweep' ? (await sweepStaleInjectFilters({ netnsPath: base.netns === undefined ? undefined : `/run/netns/${base.netns}` })).filters.length : 0;
-      const filters = f > 0 ? `, ${f} injection filter${f === 1 ? '' : 's'}` : '';
-      io.stdout(`${p.sub === 'flush' ? 'flushed' : 'swept'} ${n} rule${n === 1 ? '' : 's'}${filters}\n`);
+      // sweep also removes inbound-injection redirects (tc) of processes that died without cleaning up
+      const f = p.sub === 'sweep' ? (await sweepStaleInjectFilters({ netnsPath: Netns.pathOf(p.netns) })).filters.length : 0;
+      const filters = f > 0 ? `, ${plural(f, 'injection redirect')}` : '';
+      const running = (await listRules(opts)).filter((r) => !r.persistent).length;
+      const theirs = running > 0 ? `; ${plural(running, 'rule')} in running programs' own tables stay (they go when those programs end)` : '';
+      io.stdout(`${p.sub === 'flush' ? 'flushed' : 'swept'} ${plural(n, 'rule')}${filters}${theirs}\n`);
       return;
     }
   }
@@ -172,16 +195,6 @@ export async function rulesCommand(argv: string[], io: CliIo): Promise<number> {
     await execute(p, io);
     return 0;
   } catch (err) {
-    if (err instanceof UsageError || err instanceof FilterSyntaxError || err instanceof RangeError || err instanceof TypeError) {
-      io.stderr(`${name}: ${err.message} (see "divert rules --help")\n`);
-      return 2;
-    }
-    if (err instanceof FirewallError) {
-      const hint = /permission denied|must be root|not permitted/i.test(err.stderr) ? ' (run as root, or in a namespace where you have CAP_NET_ADMIN)' : '';
-      io.stderr(`${name}: ${err.message.split('\n')[0]}${hint}\n`);
-      return 1;
-    }
-    io.stderr(`${name}: ${(err as Error).message ?? String(err)}\n`);
-    return 1;
+    return reportError(name, err, io);
   }
 }

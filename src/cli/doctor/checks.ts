@@ -4,7 +4,10 @@
  * @module
  */
 import { createDivertSocket } from '../../mod.js';
-import { drive, execRunner, probeNftQueue } from '../../firewall/mod.js';
+import { probeKernel } from '../../firewall/kernel.js';
+import { NftConnection } from '../../nftables/conn.js';
+import { probeTc, type TcProbeOutcome } from '../../rtnetlink/tc_probe.js';
+import { Netns } from '../../_native/netns.js';
 import { CAP_NET_ADMIN, CAP_SYS_ADMIN, findBinary, hasCapability, runQuiet } from '../sys.js';
 import { Sandbox } from '../sandbox.js';
 import { KERNEL_OPTIONS, readKernelConfig } from './kernel_config.js';
@@ -21,35 +24,19 @@ export function checkPrivileges(userns: boolean): CheckResult {
     : { name: 'privileges', status: 'fail', detail, fix: 'run as root: sudo divert …' };
 }
 
-/** ip, iptables (+ flavour), ip6tables, nft, tc, unshare. */
-export async function checkBinaries(): Promise<CheckResult[]> {
-  const out: CheckResult[] = [];
+/**
+ * The programs the CLI itself may use: `ip` (the demo builds its namespaces with it) and
+ * `unshare` (rootless runs). The library needs none: it speaks netlink to the kernel.
+ */
+export function checkBinaries(): CheckResult[] {
   const want = [
-    { bin: 'ip', need: 'fail', fix: 'apt-get install iproute2' },
-    { bin: 'iptables', need: 'fail', fix: 'apt-get install iptables' },
-    { bin: 'ip6tables', need: 'warn', fix: 'apt-get install iptables (IPv6 rules need ip6tables)' },
-    { bin: 'nft', need: 'warn', fix: 'apt-get install nftables (optional)' },
-    { bin: 'tc', need: 'warn', fix: 'apt-get install iproute2 (optional)' },
-    { bin: 'unshare', need: 'warn', fix: 'apt-get install util-linux (rootless demo)' },
+    { bin: 'ip', fix: 'apt-get install iproute2 (only "divert demo" and "divert doctor" make namespaces with it)' },
+    { bin: 'unshare', fix: 'apt-get install util-linux (only to run the CLI without root)' },
   ] as const;
-  for (const w of want) {
+  return want.map((w) => {
     const path = findBinary(w.bin);
-    if (!path) {
-      out.push({ name: w.bin, status: w.need, detail: 'not found', fix: w.fix });
-      continue;
-    }
-    if (w.bin !== 'iptables') {
-      out.push({ name: w.bin, status: 'ok', detail: path });
-      continue;
-    }
-    const v = await runQuiet(path, ['-V']);
-    const text = v.stdout.trim();
-    const flavour = text.includes('(nf_tables)') ? 'nf_tables' : text.includes('(legacy)') ? 'legacy' : 'unknown';
-    out.push(flavour === 'unknown'
-      ? { name: 'iptables', status: 'warn', detail: `${path}: flavour unknown (${text || v.stderr.trim()})`, fix: 'install iptables 1.8 or later (nf_tables or legacy)' }
-      : { name: 'iptables', status: 'ok', detail: `${text} at ${path}` });
-  }
-  return out;
+    return path ? { name: w.bin, status: 'ok' as const, detail: path } : { name: w.bin, status: 'warn' as const, detail: 'not found', fix: w.fix };
+  });
 }
 
 /** Can an unprivileged user make a user + network namespace? (as root: tried as nobody). */
@@ -83,38 +70,72 @@ export function checkKernelConfig(): CheckResult[] {
   });
 }
 
-/** Live probes in a throwaway namespace: bind a queue, add NFQUEUE rules, test nft queue. */
+const LIVE = ['nfnetlink_queue', 'nf_tables owner tables', 'queueing from nf_tables', 'nft_ct (always-defragment)', 'clsact qdisc', 'cls_bpf', 'act_mirred'];
+
+/**
+ * Live probes over netlink in a throwaway namespace: bind a queue; nf_tables with owner tables,
+ * the native queue expression or the compat NFQUEUE target, ct (a dry run: nothing applied);
+ * and what inbound injection needs from tc.
+ */
 export async function checkLive(privileged: boolean): Promise<CheckResult[]> {
-  const names = ['nfnetlink_queue', 'xt NFQUEUE (iptables)', 'xt NFQUEUE (ip6tables)', 'nft queue'];
   if (!privileged) {
-    return names.map((name) => ({ name, status: 'warn' as const, detail: 'not probed: needs root', fix: 'sudo divert doctor' }));
+    return LIVE.map((name) => ({ name, status: 'warn' as const, detail: 'not probed: needs root', fix: 'sudo divert doctor' }));
   }
   const box = new Sandbox(`divert-doctor-${process.pid}`);
   const out: CheckResult[] = [];
   try {
     const ns = await box.add('probe');
-    try {
-      const sock = createDivertSocket({ netns: ns, handleSignals: false });
-      await sock.bind(4242);
-      await sock.close();
-      out.push({ name: names[0]!, status: 'ok', detail: 'bound divert port 4242 in a throwaway namespace' });
-    } catch (err) {
-      out.push({ name: names[0]!, status: 'fail', detail: `cannot bind a queue: ${(err as Error).message}`, fix: 'modprobe nfnetlink_queue (kernel CONFIG_NETFILTER_NETLINK_QUEUE)' });
-    }
-    for (const [i, bin] of [[1, 'iptables'], [2, 'ip6tables']] as const) {
-      const r = await box.exec(ns, bin, ['-t', 'mangle', '-A', 'OUTPUT', '-j', 'NFQUEUE', '--queue-num', '4242', '--queue-bypass']);
-      out.push(r.ok
-        ? { name: names[i]!, status: 'ok', detail: `${bin} -t mangle … -j NFQUEUE accepted` }
-        : { name: names[i]!, status: i === 1 ? 'fail' : 'warn', detail: `${bin} refused NFQUEUE: ${r.stderr.trim().split('\n')[0] ?? ''}`, fix: 'modprobe xt_NFQUEUE (kernel CONFIG_NETFILTER_XT_TARGET_NFQUEUE)' });
-    }
-    const nft = findBinary('nft') ? await drive(probeNftQueue(), execRunner({ netns: ns, backend: 'nft' })).catch(() => false) : false;
-    out.push(nft
-      ? { name: names[3]!, status: 'ok', detail: "the kernel accepts nft's queue statement" }
-      : { name: names[3]!, status: 'warn', detail: "nft's queue statement is not available; divert uses iptables' NFQUEUE (fine)", fix: 'optional: kernel CONFIG_NFT_QUEUE=m and modprobe nft_queue' });
+    out.push(await probeQueue(ns));
+    out.push(...(await probeTables(Netns.pathOf(ns)!)));
+    out.push(...(await probeInjection(Netns.pathOf(ns)!)));
   } catch (err) {
     out.push({ name: 'throwaway namespace', status: 'fail', detail: (err as Error).message, fix: 'run as root with iproute2 installed' });
   } finally {
     await box.teardown();
   }
   return out;
+}
+
+async function probeQueue(ns: string): Promise<CheckResult> {
+  try {
+    const sock = createDivertSocket({ netns: ns, handleSignals: false });
+    await sock.bind(4242);
+    await sock.close();
+    return { name: LIVE[0]!, status: 'ok', detail: 'bound divert port 4242 in a throwaway namespace' };
+  } catch (err) {
+    return { name: LIVE[0]!, status: 'fail', detail: `cannot bind a queue: ${(err as Error).message}`, fix: 'modprobe nfnetlink_queue (kernel CONFIG_NETFILTER_NETLINK_QUEUE)' };
+  }
+}
+
+async function probeTables(netnsPath: string): Promise<CheckResult[]> {
+  const conn = NftConnection.open({ netnsPath });
+  try {
+    const p = await probeKernel(conn);
+    const queue: CheckResult = !p.queue
+      ? { name: LIVE[2]!, status: 'ok', detail: "the native queue expression (nft_queue)" }
+      : !p.compatNfqueue
+        ? { name: LIVE[2]!, status: 'ok', detail: `the xtables NFQUEUE target through nft_compat (no native queue: ${p.queue.code})` }
+        : { name: LIVE[2]!, status: 'fail', detail: `neither the queue expression (${p.queue.code}) nor the compat NFQUEUE target (${p.compatNfqueue.code})`, fix: 'kernel CONFIG_NFT_QUEUE, or CONFIG_NFT_COMPAT with CONFIG_NETFILTER_XT_TARGET_NFQUEUE' };
+    return [
+      p.ownerTable
+        ? { name: LIVE[1]!, status: 'fail', detail: p.ownerTable.message, fix: 'Linux 5.12 or later with CONFIG_NF_TABLES and CONFIG_NF_TABLES_INET' }
+        : { name: LIVE[1]!, status: 'ok', detail: 'a table owned by its program is accepted (rules die with their program)' },
+      queue,
+      p.ct
+        ? { name: LIVE[3]!, status: 'warn', detail: `the ct expression is refused (${p.ct.code}): --defragment will not work`, fix: 'kernel CONFIG_NFT_CT and CONFIG_NF_CONNTRACK' }
+        : { name: LIVE[3]!, status: 'ok', detail: 'the ct expression is accepted (--defragment works)' },
+    ];
+  } catch (err) {
+    return [{ name: LIVE[1]!, status: 'fail', detail: `nf_tables does not answer: ${(err as Error).message}`, fix: 'kernel CONFIG_NF_TABLES (modprobe nf_tables)' }];
+  } finally {
+    conn.close();
+  }
+}
+
+async function probeInjection(netnsPath: string): Promise<CheckResult[]> {
+  const p = await probeTc(netnsPath);
+  const row = (name: string, o: TcProbeOutcome, option: string): CheckResult => (o.ok
+    ? { name, status: 'ok', detail: 'accepted (inbound injection works)' }
+    : { name, status: 'warn', detail: `${o.code}: ${o.detail} (inbound injection will not work; outbound does)`, fix: `kernel ${option}` });
+  return [row(LIVE[4]!, p.clsact, 'CONFIG_NET_SCH_INGRESS'), row(LIVE[5]!, p.clsBpf, 'CONFIG_NET_CLS_BPF'), row(LIVE[6]!, p.actMirred, 'CONFIG_NET_ACT_MIRRED')];
 }

@@ -12,11 +12,18 @@ export type ConfigValue = 'y' | 'm' | undefined;
 /** Options checked, with what divert needs each for. */
 export const KERNEL_OPTIONS = [
   { name: 'CONFIG_NETFILTER_NETLINK_QUEUE', need: 'required', what: 'nfnetlink_queue (divert sockets)', module: 'nfnetlink_queue' },
-  { name: 'CONFIG_NETFILTER_XT_TARGET_NFQUEUE', need: 'required', what: 'the iptables NFQUEUE target (DIVERT rules)', module: 'xt_NFQUEUE' },
+  { name: 'CONFIG_NF_TABLES', need: 'required', what: 'nf_tables (DIVERT rules)', module: 'nf_tables' },
+  { name: 'CONFIG_NF_TABLES_INET', need: 'required', what: 'nf_tables inet tables (DIVERT rules)', module: 'nf_tables' },
+  { name: 'CONFIG_NFT_COMPAT', need: 'optional', what: 'the xtables NFQUEUE target in nf_tables (needed without CONFIG_NFT_QUEUE)', module: 'nft_compat' },
+  { name: 'CONFIG_NETFILTER_XT_TARGET_NFQUEUE', need: 'optional', what: 'the xtables NFQUEUE target (needed without CONFIG_NFT_QUEUE)', module: 'xt_NFQUEUE' },
+  { name: 'CONFIG_NFT_CT', need: 'optional', what: 'the ct expression (--defragment)', module: 'nft_ct' },
   { name: 'CONFIG_NF_CONNTRACK', need: 'optional', what: 'conntrack (--defragment)', module: 'nf_conntrack' },
   { name: 'CONFIG_NF_DEFRAG_IPV4', need: 'optional', what: 'IPv4 defragmentation (--defragment)', module: 'nf_defrag_ipv4' },
   { name: 'CONFIG_NF_DEFRAG_IPV6', need: 'optional', what: 'IPv6 defragmentation (--defragment)', module: 'nf_defrag_ipv6' },
-  { name: 'CONFIG_NFT_QUEUE', need: 'optional', what: "nftables' native queue statement (iptables is used without it)", module: 'nft_queue' },
+  { name: 'CONFIG_NFT_QUEUE', need: 'optional', what: "nf_tables' native queue expression (the compat NFQUEUE target is used without it)", module: 'nft_queue' },
+  { name: 'CONFIG_NET_SCH_INGRESS', need: 'optional', what: 'the clsact qdisc (inbound injection)', module: 'sch_ingress' },
+  { name: 'CONFIG_NET_CLS_BPF', need: 'optional', what: 'the bpf classifier (inbound injection)', module: 'cls_bpf' },
+  { name: 'CONFIG_NET_ACT_MIRRED', need: 'optional', what: 'the mirred action (inbound injection)', module: 'act_mirred' },
 ] as const;
 
 /** Parses kernel config text into name → value (only set options appear). */

@@ -1,0 +1,109 @@
+/**
+ * The table of the rules this process installs for itself, one per network namespace:
+ * `inet divert-<pid>`, created with NFT_TABLE_F_OWNER by an nf_tables socket the process keeps
+ * open. The kernel deletes the table when that socket closes — on close(), on exit, on SIGKILL —
+ * so these rules can never outlive the program, and no other process can change them (EPERM).
+ *
+ * Handles share the table with a count; the last one removed closes the socket, which takes the
+ * table with it (nothing to send, so exit-time removal needs no netlink request at all).
+ * @module
+ */
+import { NftConnection } from '../nftables/conn.js';
+import type { Capabilities } from './kernel.js';
+import { capabilities } from './kernel.js';
+import { ownedTable } from './layout.js';
+import { installRules, type InstallEntry, type InstalledRule } from './ruleset.js';
+import type { Owner } from './rule.js';
+import { NFPROTO } from '../netlink/netfilter.js';
+
+const INET = NFPROTO.NFPROTO_INET;
+
+/** Open owned tables of this process by namespace path ('' = its own namespace). */
+const TABLES = new Map<string, Promise<OwnedTable>>();
+
+export class OwnedTable {
+  readonly netnsPath: string | undefined;
+  readonly name = ownedTable(process.pid);
+  #conn: NftConnection;
+  #caps: Capabilities;
+  /** Rules installed and not removed yet. */
+  #live = 0;
+  #closed = false;
+
+  private constructor(netnsPath: string | undefined, conn: NftConnection, caps: Capabilities) {
+    this.netnsPath = netnsPath;
+    this.#conn = conn;
+    this.#caps = caps;
+  }
+
+  /** This process's table in the namespace (opened on first use, shared afterwards). */
+  private static acquire(netnsPath: string | undefined): Promise<OwnedTable> {
+    const key = netnsPath ?? '';
+    let t = TABLES.get(key);
+    if (!t) {
+      t = (async () => {
+        const conn = NftConnection.open({ netnsPath });
+        try {
+          return new OwnedTable(netnsPath, conn, await capabilities(conn, key));
+        } catch (err) {
+          conn.close();
+          throw err;
+        }
+      })();
+      t.catch(() => TABLES.delete(key));
+      TABLES.set(key, t);
+    }
+    return t;
+  }
+
+  /**
+   * Installs `entries` (one batch) owned by `owner` at divert `priority` in this process's table
+   * of the namespace, opening it when needed.
+   * @returns the table (for removing them) and the installed rules.
+   */
+  static async install(netnsPath: string | undefined, entries: readonly InstallEntry[], owner: Owner, priority: number): Promise<{ table: OwnedTable; rules: InstalledRule[] }> {
+    for (;;) {
+      const table = await OwnedTable.acquire(netnsPath);
+      // A table whose last rule went meanwhile is closed: take the fresh one.
+      if (table.#closed) continue;
+      table.#live += entries.length; // counted at once: a concurrent remove must not close it under us
+      try {
+        return { table, rules: await installRules(table.#conn, table.#caps, { table: table.name, owned: true, priority, owner }, entries) };
+      } catch (err) {
+        table.#forget(entries.length);
+        throw err;
+      }
+    }
+  }
+
+  /** Deletes `rules` (one batch); the last rules out close the table instead. */
+  async remove(rules: readonly InstalledRule[]): Promise<void> {
+    if (this.#closed || rules.length === 0) return;
+    if (this.#live > rules.length) {
+      const b = this.#conn.batch();
+      for (const r of rules) b.deleteRule({ family: INET, table: this.name, chain: r.chain, handle: r.handle });
+      await this.#conn.commit(b);
+    }
+    this.#forget(rules.length);
+  }
+
+  /** {@link remove} for exit-time cleanup: blocking, bounded; usually only a close(). */
+  removeSync(rules: readonly InstalledRule[]): void {
+    if (this.#closed || rules.length === 0) return;
+    if (this.#live > rules.length) {
+      const b = this.#conn.batch();
+      for (const r of rules) b.deleteRule({ family: INET, table: this.name, chain: r.chain, handle: r.handle });
+      this.#conn.commitSync(b);
+    }
+    this.#forget(rules.length);
+  }
+
+  #forget(n: number): void {
+    this.#live -= n;
+    if (this.#live > 0 || this.#closed) return;
+    // Nothing left: closing the owning socket makes the kernel delete the table.
+    this.#closed = true;
+    TABLES.delete(this.netnsPath ?? '');
+    this.#conn.close();
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * DIVERT rules on one nf_tables connection: installing a set of rules in one batch (their
+ * table and base chains created as needed, handles learnt by echo), listing divert's tables as
+ * rows, deleting rows by handle, and deleting the shared table once it is empty.
+ * @module
+ */
+import type { NftConnection } from '../nftables/conn.js';
+import type { NftBatch } from '../nftables/batch.js';
+import type { Rule } from '../nftables/rule.js';
+import type { CounterExpr } from '../nftables/expr_types.js';
+import { formatExprs } from '../nftables/format.js';
+import { NFT_TABLE_F } from '../nftables/constants.js';
+import { NFPROTO, hookNumber, type Hook } from '../netlink/netfilter.js';
+import { FirewallError } from '../errors.js';
+import type { Capabilities } from './kernel.js';
+import { compileDefrag, compileRule } from './compile.js';
+import { chainName, chainPriority, decodeNote, encodeNote, isDivertTable, parseChainName, SHARED_TABLE, type RuleKind } from './layout.js';
+import { CHAIN_HOOK, HOOK_CHAIN, type DivertChain, type DivertRule, type Family, type Owner } from './rule.js';
+import { formatRule } from './format.js';
+import { parseRule } from './parse.js';
+import { ownerAlive } from './owner.js';
+
+const INET = NFPROTO.NFPROTO_INET;
+
+/** What to install: a DIVERT rule, or the defragmentation rule of a family. */
+export type InstallEntry =
+  | { readonly kind: 'divert'; readonly rule: DivertRule; readonly position?: number | undefined }
+  | { readonly kind: 'defrag'; readonly family: Family };
+
+/** An installed rule: enough to find it again and delete it. */
+export interface InstalledRule {
+  /** `<table>:<handle>`, the row's name in `divert rules list`. */
+  readonly id: string;
+  readonly table: string;
+  readonly chain: string;
+  readonly handle: number;
+  readonly hook: Hook;
+  readonly family: Family;
+  readonly kind: RuleKind;
+  /** Canonical rule text (`-A input -p icmp -j DIVERT 1234`) or `always-defragment ipv4`. */
+  readonly text: string;
+  readonly owner: Owner;
+}
+
+/** A row of `divert rules list`: a rule in one of divert's tables, with its counters. */
+export interface ListedRule {
+  readonly id: string;
+  readonly table: string;
+  readonly chain: string;
+  readonly handle: number;
+  readonly hook: Hook;
+  /** The chain name `list` shows: the seed's name where there is one (`input` for prerouting). */
+  readonly seedChain: DivertChain;
+  /** The divert priority of its chain (higher sees packets first). */
+  readonly priority: number;
+  /** 1-based place in its chain. */
+  readonly position: number;
+  /** In the shared table `inet divert` (persistent), else in a running program's own table. */
+  readonly persistent: boolean;
+  /** `foreign`: a rule in divert's tables that divert did not write (its text is nft's notation). */
+  readonly kind: RuleKind | 'foreign';
+  readonly family: Family | 'inet';
+  readonly text: string;
+  /** The DIVERT rule, for `divert` rows. */
+  readonly rule?: DivertRule;
+  readonly owner?: Owner;
+  /** A persistent rule whose owner process is gone (`sweep` removes it). */
+  readonly stale: boolean;
+  readonly packets: number;
+  readonly bytes: number;
+}
+
+export interface InstallTarget {
+  readonly table: string;
+  /** The table belongs to this connection's socket (NFT_TABLE_F_OWNER). */
+  readonly owned: boolean;
+  readonly priority: number;
+  readonly owner: Owner;
+}
+
+/**
+ * Installs `entries` in one batch: the table and the base chains they need first (created when
+ * missing), then the rules, each appended or inserted at its 1-based `position` within the chain.
+ * @throws {FirewallError} when the kernel refuses (nothing is applied); RangeError when a rule's
+ *   text and owner do not fit the kernel's 256 bytes of rule data.
+ */
+export async function installRules(conn: NftConnection, caps: Capabilities, target: InstallTarget, entries: readonly InstallEntry[]): Promise<InstalledRule[]> {
+  const planned = entries.map((e) => plan(e, target, caps));
+  const b = conn.batch();
+  b.addTable({ family: INET, name: target.table, ...(target.owned ? { flags: NFT_TABLE_F.NFT_TABLE_F_OWNER } : {}) }, { echo: false });
+  for (const hook of new Set(planned.map((p) => p.hook))) addBaseChain(b, target.table, hook, target.priority);
+  const positioned = planned.some((p) => p.position !== undefined);
+  const existing = positioned ? await chainRules(conn, target.table) : new Map<string, number[]>();
+  const messages = planned.map((p) => {
+    const handles = existing.get(p.chain) ?? [];
+    const before = p.position !== undefined && p.position <= handles.length ? handles[p.position - 1] : undefined;
+    const rule: Rule = { family: INET, table: target.table, chain: p.chain, exprs: p.exprs, userdata: p.userdata };
+    // -I beyond the end of the chain appends, as iptables' own -I does not.
+    return before === undefined ? b.addRule(rule) : b.insertRule({ ...rule, position: before });
+  });
+  const results = await conn.commit(b);
+  return planned.map((p, i) => {
+    const echoed = results.find((r) => r.message === messages[i])?.object;
+    const handle = echoed?.kind === 'rule' ? echoed.rule.handle : undefined;
+    if (handle === undefined) throw new FirewallError(`nf_tables did not echo the handle of the rule ${JSON.stringify(p.text)}`, { messageType: 'NFT_MSG_NEWRULE', object: `rule inet ${target.table} ${p.chain}` });
+    return { id: `${target.table}:${handle}`, table: target.table, chain: p.chain, handle, hook: p.hook, family: p.family, kind: p.kind, text: p.text, owner: target.owner };
+  });
+}
+
+interface Planned {
+  kind: RuleKind;
+  family: Family;
+  hook: Hook;
+  chain: string;
+  text: string;
+  exprs: Rule['exprs'];
+  userdata: Uint8Array;
+  position: number | undefined;
+}
+
+function plan(e: InstallEntry, target: InstallTarget, caps: Capabilities): Planned {
+  if (e.kind === 'defrag') {
+    const text = `always-defragment ${e.family}`;
+    const hook: Hook = 'prerouting';
+    return { kind: 'defrag', family: e.family, hook, chain: chainName(hook, target.priority), text, exprs: compileDefrag(e.family), userdata: encodeNote({ kind: 'defrag', text, owner: target.owner }), position: undefined };
+  }
+  const hook = CHAIN_HOOK[e.rule.chain];
+  const text = formatRule(e.rule);
+  const exprs = compileRule(e.rule, caps.queue);
+  return { kind: 'divert', family: e.rule.family, hook, chain: chainName(hook, target.priority), text, exprs, userdata: encodeNote({ kind: 'divert', text, owner: target.owner }), position: e.position };
+}
+
+/** A base chain at `hook` with divert's type and priority (kept when it exists). */
+function addBaseChain(b: NftBatch, table: string, hook: Hook, priority: number): void {
+  // local-out is a route chain, as iptables' mangle OUTPUT: a changed packet is routed again.
+  const type = hook === 'local-out' ? 'route' : 'filter';
+  b.addChain({ family: INET, table, name: chainName(hook, priority), type, hook: { hooknum: hookNumber(hook), priority: chainPriority(priority) } }, { echo: false });
+}
+
+/** Handles of the rules of each chain of `table`, in chain order. */
+async function chainRules(conn: NftConnection, table: string): Promise<Map<string, number[]>> {
+  const out = new Map<string, number[]>();
+  try {
+    for (const r of await conn.listRules(INET, table)) {
+      if (r.chain === undefined || r.handle === undefined) continue;
+      out.set(r.chain, [...(out.get(r.chain) ?? []), r.handle]);
+    }
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ENOENT') throw err; // no such table yet: no rules
+  }
+  return out;
+}
+
+/**
+ * The rows of divert's tables (`inet divert` and every `inet divert-<pid>`) in this namespace.
+ * @param alive liveness of owners (tests replace it)
+ */
+export async function listDivertRules(conn: NftConnection, alive: (o: Owner) => boolean = ownerAlive): Promise<ListedRule[]> {
+  const rules = (await conn.listRules(INET)).filter((r) => isDivertTable(r.table));
+  const position = new Map<string, number>();
+  const out: ListedRule[] = [];
+  for (const r of rules) {
+    const where = r.chain === undefined ? undefined : parseChainName(r.chain);
+    if (!where || r.handle === undefined || r.chain === undefined) continue;
+    const key = `${r.table}/${r.chain}`;
+    const n = (position.get(key) ?? 0) + 1;
+    position.set(key, n);
+    out.push(row(r, r.chain, r.handle, where.hook, where.priority, n, alive));
+  }
+  return out;
+}
+
+function row(r: Rule, chain: string, handle: number, hook: Hook, priority: number, position: number, alive: (o: Owner) => boolean): ListedRule {
+  const note = decodeNote(r.userdata);
+  const counter = r.exprs.find((e): e is CounterExpr => e.type === 'counter');
+  const persistent = r.table === SHARED_TABLE;
+  const base = {
+    id: `${r.table}:${handle}`, table: r.table, chain, handle, hook, seedChain: HOOK_CHAIN[hook], priority, position, persistent,
+    packets: counter?.packets ?? 0, bytes: counter?.bytes ?? 0,
+  };
+  if (!note) return { ...base, kind: 'foreign', family: 'inet', text: formatExprs(r.exprs), stale: false };
+  const stale = persistent && note.owner.kind === 'process' && !alive(note.owner);
+  if (note.kind === 'defrag') {
+    return { ...base, kind: 'defrag', family: note.text.endsWith('ipv6') ? 'ipv6' : 'ipv4', text: note.text, owner: note.owner, stale };
+  }
+  let rule: DivertRule | undefined;
+  try {
+    rule = { ...parseRule(note.text), owner: note.owner };
+  } catch {
+    rule = undefined; // written by another version of divert: shown and removable, not rebuilt
+  }
+  return { ...base, kind: 'divert', family: rule?.family ?? 'ipv4', text: note.text, ...(rule ? { rule } : {}), owner: note.owner, stale };
+}
+
+/**
+ * Deletes rows by handle in one batch, then the shared table when that left it empty.
+ * @returns how many were deleted.
+ */
+export async function deleteRows(conn: NftConnection, rows: ReadonlyArray<Pick<ListedRule, 'table' | 'chain' | 'handle'>>): Promise<number> {
+  if (rows.length === 0) return 0;
+  const b = conn.batch();
+  for (const r of rows) b.deleteRule({ family: INET, table: r.table, chain: r.chain, handle: r.handle });
+  await conn.commit(b);
+  if (rows.some((r) => r.table === SHARED_TABLE)) await tidySharedTable(conn);
+  return rows.length;
+}
+
+/**
+ * Deletes the shared table if it holds no rule: each chain with NLM_F_NONREC (refused with
+ * EBUSY while it has rules) and then the table, in one batch, so a rule another process adds
+ * meanwhile makes the whole batch fail instead of vanishing with the table.
+ */
+export async function tidySharedTable(conn: NftConnection): Promise<boolean> {
+  const chains = (await conn.listChains(INET, SHARED_TABLE)).filter((c) => parseChainName(c.name));
+  const rules = await conn.listRules(INET, SHARED_TABLE).catch(() => []);
+  if (rules.length > 0) return false;
+  const b = conn.batch();
+  for (const c of chains) b.deleteChain({ family: INET, table: SHARED_TABLE, name: c.name }, { nonRecursive: true });
+  b.deleteTable({ family: INET, name: SHARED_TABLE }, { nonRecursive: true });
+  try {
+    await conn.commit(b);
+    return true;
+  } catch (err) {
+    if (err instanceof FirewallError && (err.code === 'EBUSY' || err.code === 'ENOENT')) return false; // a rule arrived, or another tidy won
+    throw err;
+  }
+}
+
+/** Whether a row is the DIVERT rule `wanted` (same hook, matches and target; chain spelling aside). */
+export function sameRule(row: ListedRule, wanted: DivertRule): boolean {
+  if (row.kind !== 'divert' || !row.rule) return false;
+  const norm = (r: DivertRule): string => formatRule({ ...r, chain: HOOK_CHAIN[CHAIN_HOOK[r.chain]] });
+  return norm(row.rule) === norm(wanted);
+}
