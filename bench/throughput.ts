@@ -3,12 +3,13 @@
  * libnetfilter_queue listener, same kernel, same namespaces, same traffic, same run.
  *
  * Testbed: namespace "sender" floods 64-byte UDP datagrams (bench/c/udp_flood.c, bounded in time
- * and count) over a veth pair to namespace "listener", where a mangle PREROUTING rule queues them.
+ * and count) over a veth pair to namespace "listener", where a DIVERT rule on input queues them.
  * Each listener measures a window from its first packet: packets verdicted per second and its
  * own CPU microseconds per packet. Needs root, gcc, libnetfilter-queue-dev, libmnl-dev.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { addRule } from '../src/firewall/mod.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const OUT = `${ROOT}bench/out`;
@@ -33,7 +34,7 @@ function build(): { nfq: string; flood: string } {
   return { nfq: `${OUT}/nfq_accept`, flood: `${OUT}/udp_flood` };
 }
 
-function setup(): void {
+async function setup(): Promise<void> {
   sh('ip', ['netns', 'add', sender]);
   sh('ip', ['netns', 'add', listener]);
   sh('ip', ['link', 'add', `${tag}a`, 'netns', sender, 'type', 'veth', 'peer', 'name', `${tag}b`, 'netns', listener]);
@@ -43,8 +44,8 @@ function setup(): void {
     sh('ip', ['-n', ns, 'link', 'set', dev, 'up']);
     sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
   }
-  sh('ip', ['netns', 'exec', listener, 'iptables', '-t', 'mangle', '-A', 'PREROUTING', '-p', 'udp', '--dport', '9999',
-    '-j', 'NFQUEUE', '--queue-num', String(QUEUE)]);
+  // Persistent (the listeners are other processes): divert's own netlink, no iptables needed.
+  await addRule(`-A input -p udp --dport 9999 -j DIVERT ${QUEUE}`, { netns: listener, owner: 'cli' });
 }
 
 function teardown(): void {
@@ -93,7 +94,7 @@ export async function main(): Promise<void> {
     return;
   }
   const bins = build();
-  setup();
+  await setup();
   try {
     const c = await runListener('C libnetfilter_queue (per-packet recv + verdict)', [bins.nfq, String(QUEUE), String(WINDOW_S)], bins.flood);
     const js = await runListener('divert (TypeScript, for await + reinject)', [process.execPath, `${ROOT}dist/bench/accept_all.js`, String(QUEUE), String(WINDOW_S)], bins.flood);

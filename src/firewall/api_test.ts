@@ -35,9 +35,14 @@ test('addRule() puts a program\'s rule in its own owner table; removing the last
   assert.equal(table?.name, OWN);
   assert.equal((table?.flags ?? 0) & NFT_TABLE_F.NFT_TABLE_F_OWNER, NFT_TABLE_F.NFT_TABLE_F_OWNER);
   const chains = kernel.nftables.chains(OWN, undefined, netns);
-  assert.deepEqual(chains.map((c) => [c.name, c.hook?.hooknum, c.hook?.priority, c.type]), [['prerouting', 0, -150, 'filter']]);
-  const [r] = rules(OWN);
-  assert.deepEqual(r?.exprs.slice(-2).map((e) => e.type), ['counter', 'target'], 'compat NFQUEUE: this kernel has no queue expression');
+  assert.deepEqual(chains.map((c) => [c.name, c.hook?.hooknum, c.hook?.priority, c.type]), [['prerouting', 0, -150, 'filter'], ['queue-1234', undefined, undefined, undefined]]);
+  const [r] = rules(OWN).filter((x) => decodeNote(x.userdata));
+  assert.deepEqual(r?.exprs.slice(-2), [
+    { type: 'counter', packets: 0, bytes: 0 },
+    { type: 'immediate', dreg: 0, data: { verdict: { code: -3, chain: 'queue-1234' } } },
+  ], 'this kernel has no queue expression: a jump to the chain holding the compat NFQUEUE target');
+  const [target] = kernel.nftables.rules(OWN, 'queue-1234', undefined, netns);
+  assert.deepEqual(target?.exprs.map((e) => e.type), ['target']);
   assert.deepEqual(decodeNote(r?.userdata), { kind: 'divert', text: '-A input -p icmp -j DIVERT 1234', owner: currentOwner() });
   assert.deepEqual(h.rules.map((x) => [x.id, x.hook, x.chain]), [[`${OWN}:${r?.handle}`, 'prerouting', 'prerouting']]);
   assert.equal(h.persistent, false);
@@ -76,7 +81,7 @@ test('persistent rules (owner cli) go into the shared table, with their label; d
     'divert ipv4 prerouting divert', 'divert ipv6 postrouting divert', 'defrag ipv4 prerouting divert', 'defrag ipv6 prerouting divert',
   ]);
   assert.equal(kernel.nftables.tables(netns)[0]?.flags ?? 0, 0, 'not owned: it outlives this process');
-  assert.ok(rules('divert').every((r) => decodeNote(r.userdata)?.owner.kind === 'cli' && decodeNote(r.userdata)?.owner.label === 'web'));
+  assert.ok(rules('divert').filter((r) => !r.chain?.startsWith('queue-')).every((r) => decodeNote(r.userdata)?.owner.kind === 'cli' && decodeNote(r.userdata)?.owner.label === 'web'));
   assert.equal(await h.remove(), 4);
   assert.deepEqual(kernel.nftables.tables(netns), [], 'the emptied shared table is deleted');
   await assert.rejects(addRule('-A input -j DIVERT 1', { netns, label: 'bad label' }), TypeError);
@@ -99,7 +104,7 @@ test('priority: chains named <hook>@<priority> at mangle - priority (higher sees
   const { kernel, netns } = setup(t);
   await addRule('-A output -p udp -j DIVERT 1', { netns, priority: 10 });
   await addRule('-A output -p udp -j DIVERT 2', { netns, priority: -20 });
-  const chains = kernel.nftables.chains(OWN, undefined, netns).map((c) => [c.name, c.hook?.priority]);
+  const chains = kernel.nftables.chains(OWN, undefined, netns).filter((c) => c.hook).map((c) => [c.name, c.hook?.priority]);
   assert.deepEqual(chains, [['postrouting@10', -160], ['postrouting@-20', -130]]);
   assert.deepEqual((await listRules({ netns })).map((r) => r.priority), [10, -20]);
 });
@@ -143,17 +148,18 @@ test('a refused batch installs nothing and says which message and why', async (t
   await assert.rejects(addRule('-A input -p tcp -j DIVERT 1', { netns }), (err: unknown) => {
     assert.ok(err instanceof FirewallError);
     assert.equal(err.code, 'ENOENT');
-    assert.match(err.message, /NFT_MSG_NEWRULE for rule inet divert-\d+ prerouting/);
+    assert.match(err.message, /^nf_tables refused NFT_MSG_NEWRULE for rule inet divert-\d+ queue-1: ENOENT/);
     return true;
   });
   assert.deepEqual(kernel.nftables.tables(netns), [], 'all or nothing: not even the table');
 });
 
 test('enableAlwaysDefragment() installs the ct rule of a family in the program\'s table', async (t) => {
-  const { netns, rules } = setup(t);
+  const { kernel, netns, rules } = setup(t);
   const h = await enableAlwaysDefragment({ netns, family: 'ipv6' });
   assert.deepEqual(h.rules.map((r) => [r.kind, r.family, r.text]), [['defrag', 'ipv6', 'always-defragment ipv6']]);
   assert.ok(rules(OWN)[0]?.exprs.some((e) => e.type === 'ct'));
+  assert.deepEqual(kernel.nftables.chains(OWN, undefined, netns).map((c) => c.name), ['prerouting'], 'no queue chain for a defrag rule');
 });
 
 test('a rule note that cannot fit the kernel\'s 256 bytes is refused before anything is sent', () => {

@@ -19,8 +19,14 @@
  * [ bitwise reg 1 = ( reg 1 & 0x40000000 ) ^ 0x00000000 ]
  * [ cmp eq reg 1 0x00000000 ]
  * [ counter pkts 0 bytes 0 ]
- * [ target name NFQUEUE rev 3 ]  (or, where the kernel has nft_queue: [ queue num 1234 ])
+ * [ queue num 1234 ]                                     where the kernel has nft_queue, else
+ * [ immediate reg 0 jump queue-1234 ]                    to a chain holding the one rule
+ *                                                        [ target name NFQUEUE rev 3 ]
  * ```
+ * Why a chain for the xtables target: every rule that brings an nft_compat expression makes the
+ * kernel wait for pending destructors (an RCU grace period, 10–25 ms) when it is added after a
+ * deletion; a rule that only jumps is added in a fraction of a millisecond. So the compat
+ * target sits once per port (range, bypass) in its own chain, and DIVERT rules jump to it.
  * The protocol match comes before any transport-header load, so a port or ICMP type is only
  * read from a packet of that protocol; on a non-first fragment a transport load finds no header
  * and the rule does not match (as iptables' port matches). `meta l4proto` skips IPv6 extension
@@ -28,7 +34,8 @@
  * @module
  */
 import type { Expr } from '../nftables/expr_types.js';
-import { NFT_BITWISE, NFT_CMP, NFT_CT, NFT_META, NFT_PAYLOAD, NFT_RANGE, NFT_REG, CT_STATE } from '../nftables/expr_constants.js';
+import { NFT_CMP, NFT_CT, NFT_META, NFT_PAYLOAD, NFT_RANGE, NFT_REG, CT_STATE } from '../nftables/expr_constants.js';
+import { NFT_VERDICT } from '../nftables/constants.js';
 import { NFPROTO } from '../netlink/netfilter.js';
 import { tryParseIpv4, tryParseIpv6 } from '../netlink/ip_address.js';
 import { DIVERT_MARK, DIVERT_MARK_MASK } from './mark.js';
@@ -41,11 +48,20 @@ const { NFT_CMP_EQ: EQ, NFT_CMP_NEQ: NEQ } = NFT_CMP;
 /** How the kernel is asked to queue: the native `queue` expression or the xtables NFQUEUE target. */
 export type QueueVerdict = 'queue' | 'compat';
 
+/** The chain holding the compat NFQUEUE target of a port (range) and bypass setting. */
+export function queueChainName(rule: Pick<DivertRule, 'port' | 'passThrough'>): string {
+  const { first, last } = portBounds(rule.port);
+  return `queue-${first}${last === first ? '' : `-${last}`}${rule.passThrough ? '-bypass' : ''}`;
+}
+
 /** xt_NFQ_info_v3 flags (include/uapi/linux/netfilter/xt_NFQUEUE.h); the same bits as NFT_QUEUE_FLAG_*. */
 export const NFQ_FLAG_BYPASS = 0x01;
 export const NFQ_FLAG_CPU_FANOUT = 0x02;
 
-/** The expressions of a DIVERT rule, its verdict included. */
+/**
+ * The expressions of a DIVERT rule, its verdict included: the queue expression, or (compat) a
+ * jump to {@link queueChainName}'s chain, which holds {@link queueExpr}'s target.
+ */
 export function compileRule(rule: DivertRule, verdict: QueueVerdict): Expr[] {
   const six = rule.family === 'ipv6';
   const out: Expr[] = [...family(rule.family)];
@@ -66,7 +82,8 @@ export function compileRule(rule: DivertRule, verdict: QueueVerdict): Expr[] {
     }
   }
   out.push(...iface(NFT_META.NFT_META_IIFNAME, rule.inInterface), ...iface(NFT_META.NFT_META_OIFNAME, rule.outInterface));
-  out.push(...notInjected(), { type: 'counter', packets: 0, bytes: 0 }, queueExpr(rule, verdict));
+  out.push(...notInjected(), { type: 'counter', packets: 0, bytes: 0 });
+  out.push(verdict === 'queue' ? queueExpr(rule, 'queue') : { type: 'immediate', dreg: NFT_REG.NFT_REG_VERDICT, data: { verdict: { code: NFT_VERDICT.NFT_JUMP, chain: queueChainName(rule) } } });
   return out;
 }
 

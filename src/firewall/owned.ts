@@ -28,6 +28,8 @@ export class OwnedTable {
   #caps: Capabilities;
   /** Rules installed and not removed yet. */
   #live = 0;
+  /** The chains this table has (the table exists once one does): only its owner changes it. */
+  #chains = new Set<string>();
   #closed = false;
 
   private constructor(netnsPath: string | undefined, conn: NftConnection, caps: Capabilities) {
@@ -68,7 +70,7 @@ export class OwnedTable {
       if (table.#closed) continue;
       table.#live += entries.length; // counted at once: a concurrent remove must not close it under us
       try {
-        return { table, rules: await installRules(table.#conn, table.#caps, { table: table.name, owned: true, priority, owner }, entries) };
+        return { table, rules: await installRules(table.#conn, table.#caps, { table: table.name, owned: true, priority, owner, known: table.#chains }, entries) };
       } catch (err) {
         table.#forget(entries.length);
         throw err;

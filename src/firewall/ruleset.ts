@@ -7,13 +7,13 @@
 import type { NftConnection } from '../nftables/conn.js';
 import type { NftBatch } from '../nftables/batch.js';
 import type { Rule } from '../nftables/rule.js';
-import type { CounterExpr } from '../nftables/expr_types.js';
+import type { CounterExpr, Expr } from '../nftables/expr_types.js';
 import { formatExprs } from '../nftables/format.js';
 import { NFT_TABLE_F } from '../nftables/constants.js';
 import { NFPROTO, hookNumber, type Hook } from '../netlink/netfilter.js';
 import { FirewallError } from '../errors.js';
 import type { Capabilities } from './kernel.js';
-import { compileDefrag, compileRule } from './compile.js';
+import { compileDefrag, compileRule, queueChainName, queueExpr } from './compile.js';
 import { chainName, chainPriority, decodeNote, encodeNote, isDivertTable, parseChainName, SHARED_TABLE, type RuleKind } from './layout.js';
 import { CHAIN_HOOK, HOOK_CHAIN, type DivertChain, type DivertRule, type Family, type Owner } from './rule.js';
 import { formatRule } from './format.js';
@@ -76,6 +76,13 @@ export interface InstallTarget {
   readonly owned: boolean;
   readonly priority: number;
   readonly owner: Owner;
+  /**
+   * Chains known to exist (the table too, when any is known): they are not added again. Only an
+   * owner can know (nobody else may change its table); the set is updated after a commit. NB:
+   * re-adding an existing table or base chain makes the commit wait for an RCU grace period
+   * (tens of milliseconds); adding a rule alone does not.
+   */
+  readonly known?: Set<string> | undefined;
 }
 
 /**
@@ -85,20 +92,48 @@ export interface InstallTarget {
  *   text and owner do not fit the kernel's 256 bytes of rule data.
  */
 export async function installRules(conn: NftConnection, caps: Capabilities, target: InstallTarget, entries: readonly InstallEntry[]): Promise<InstalledRule[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await installOnce(conn, caps, target, entries);
+    } catch (err) {
+      // In the shared table another process may have made the same queue chain (EEXIST), or
+      // deleted a chain we saw, tidying (ENOENT), between our look and our commit: look again.
+      if (attempt >= 3 || target.known || !(err instanceof FirewallError && (err.code === 'EEXIST' || err.code === 'ENOENT'))) throw err;
+    }
+  }
+}
+
+async function installOnce(conn: NftConnection, caps: Capabilities, target: InstallTarget, entries: readonly InstallEntry[]): Promise<InstalledRule[]> {
   const planned = entries.map((e) => plan(e, target, caps));
+  const existing = target.known ?? (await tableChains(conn, target.table));
   const b = conn.batch();
-  b.addTable({ family: INET, name: target.table, ...(target.owned ? { flags: NFT_TABLE_F.NFT_TABLE_F_OWNER } : {}) }, { echo: false });
-  for (const hook of new Set(planned.map((p) => p.hook))) addBaseChain(b, target.table, hook, target.priority);
+  // The shared table is added every time (cheap when it exists): another process's tidy may delete it meanwhile.
+  if (existing.size === 0 || !target.known) b.addTable({ family: INET, name: target.table, ...(target.owned ? { flags: NFT_TABLE_F.NFT_TABLE_F_OWNER } : {}) }, { echo: false });
+  const made: string[] = [];
+  for (const hook of new Set(planned.map((p) => p.hook))) {
+    const name = chainName(hook, target.priority);
+    if (existing.has(name)) continue;
+    addBaseChain(b, target.table, hook, target.priority);
+    made.push(name);
+  }
+  for (const p of planned) {
+    if (p.queueChain === undefined || existing.has(p.queueChain.name) || made.includes(p.queueChain.name)) continue;
+    // Exclusive: two processes making it at once must not give it two target rules.
+    b.addChain({ family: INET, table: target.table, name: p.queueChain.name }, { echo: false, exclusive: true });
+    b.addRule({ family: INET, table: target.table, chain: p.queueChain.name, exprs: [p.queueChain.target] }, { echo: false });
+    made.push(p.queueChain.name);
+  }
   const positioned = planned.some((p) => p.position !== undefined);
-  const existing = positioned ? await chainRules(conn, target.table) : new Map<string, number[]>();
+  const ruleHandles = positioned ? await chainRules(conn, target.table) : new Map<string, number[]>();
   const messages = planned.map((p) => {
-    const handles = existing.get(p.chain) ?? [];
+    const handles = ruleHandles.get(p.chain) ?? [];
     const before = p.position !== undefined && p.position <= handles.length ? handles[p.position - 1] : undefined;
     const rule: Rule = { family: INET, table: target.table, chain: p.chain, exprs: p.exprs, userdata: p.userdata };
     // -I beyond the end of the chain appends, as iptables' own -I does not.
     return before === undefined ? b.addRule(rule) : b.insertRule({ ...rule, position: before });
   });
   const results = await conn.commit(b);
+  for (const name of made) target.known?.add(name);
   return planned.map((p, i) => {
     const echoed = results.find((r) => r.message === messages[i])?.object;
     const handle = echoed?.kind === 'rule' ? echoed.rule.handle : undefined;
@@ -107,7 +142,19 @@ export async function installRules(conn: NftConnection, caps: Capabilities, targ
   });
 }
 
+/** Names of the chains `table` has (empty when the table does not exist). */
+async function tableChains(conn: NftConnection, table: string): Promise<Set<string>> {
+  try {
+    return new Set((await conn.listChains(INET, table)).map((c) => c.name));
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return new Set();
+    throw err;
+  }
+}
+
 interface Planned {
+  /** The chain holding the compat NFQUEUE target this rule jumps to (compat kernels only). */
+  queueChain: { name: string; target: Expr } | undefined;
   kind: RuleKind;
   family: Family;
   hook: Hook;
@@ -122,12 +169,13 @@ function plan(e: InstallEntry, target: InstallTarget, caps: Capabilities): Plann
   if (e.kind === 'defrag') {
     const text = `always-defragment ${e.family}`;
     const hook: Hook = 'prerouting';
-    return { kind: 'defrag', family: e.family, hook, chain: chainName(hook, target.priority), text, exprs: compileDefrag(e.family), userdata: encodeNote({ kind: 'defrag', text, owner: target.owner }), position: undefined };
+    return { queueChain: undefined, kind: 'defrag', family: e.family, hook, chain: chainName(hook, target.priority), text, exprs: compileDefrag(e.family), userdata: encodeNote({ kind: 'defrag', text, owner: target.owner }), position: undefined };
   }
   const hook = CHAIN_HOOK[e.rule.chain];
   const text = formatRule(e.rule);
   const exprs = compileRule(e.rule, caps.queue);
-  return { kind: 'divert', family: e.rule.family, hook, chain: chainName(hook, target.priority), text, exprs, userdata: encodeNote({ kind: 'divert', text, owner: target.owner }), position: e.position };
+  const queueChain = caps.queue === 'compat' ? { name: queueChainName(e.rule), target: queueExpr(e.rule, 'compat') } : undefined;
+  return { queueChain, kind: 'divert', family: e.rule.family, hook, chain: chainName(hook, target.priority), text, exprs, userdata: encodeNote({ kind: 'divert', text, owner: target.owner }), position: e.position };
 }
 
 /** A base chain at `hook` with divert's type and priority (kept when it exists). */
@@ -211,11 +259,14 @@ export async function deleteRows(conn: NftConnection, rows: ReadonlyArray<Pick<L
  * meanwhile makes the whole batch fail instead of vanishing with the table.
  */
 export async function tidySharedTable(conn: NftConnection): Promise<boolean> {
-  const chains = (await conn.listChains(INET, SHARED_TABLE)).filter((c) => parseChainName(c.name));
+  const chains = await conn.listChains(INET, SHARED_TABLE).catch(() => []);
   const rules = await conn.listRules(INET, SHARED_TABLE).catch(() => []);
-  if (rules.length > 0) return false;
+  if (rules.some((r) => r.chain !== undefined && parseChainName(r.chain))) return false;
   const b = conn.batch();
-  for (const c of chains) b.deleteChain({ family: INET, table: SHARED_TABLE, name: c.name }, { nonRecursive: true });
+  // The hook chains only if empty; then the queue chains with their target rule (a jump into
+  // one from a rule added meanwhile would make it EBUSY too); then the table only if empty.
+  for (const c of chains) if (parseChainName(c.name)) b.deleteChain({ family: INET, table: SHARED_TABLE, name: c.name }, { nonRecursive: true });
+  for (const c of chains) if (!parseChainName(c.name)) b.deleteChain({ family: INET, table: SHARED_TABLE, name: c.name });
   b.deleteTable({ family: INET, name: SHARED_TABLE }, { nonRecursive: true });
   try {
     await conn.commit(b);
