@@ -6,12 +6,16 @@
  *  - memory is owned by JavaScript: receive calls fill caller buffers, no per-packet allocation here;
  *  - sockets are always SOCK_NONBLOCK | SOCK_CLOEXEC, readiness comes from pollStart();
  *  - socket() can open the socket inside another network namespace (path to an nsfs file), by
- *    switching only the calling thread there and back, as setns(2) allows.
+ *    switching only the calling thread there and back, as setns(2) allows;
+ *  - every length that reaches the kernel or libuv is checked here first: a sockaddr is 2 (its
+ *    family) to sizeof(struct sockaddr_storage) bytes, option values fit a socklen_t, receive
+ *    slots lie inside the arena, a negative fd is EBADF. A wrong size is -EINVAL, never a crash.
  */
 #include "common.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <string.h>
@@ -20,6 +24,10 @@
 #include <unistd.h>
 
 #define MAX_BATCH 256
+
+/* The longest sockaddr the kernel takes; the shortest holds its sa_family_t. */
+#define SOCKADDR_MIN sizeof(sa_family_t)
+#define SOCKADDR_MAX sizeof(struct sockaddr_storage)
 
 bool arg_int32(napi_env env, napi_value v, int32_t *out) {
   return napi_get_value_int32(env, v, out) == napi_ok;
@@ -47,6 +55,18 @@ bool arg_bytes(napi_env env, napi_value v, void **data, size_t *len) {
   napi_is_buffer(env, v, &is_buf);
   if (is_buf) return napi_get_buffer_info(env, v, data, len) == napi_ok;
   return false;
+}
+
+bool arg_uint32_array(napi_env env, napi_value v, void **data, size_t *len) {
+  bool is_ta = false;
+  napi_typedarray_type type;
+  size_t length, offset;
+  napi_value ab;
+  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta) return false;
+  if (napi_get_typedarray_info(env, v, &type, &length, data, &ab, &offset) != napi_ok) return false;
+  if (type != napi_uint32_array) return false;
+  *len = length * 4;
+  return true;
 }
 
 napi_value make_int(napi_env env, int64_t v) {
@@ -131,17 +151,23 @@ static napi_value js_bind(napi_env env, napi_callback_info info) {
   void *addr;
   size_t len;
   if (!fd_and_bytes(env, info, &fd, &addr, &len, "bind(fd, sockaddr)")) return NULL;
+  if (fd < 0) return make_int(env, -EBADF);
+  if (len < SOCKADDR_MIN || len > SOCKADDR_MAX) return make_int(env, -EINVAL);
   return make_int(env, bind(fd, addr, (socklen_t)len) == 0 ? 0 : -errno);
 }
 
-/* getsockname(fd, out) -> length written | -errno */
+/* getsockname(fd, out) -> length written | -errno; -EINVAL when `out` is too short for the address. */
 static napi_value js_getsockname(napi_env env, napi_callback_info info) {
   int32_t fd;
   void *addr;
   size_t len;
   if (!fd_and_bytes(env, info, &fd, &addr, &len, "getsockname(fd, out)")) return NULL;
+  if (fd < 0) return make_int(env, -EBADF);
+  if (len > SOCKADDR_MAX) len = SOCKADDR_MAX;
   socklen_t sl = (socklen_t)len;
-  return make_int(env, getsockname(fd, addr, &sl) == 0 ? (int64_t)sl : -errno);
+  if (getsockname(fd, addr, &sl) != 0) return make_int(env, -errno);
+  /* The kernel cut the address short and returned its full size: "length written" would lie. */
+  return make_int(env, sl > len ? -EINVAL : (int64_t)sl);
 }
 
 /* setsockopt(fd, level, name, int | bytes) -> 0 | -errno */
@@ -158,10 +184,12 @@ static napi_value js_setsockopt(napi_env env, napi_callback_info info) {
   void *data;
   size_t len;
   int rc;
+  if (fd < 0) return make_int(env, -EBADF);
   if (arg_int32(env, argv[3], &ival)) {
     int v = ival;
     rc = setsockopt(fd, level, name, &v, sizeof(v));
   } else if (arg_bytes(env, argv[3], &data, &len)) {
+    if (len > INT_MAX) return make_int(env, -EINVAL);
     rc = setsockopt(fd, level, name, data, (socklen_t)len);
   } else {
     napi_throw_type_error(env, NULL, "setsockopt: value must be an int32 or a typed array");
@@ -183,6 +211,8 @@ static napi_value js_getsockopt(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "getsockopt(fd, level, name, out)");
     return NULL;
   }
+  if (fd < 0) return make_int(env, -EBADF);
+  if (len > INT_MAX) return make_int(env, -EINVAL);
   socklen_t sl = (socklen_t)len;
   return make_int(env, getsockopt(fd, level, name, data, &sl) == 0 ? (int64_t)sl : -errno);
 }
@@ -197,6 +227,7 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "close(fd)");
     return NULL;
   }
+  if (fd < 0) return make_int(env, -EBADF);
   return make_int(env, close(fd) == 0 ? 0 : -errno);
 }
 
@@ -208,12 +239,16 @@ static napi_value js_sendto(napi_env env, napi_callback_info info) {
   int32_t fd, flags = 0;
   void *buf, *addr = NULL;
   size_t len, alen = 0;
+  bool has_addr = argc >= 3 && !is_nullish(env, argv[2]);
   if (argc < 2 || !arg_int32(env, argv[0], &fd) || !arg_bytes(env, argv[1], &buf, &len) ||
-      (argc >= 3 && !is_nullish(env, argv[2]) && !arg_bytes(env, argv[2], &addr, &alen)) ||
+      (has_addr && !arg_bytes(env, argv[2], &addr, &alen)) ||
       (argc >= 4 && !arg_int32(env, argv[3], &flags))) {
     napi_throw_type_error(env, NULL, "sendto(fd, bytes, sockaddr?, flags?)");
     return NULL;
   }
+  if (fd < 0) return make_int(env, -EBADF);
+  /* A sockaddr that is given must at least hold its family (an empty one is not "no address"). */
+  if (has_addr && (alen < SOCKADDR_MIN || alen > SOCKADDR_MAX)) return make_int(env, -EINVAL);
   ssize_t n;
   do {
     n = sendto(fd, buf, len, flags, addr, (socklen_t)alen);
@@ -224,7 +259,8 @@ static napi_value js_sendto(napi_env env, napi_callback_info info) {
 /*
  * recvmmsg(fd, arena, slotSize, maxMessages, lengths: Uint32Array) -> messages | -errno
  * Datagram i lands at arena[i * slotSize]; lengths[i] gets its size, with bit 31 set when the
- * kernel truncated it (MSG_TRUNC). Non-blocking: EAGAIN returns 0.
+ * kernel truncated it (MSG_TRUNC). Non-blocking: EAGAIN returns 0. At most as many messages as
+ * whole slots fit in the arena and entries in `lengths`; none fitting is -EINVAL.
  */
 static napi_value js_recvmmsg(napi_env env, napi_callback_info info) {
   size_t argc = 5;
@@ -235,10 +271,11 @@ static napi_value js_recvmmsg(napi_env env, napi_callback_info info) {
   size_t arena_len, lens_len;
   if (argc < 5 || !arg_int32(env, argv[0], &fd) || !arg_bytes(env, argv[1], &arena, &arena_len) ||
       !arg_int32(env, argv[2], &slot) || !arg_int32(env, argv[3], &max) ||
-      !arg_bytes(env, argv[4], &lens, &lens_len)) {
-    napi_throw_type_error(env, NULL, "recvmmsg(fd, arena, slotSize, maxMessages, lengths)");
+      !arg_uint32_array(env, argv[4], &lens, &lens_len)) {
+    napi_throw_type_error(env, NULL, "recvmmsg(fd, arena, slotSize, maxMessages, lengths: Uint32Array)");
     return NULL;
   }
+  if (fd < 0) return make_int(env, -EBADF);
   if (slot <= 0 || max <= 0) return make_int(env, -EINVAL);
   if (max > MAX_BATCH) max = MAX_BATCH;
   if ((size_t)max * (size_t)slot > arena_len) max = (int32_t)(arena_len / (size_t)slot);
@@ -278,6 +315,10 @@ static napi_value js_poll(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "poll(fd, events, timeoutMs)");
     return NULL;
   }
+  /* poll(2) ignores a negative fd and would sleep the whole timeout; a negative timeout would
+   * block this (the JavaScript) thread forever. */
+  if (fd < 0) return make_int(env, -EBADF);
+  if (timeout < 0 || events < 0 || events > SHRT_MAX) return make_int(env, -EINVAL);
   struct pollfd pfd = {.fd = fd, .events = (short)events, .revents = 0};
   int n = poll(&pfd, 1, timeout);
   if (n < 0) return make_int(env, errno == EINTR ? 0 : -errno);

@@ -23,6 +23,8 @@
 bool arg_int32(napi_env env, napi_value v, int32_t *out);
 /* Reads a typed-array (or Buffer) argument as (pointer, byte length). */
 bool arg_bytes(napi_env env, napi_value v, void **data, size_t *len);
+/* Reads a Uint32Array argument (4-byte aligned by construction) as (pointer, byte length). */
+bool arg_uint32_array(napi_env env, napi_value v, void **data, size_t *len);
 napi_value make_int(napi_env env, int64_t v);
 
 napi_value poller_start(napi_env env, napi_callback_info info);

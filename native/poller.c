@@ -3,13 +3,20 @@
  * also works in worker threads). The poller only says "readable"/"writable"; reads happen in JS.
  *
  * Lifetime: pollStart() allocates a poller_t and returns it as an external. pollStop() stops the
- * watcher and uv_close()s it; the memory and the JS references are freed only in the uv_close
- * callback, so a callback already queued by libuv can never touch freed memory.
+ * watcher and uv_close()s it; the JS references are dropped in the uv_close callback, so a
+ * callback already queued by libuv can never touch freed memory. The poller_t itself has two
+ * owners, the uv handle and the JS external: it is freed when the second one lets go (the
+ * uv_close callback or the external's finalizer), so pollStop() on a handle whose close already
+ * completed still finds live memory and does nothing.
  */
 #include "common.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <uv.h>
+
+/* The event bits uv_poll_start accepts; any other bit trips an assertion inside libuv. */
+#define POLL_EVENTS (UV_READABLE | UV_WRITABLE | UV_DISCONNECT | UV_PRIORITIZED)
 
 typedef struct {
   uv_poll_t handle;
@@ -17,7 +24,12 @@ typedef struct {
   napi_ref callback;
   napi_async_context async_ctx;
   bool closing;
+  int owners; /* the uv handle until its close callback, and the JS external until finalized */
 } poller_t;
+
+static void release(poller_t *p) {
+  if (--p->owners == 0) free(p);
+}
 
 static void on_poll(uv_poll_t *handle, int status, int events) {
   poller_t *p = handle->data;
@@ -44,7 +56,13 @@ static void on_close(uv_handle_t *handle) {
   poller_t *p = handle->data;
   napi_delete_reference(p->env, p->callback);
   napi_async_destroy(p->env, p->async_ctx);
-  free(p);
+  release(p);
+}
+
+static void on_finalize(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  release(data);
 }
 
 /* pollStart(fd, events, callback) -> external handle, or -errno */
@@ -57,6 +75,8 @@ napi_value poller_start(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "pollStart(fd, events, callback)");
     return NULL;
   }
+  if (fd < 0) return make_int(env, -EBADF);
+  if (events == 0 || (events & ~POLL_EVENTS) != 0) return make_int(env, -EINVAL);
   napi_valuetype t;
   NAPI_CALL(env, napi_typeof(env, argv[2], &t));
   if (t != napi_function) {
@@ -66,7 +86,8 @@ napi_value poller_start(napi_env env, napi_callback_info info) {
   uv_loop_t *loop;
   NAPI_CALL(env, napi_get_uv_event_loop(env, &loop));
   poller_t *p = calloc(1, sizeof(*p));
-  if (p == NULL) return make_int(env, -12 /* ENOMEM */);
+  if (p == NULL) return make_int(env, -ENOMEM);
+  p->owners = 1; /* the uv handle; the external adds itself once it exists */
   int rc = uv_poll_init(loop, &p->handle, fd);
   if (rc != 0) {
     free(p);
@@ -85,7 +106,7 @@ napi_value poller_start(napi_env env, napi_callback_info info) {
     return make_int(env, rc);
   }
   napi_value ext;
-  if (napi_create_external(env, p, NULL, NULL, &ext) != napi_ok) {
+  if (napi_create_external(env, p, on_finalize, NULL, &ext) != napi_ok) {
     /* Nobody could ever stop this watcher: stop and free it now. */
     p->closing = true;
     uv_poll_stop(&p->handle);
@@ -93,6 +114,7 @@ napi_value poller_start(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "divert native: cannot create the poll handle");
     return NULL;
   }
+  p->owners++;
   return ext;
 }
 

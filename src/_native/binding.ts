@@ -11,7 +11,9 @@ import { DivertError } from '../errors.js';
 export interface NativeBinding {
   /** socket(2) with SOCK_NONBLOCK|SOCK_CLOEXEC, optionally inside the netns at `netnsPath`. */
   socket(domain: number, type: number, protocol: number, netnsPath?: string | null): number;
+  /** -EINVAL for a sockaddr shorter than 2 bytes or longer than sockaddr_storage. */
   bind(fd: number, sockaddr: Uint8Array): number;
+  /** Length written; -EINVAL when `out` is too short for the address. */
   getsockname(fd: number, out: Uint8Array): number;
   setsockopt(fd: number, level: number, name: number, value: number | Uint8Array): number;
   getsockopt(fd: number, level: number, name: number, out: Uint8Array): number;
@@ -19,7 +21,7 @@ export interface NativeBinding {
   sendto(fd: number, bytes: Uint8Array, sockaddr: Uint8Array | null, flags: number): number;
   /** Receives up to `max` datagrams, datagram i at arena[i*slotSize]; lengths[i] bit 31 = MSG_TRUNC. 0 on EAGAIN. */
   recvmmsg(fd: number, arena: Uint8Array, slotSize: number, max: number, lengths: Uint32Array): number;
-  /** poll(2) on one fd: revents, 0 on timeout. Blocks: short synchronous waits only. */
+  /** poll(2) on one fd: revents, 0 on timeout. Blocks: short synchronous waits only (-EINVAL for a negative timeout). */
   poll(fd: number, events: number, timeoutMs: number): number;
   /** Watches `fd` on this thread's libuv loop; `callback(status, events)` on readiness. */
   pollStart(fd: number, events: number, callback: (status: number, events: number) => void): PollHandle | number;

@@ -3,9 +3,27 @@
  *
  * Every read and write names its byte order (style §10.3). Reads go through `Uint8Array` indexing:
  * an index past the end yields `undefined`, which the bit operators turn into 0, so even an
- * unchecked view never throws and never reads outside its buffer.
+ * unchecked view never throws and never reads outside its buffer. Every view constructor also
+ * refuses a start offset outside `[0, length]` (`checkOffset`), and every `checked`/`checkLen`
+ * reports one as a fault (`offsetFault`).
  * @module
  */
+
+/**
+ * Why `o` cannot start a view in `b`, or `undefined`: it must be an integer in `[0, b.length]`.
+ * NB: the index reads above never leave the buffer, but `subarray` counts a negative index from
+ * the end, so a view at a negative offset would hand out bytes it does not own.
+ */
+export function offsetFault(b: Uint8Array, o: number): string | undefined {
+  if (Number.isInteger(o) && o >= 0 && o <= b.length) return undefined;
+  return `offset ${String(o)} is not an integer in [0, ${b.length}]`;
+}
+
+/** Throw a `RangeError` naming `view` unless `o` is a valid start offset in `b` (see `offsetFault`). */
+export function checkOffset(b: Uint8Array, o: number, view: string): void {
+  const fault = offsetFault(b, o);
+  if (fault !== undefined) throw new RangeError(`Cannot create ${view}: ${fault}`);
+}
 
 /** Read a big-endian 16-bit unsigned integer at `o`. */
 export function u16be(b: Uint8Array, o: number): number {

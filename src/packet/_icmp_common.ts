@@ -7,13 +7,15 @@
  * ```
  * @module
  */
-import { checkUint, setU16be, setU32be, u16be, u32be } from './_bytes.js';
+import { checkOffset, checkUint, offsetFault, setU16be, setU32be, u16be, u32be } from './_bytes.js';
 
 /** Length of the ICMP / ICMPv6 header including the 4-byte rest of header. */
 export const ICMP_HEADER_LEN = 8;
 
 /** Why `bytes` at `o` cannot hold an ICMP header, or `undefined`. */
 export function icmpFault(b: Uint8Array, o: number): string | undefined {
+  const bad = offsetFault(b, o);
+  if (bad !== undefined) return bad;
   const avail = b.length - o;
   return avail < ICMP_HEADER_LEN ? `truncated: ${Math.max(avail, 0)} bytes, header needs 8` : undefined;
 }
@@ -25,8 +27,12 @@ export class IcmpHeaderView {
   /** Where the ICMP header starts in `bytes`. */
   readonly offset: number;
 
-  /** Wrap `bytes` without any check. */
+  /**
+   * Wrap `bytes` without any length check.
+   * @throws {RangeError} when `offset` is not an integer in `[0, bytes.length]`
+   */
   constructor(bytes: Uint8Array, offset = 0) {
+    checkOffset(bytes, offset, new.target.name);
     this.bytes = bytes;
     this.offset = offset;
   }

@@ -97,6 +97,16 @@ function randomIdent(): number {
   return Math.floor(Math.random() * 0x100000000);
 }
 
+/**
+ * End of the upper-layer header at `at` (where the header chain ends), clipped to `end`: TCP
+ * by its data offset, UDP and ICMPv6 8 bytes, No Next Header (59) and unknown protocols nothing
+ * past the chain (their header length is not known here).
+ */
+function upperHeaderEnd(b: Uint8Array, at: number, protocol: number, end: number): number {
+  const len = protocol === 6 ? Math.max(b[at + 12]! >> 4, 5) * 4 : protocol === 17 || protocol === 58 ? 8 : 0;
+  return Math.min(at + len, end);
+}
+
 function fragmentIpv6(bytes: Uint8Array, mtu: number, options: FragmentOptions | undefined): Uint8Array[] {
   const ip = Ipv6Packet.checked(bytes);
   const total = 40 + ip.payloadLength;
@@ -108,6 +118,17 @@ function fragmentIpv6(bytes: Uint8Array, mtu: number, options: FragmentOptions |
   const prevNext = chain.unfragmentablePrevNext;
   const nextHeader = bytes[prevNext]!;
   const room = dataRoom(mtu, unfrag + 8);
+  // RFC 8200 §4.5: the first fragment holds the whole header chain, up to and including the
+  // upper-layer header, so a firewall or receiver never sees a chain cut in two.
+  const chainEnd = upperHeaderEnd(bytes, chain.offset, chain.protocol, total);
+  if (chainEnd - unfrag > room) {
+    const need = unfrag + 8 + Math.ceil((chainEnd - unfrag) / 8) * 8;
+    throw new RangeError(
+      `Cannot fragment IPv6 packet: MTU ${mtu} cannot carry the header chain in the first fragment ` +
+        `(${chainEnd} bytes up to the end of the upper-layer header, plus the 8-byte fragment header; ` +
+        `the MTU must be at least ${need}, RFC 8200 §4.5)`,
+    );
+  }
   const out: Uint8Array[] = [];
   for (let pos = 0; unfrag + pos < total; pos += room) {
     const n = Math.min(room, total - unfrag - pos);
@@ -128,10 +149,12 @@ function fragmentIpv6(bytes: Uint8Array, mtu: number, options: FragmentOptions |
  * Split the IP packet in `bytes` into fragments of at most `mtu` bytes each. A packet that
  * fits comes back as a single copy. IPv4 fragments carry the original Identification and, after
  * the first, only the options whose copied flag is set; IPv6 fragments get a fragment header
- * after the unfragmentable part (RFC 8200 §4.5), with `options.ident` as Identification.
+ * after the unfragmentable part (RFC 8200 §4.5), with `options.ident` as Identification; the
+ * first IPv6 fragment always holds the whole extension-header chain and the upper-layer header.
  * @throws {FragmentationNeededError} when an IPv4 packet has DF set and is larger than `mtu`
  * @throws {PacketError} when the bytes are malformed or an IPv6 packet is already a fragment
- * @throws {RangeError} when `mtu` leaves no room for 8 data bytes
+ * @throws {RangeError} when `mtu` leaves no room for 8 data bytes, or (IPv6) for the header chain
+ * in the first fragment
  */
 export function fragmentPacket(bytes: Uint8Array, mtu: number, options?: FragmentOptions): Uint8Array[] {
   if (!Number.isInteger(mtu) || mtu < 0) throw new RangeError(`Cannot fragment: MTU ${mtu} is not a valid size`);

@@ -98,3 +98,67 @@ test('fragmentPacket() keeps MF on the last piece when re-fragmenting a fragment
   assert.equal(again.at(-1)!.fragOffsetBytes + again.at(-1)!.payload.length, 264);
   for (const f of again) assert.equal(verifyChecksums(f.bytes).ip, true);
 });
+
+/**
+ * IPv6/UDP with a Hop-by-Hop, a Routing (type 2) and a 24-byte Destination Options header: the
+ * unfragmentable part ends after Routing (72 bytes); DstOpts and the UDP header are the first 32
+ * bytes of the fragmentable part.
+ */
+function chainedIpv6(dataLen: number): Uint8Array {
+  const b = new Uint8Array(40 + 8 + 24 + 24 + 8 + dataLen);
+  b.set(UDP6.subarray(0, 40));
+  const ip = new Ipv6Packet(b);
+  ip.payloadLength = b.length - 40;
+  ip.nextHeader = 0;
+  b.set(hex('2b 00 01 04 00000000'), 40); // HBH → Routing, PadN
+  b.set(hex('3c 02 02 00 00000000 20010db8000000000000000000000099'), 48); // Routing type 2 → DstOpts
+  b.set(hex('11 02 01 14 00000000 0000000000000000 0000000000000000'), 72); // DstOpts (24 bytes, PadN) → UDP
+  b.set([0x14, 0xe9, 0x00, 0x35, (8 + dataLen) >> 8, (8 + dataLen) & 0xff, 0, 0], 96);
+  for (let i = 104; i < b.length; i++) b[i] = i & 0xff;
+  return b;
+}
+
+test('fragmentPacket() keeps the whole IPv6 header chain (HBH, Routing, DstOpts, UDP) in the first fragment', () => {
+  const b = chainedIpv6(200);
+  const out = fragmentPacket(b, 112, { ident: 7 });
+  const first = Ipv6Packet.checked(out[0]!);
+  const c = first.chain();
+  assert.equal(c.fragmentOffset, 72);
+  assert.equal(c.protocol, 17, 'the walk reaches the upper layer inside the first fragment');
+  assert.equal(c.offset, 104, 'UDP header right after DstOpts (80 + 24)');
+  assert.equal(parsePacket(out[0]!).udp?.dstPort, 53);
+  // Every fragment fits, and the fragmentable parts put back together are the original bytes.
+  let data: number[] = [];
+  for (const f of out) {
+    assert.ok(f.length <= 112);
+    const v = new Ipv6Packet(f);
+    assert.equal(v.fragment?.offset, data.length);
+    data = data.concat([...f.subarray(80)]);
+  }
+  assert.deepEqual(data, [...b.subarray(72)]);
+});
+
+test('fragmentPacket() refuses an MTU that would cut the IPv6 header chain between fragments (RFC 8200 §4.5)', () => {
+  const b = chainedIpv6(200);
+  // MTU 100 leaves 16 bytes after the fragment header: the first fragment would end inside DstOpts.
+  for (const mtu of [100, 104, 111]) {
+    assert.throws(() => fragmentPacket(b, mtu), (e: unknown) =>
+      e instanceof RangeError &&
+      e.message === `Cannot fragment IPv6 packet: MTU ${mtu} cannot carry the header chain in the first fragment ` +
+        '(104 bytes up to the end of the upper-layer header, plus the 8-byte fragment header; the MTU must be at least 112, RFC 8200 §4.5)',
+    `MTU ${mtu}`);
+  }
+});
+
+test('fragmentPacket() counts TCP options as part of the upper-layer header of the chain', () => {
+  const b = new Uint8Array(40 + 8 + 32 + 100);
+  b.set(UDP6.subarray(0, 40));
+  const ip = new Ipv6Packet(b);
+  ip.payloadLength = b.length - 40;
+  ip.nextHeader = 0;
+  b.set(hex('06 00 01 04 00000000'), 40); // HBH → TCP
+  b.set(hex('14e9 0050 00000001 00000000 8002 ffff 0000 0000 020405b4 01030307 01010402'), 48); // data offset 8: MSS, NOP, WS, NOP, NOP, SACK-permitted
+  assert.throws(() => fragmentPacket(b, 80), /the MTU must be at least 88/);
+  const out = fragmentPacket(b, 88);
+  assert.equal(parsePacket(out[0]!).tcp?.hdrLen, 32);
+});

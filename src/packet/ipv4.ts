@@ -13,7 +13,7 @@
  * @module
  */
 import { PacketError } from '../errors.js';
-import { checkUint, setPadded, setRaw, setU16be, u16be } from './_bytes.js';
+import { checkOffset, checkUint, offsetFault, setPadded, setRaw, setU16be, u16be } from './_bytes.js';
 import { formatIpv4, parseIpv4 } from './address.js';
 import { foldChecksum, internetChecksum, sumBytes } from './checksum.js';
 
@@ -25,6 +25,8 @@ export const IPV4_FLAGS = { RESERVED: 4, DF: 2, MF: 1 } as const;
 
 /** Why the bytes at `o` are not a well-formed IPv4 packet, or `undefined`. */
 function ipv4Fault(b: Uint8Array, o: number): string | undefined {
+  const bad = offsetFault(b, o);
+  if (bad !== undefined) return bad;
   const avail = b.length - o;
   if (avail < IPV4_HEADER_LEN) return `truncated: ${Math.max(avail, 0)} bytes, header needs 20`;
   const version = b[o]! >> 4;
@@ -47,8 +49,12 @@ export class Ipv4Packet {
   /** Where the IPv4 header starts in `bytes`. */
   readonly offset: number;
 
-  /** Wrap `bytes` without any check: cheap, for emitting into a buffer you sized yourself. */
+  /**
+   * Wrap `bytes` without any length check: cheap, for emitting into a buffer you sized yourself.
+   * @throws {RangeError} when `offset` is not an integer in `[0, bytes.length]`
+   */
   constructor(bytes: Uint8Array, offset = 0) {
+    checkOffset(bytes, offset, 'Ipv4Packet');
     this.bytes = bytes;
     this.offset = offset;
   }

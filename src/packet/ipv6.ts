@@ -10,7 +10,7 @@
  * @module
  */
 import { PacketError } from '../errors.js';
-import { checkUint, setRaw, setU16be, u16be, u32be, setU32be } from './_bytes.js';
+import { checkOffset, checkUint, offsetFault, setRaw, setU16be, u16be, u32be, setU32be } from './_bytes.js';
 import { formatIpv6, parseIpv6 } from './address.js';
 import {
   finalDestinationOffset, newIpv6Chain, readIpv6Fragment, walkIpv6Chain,
@@ -23,6 +23,8 @@ export const IPV6_HEADER_LEN = 40;
 const scratch = newIpv6Chain();
 
 function ipv6Fault(b: Uint8Array, o: number): string | undefined {
+  const bad = offsetFault(b, o);
+  if (bad !== undefined) return bad;
   const avail = b.length - o;
   if (avail < IPV6_HEADER_LEN) return `truncated: ${Math.max(avail, 0)} bytes, header needs 40`;
   const version = b[o]! >> 4;
@@ -45,8 +47,12 @@ export class Ipv6Packet {
   /** Where the IPv6 header starts in `bytes`. */
   readonly offset: number;
 
-  /** Wrap `bytes` without any check. */
+  /**
+   * Wrap `bytes` without any length check.
+   * @throws {RangeError} when `offset` is not an integer in `[0, bytes.length]`
+   */
   constructor(bytes: Uint8Array, offset = 0) {
+    checkOffset(bytes, offset, 'Ipv6Packet');
     this.bytes = bytes;
     this.offset = offset;
   }

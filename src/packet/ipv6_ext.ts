@@ -10,7 +10,7 @@
  * ```
  * @module
  */
-import { u16be, u32be } from './_bytes.js';
+import { checkOffset, u16be, u32be } from './_bytes.js';
 
 /** Extension header numbers this walk understands (RFC 8200 §4.1). */
 export const IPV6_EXT_HEADER = { HOP_BY_HOP: 0, ROUTING: 43, FRAGMENT: 44, DEST_OPTS: 60 } as const;
@@ -49,8 +49,13 @@ export function newIpv6Chain(): Ipv6Chain {
 /**
  * Walk the chain of the IPv6 packet at `start`, never reading at or past `end`, into `out`.
  * The walk stops after the fragment header of a non-first fragment: what follows is data.
+ * @throws {RangeError} unless `start` and `end` are integers with `0 <= start <= end <= b.length`
  */
 export function walkIpv6Chain(b: Uint8Array, start: number, end: number, out: Ipv6Chain): Ipv6Chain {
+  checkOffset(b, start, 'an IPv6 header chain walk');
+  if (!Number.isInteger(end) || end < start || end > b.length) {
+    throw new RangeError(`Cannot walk an IPv6 header chain: end ${String(end)} is not an integer in [${start}, ${b.length}]`);
+  }
   out.fragmentOffset = -1;
   out.fragmentPrevNext = -1;
   out.routingOffset = -1;
@@ -123,16 +128,23 @@ export function readIpv6Fragment(b: Uint8Array, at: number): Ipv6FragmentInfo {
  * §8.1): with a routing header whose Segments Left is non-zero, the final destination carried in
  * it (type 0: last address; type 2: its one address; type 4 SRH: Segment List[0], RFC 8754 §2);
  * otherwise the header's Destination Address. RPL (type 3) addresses are compressed: not handled.
+ * A routing header whose address would not fit in `b` (an offset not found by the walk) also
+ * gives the Destination Address: the result always leaves 16 bytes of `b` to read, or is `start + 24`.
+ * @throws {RangeError} when `start` is not a valid offset or `routingOffset` is neither -1 nor
+ * an integer in `[start + 40, b.length]`
  */
 export function finalDestinationOffset(b: Uint8Array, start: number, routingOffset: number): number {
+  checkOffset(b, start, 'an IPv6 final destination lookup');
   const dst = start + 24;
-  if (routingOffset < 0) return dst;
+  if (routingOffset === -1) return dst;
+  if (!Number.isInteger(routingOffset) || routingOffset < start + 40 || routingOffset > b.length) {
+    throw new RangeError(`Cannot find the IPv6 final destination: routing header offset ${String(routingOffset)} is neither -1 nor an integer in [${start + 40}, ${b.length}]`);
+  }
   const r = routingOffset;
   const hdrExtLen = b[r + 1]!;
   const type = b[r + 2]!;
   const segmentsLeft = b[r + 3]!;
   if (segmentsLeft === 0 || hdrExtLen < 2) return dst;
-  if (type === 0) return r + 8 + (Math.floor(hdrExtLen / 2) - 1) * 16;
-  if (type === 2 || type === 4) return r + 8;
-  return dst;
+  const at = type === 0 ? r + 8 + (Math.floor(hdrExtLen / 2) - 1) * 16 : type === 2 || type === 4 ? r + 8 : dst;
+  return at + 16 <= b.length ? at : dst;
 }

@@ -12,7 +12,7 @@
  * @module
  */
 import { PacketError } from '../errors.js';
-import { checkUint, setPadded, setU16be, setU32be, u16be, u32be } from './_bytes.js';
+import { checkOffset, checkUint, offsetFault, setPadded, setU16be, setU32be, u16be, u32be } from './_bytes.js';
 
 /** Minimum TCP header length. */
 export const TCP_HEADER_LEN = 20;
@@ -84,6 +84,8 @@ export function encodeTcpOptions(options: readonly TcpOption[]): Uint8Array {
 }
 
 function tcpFault(b: Uint8Array, o: number): string | undefined {
+  const bad = offsetFault(b, o);
+  if (bad !== undefined) return bad;
   const avail = b.length - o;
   if (avail < TCP_HEADER_LEN) return `truncated: ${Math.max(avail, 0)} bytes, header needs 20`;
   const dataOffset = b[o + 12]! >> 4;
@@ -102,8 +104,12 @@ export class TcpPacket {
   /** Where the TCP header starts in `bytes`. */
   readonly offset: number;
 
-  /** Wrap `bytes` without any check. */
+  /**
+   * Wrap `bytes` without any length check.
+   * @throws {RangeError} when `offset` is not an integer in `[0, bytes.length]`
+   */
   constructor(bytes: Uint8Array, offset = 0) {
+    checkOffset(bytes, offset, 'TcpPacket');
     this.bytes = bytes;
     this.offset = offset;
   }

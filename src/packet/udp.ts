@@ -8,12 +8,14 @@
  * @module
  */
 import { PacketError } from '../errors.js';
-import { checkUint, setU16be, u16be } from './_bytes.js';
+import { checkOffset, checkUint, offsetFault, setU16be, u16be } from './_bytes.js';
 
 /** Length of the UDP header. */
 export const UDP_HEADER_LEN = 8;
 
 function udpFault(b: Uint8Array, o: number): string | undefined {
+  const bad = offsetFault(b, o);
+  if (bad !== undefined) return bad;
   const avail = b.length - o;
   if (avail < UDP_HEADER_LEN) return `truncated: ${Math.max(avail, 0)} bytes, header needs 8`;
   const len = u16be(b, o + 4);
@@ -32,8 +34,12 @@ export class UdpPacket {
   /** Where the UDP header starts in `bytes`. */
   readonly offset: number;
 
-  /** Wrap `bytes` without any check. */
+  /**
+   * Wrap `bytes` without any length check.
+   * @throws {RangeError} when `offset` is not an integer in `[0, bytes.length]`
+   */
   constructor(bytes: Uint8Array, offset = 0) {
+    checkOffset(bytes, offset, 'UdpPacket');
     this.bytes = bytes;
     this.offset = offset;
   }

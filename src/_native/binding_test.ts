@@ -1,0 +1,142 @@
+/**
+ * The real addon given wrong sizes: every call must answer -EINVAL/-EBADF or throw a TypeError,
+ * never crash, block or write outside a buffer. Needs no privilege and sends nothing: the only
+ * socket is an unbound UDP socket, and every send here is refused before it leaves.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadNative, UV_READABLE, type NativeBinding, type PollHandle } from './binding.js';
+import { Errno } from './errno.js';
+import { AF_INET, SOCK_DGRAM, sockaddrIn } from './sockaddr.js';
+
+const { EBADF, EINVAL } = Errno;
+
+/** The addon and a fresh UDP socket closed after the test, or undefined (skipped) without a build. */
+function setup(t: TestContext): { n: NativeBinding; fd: number } | undefined {
+  let n: NativeBinding;
+  try {
+    n = loadNative();
+  } catch (err) {
+    t.skip(`native addon not built: ${(err as Error).message}`);
+    return undefined;
+  }
+  const fd = n.socket(AF_INET, SOCK_DGRAM, 0);
+  assert.ok(fd >= 0, `socket() = ${fd}`);
+  t.after(() => n.close(fd));
+  return { n, fd };
+}
+
+const LOOPBACK = Uint8Array.of(127, 0, 0, 1);
+
+test('bind() refuses a sockaddr shorter than its family field or longer than sockaddr_storage', (t) => {
+  const s = setup(t);
+  if (!s) return;
+  assert.equal(s.n.bind(s.fd, new Uint8Array(0)), -EINVAL);
+  assert.equal(s.n.bind(s.fd, new Uint8Array(1)), -EINVAL);
+  assert.equal(s.n.bind(s.fd, sockaddrIn(LOOPBACK).subarray(0, 8)), -EINVAL, 'the kernel wants all 16 bytes of a sockaddr_in');
+  assert.equal(s.n.bind(s.fd, new Uint8Array(129)), -EINVAL);
+});
+
+test('sendto() refuses an empty, too-short or too-long sockaddr before sending anything', (t) => {
+  const s = setup(t);
+  if (!s) return;
+  const data = Uint8Array.of(1, 2, 3);
+  assert.equal(s.n.sendto(s.fd, data, new Uint8Array(0), 0), -EINVAL, 'an empty sockaddr is not "no address"');
+  assert.equal(s.n.sendto(s.fd, data, new Uint8Array(1), 0), -EINVAL);
+  assert.equal(s.n.sendto(s.fd, data, sockaddrIn(LOOPBACK, 9).subarray(0, 6), 0), -EINVAL);
+  assert.equal(s.n.sendto(s.fd, data, new Uint8Array(200), 0), -EINVAL);
+});
+
+test('getsockname() with an output too short for the address is -EINVAL, not the full length', (t) => {
+  const s = setup(t);
+  if (!s) return;
+  assert.equal(s.n.getsockname(s.fd, new Uint8Array(4)), -EINVAL);
+  assert.equal(s.n.getsockname(s.fd, new Uint8Array(0)), -EINVAL);
+  assert.equal(s.n.getsockname(s.fd, new Uint8Array(16)), 16);
+  assert.equal(s.n.getsockname(s.fd, new Uint8Array(512)), 16, 'a longer buffer is fine');
+});
+
+test('recvmmsg() refuses an empty arena, a slot larger than the arena and a too-short lengths array', (t) => {
+  const s = setup(t);
+  if (!s) return;
+  const lengths = new Uint32Array(4);
+  assert.equal(s.n.recvmmsg(s.fd, new Uint8Array(0), 2048, 4, lengths), -EINVAL);
+  assert.equal(s.n.recvmmsg(s.fd, new Uint8Array(1024), 2048, 4, lengths), -EINVAL);
+  assert.equal(s.n.recvmmsg(s.fd, new Uint8Array(4096), 2048, 2, new Uint32Array(0)), -EINVAL);
+  assert.equal(s.n.recvmmsg(s.fd, new Uint8Array(4096), 0, 2, lengths), -EINVAL);
+  assert.equal(s.n.recvmmsg(s.fd, new Uint8Array(4096), 2048, 0, lengths), -EINVAL);
+  assert.equal(s.n.recvmmsg(s.fd, new Uint8Array(4096), -1, 2, lengths), -EINVAL);
+  // Within bounds the call works (nothing queued: 0), even with fewer lengths than `max`.
+  assert.equal(s.n.recvmmsg(s.fd, new Uint8Array(4096), 2048, 8, new Uint32Array(1)), 0);
+});
+
+test('recvmmsg() takes its lengths only as a Uint32Array (TypeError otherwise)', (t) => {
+  const s = setup(t);
+  if (!s) return;
+  const arena = new Uint8Array(4096);
+  for (const lengths of [new Uint8Array(8), new Uint16Array(4), new Float64Array(2), new Int32Array(2)]) {
+    assert.throws(() => s.n.recvmmsg(s.fd, arena, 2048, 2, lengths as unknown as Uint32Array), TypeError, lengths.constructor.name);
+  }
+});
+
+test('every call given a negative fd answers -EBADF (poll() returns at once instead of sleeping)', (t) => {
+  const s = setup(t);
+  if (!s) return;
+  const { n } = s;
+  for (const fd of [-1, -2, -2147483648]) {
+    assert.equal(n.bind(fd, sockaddrIn(LOOPBACK)), -EBADF);
+    assert.equal(n.getsockname(fd, new Uint8Array(16)), -EBADF);
+    assert.equal(n.setsockopt(fd, 1, 7, 1), -EBADF);
+    assert.equal(n.getsockopt(fd, 1, 7, new Uint8Array(4)), -EBADF);
+    assert.equal(n.sendto(fd, new Uint8Array(1), null, 0), -EBADF);
+    assert.equal(n.recvmmsg(fd, new Uint8Array(2048), 2048, 1, new Uint32Array(1)), -EBADF);
+    assert.equal(n.close(fd), -EBADF);
+    assert.equal(n.pollStart(fd, UV_READABLE, () => {}), -EBADF);
+    const start = Date.now();
+    assert.equal(n.poll(fd, 1, 2000), -EBADF);
+    assert.ok(Date.now() - start < 1000, 'poll(-1) must not wait out its timeout');
+  }
+});
+
+test('poll() refuses a negative timeout (it would block the JavaScript thread forever)', (t) => {
+  const s = setup(t);
+  if (!s) return;
+  assert.equal(s.n.poll(s.fd, 1, -1), -EINVAL);
+  assert.equal(s.n.poll(s.fd, 1, 0), 0, 'nothing to read: a zero timeout returns at once');
+});
+
+test('pollStart() refuses event bits libuv does not know (they abort the process inside libuv)', (t) => {
+  const s = setup(t);
+  if (!s) return;
+  assert.equal(s.n.pollStart(s.fd, 0x100, () => {}), -EINVAL);
+  assert.equal(s.n.pollStart(s.fd, -1, () => {}), -EINVAL);
+  assert.equal(s.n.pollStart(s.fd, 0, () => {}), -EINVAL);
+});
+
+test('pollStop() twice, after the close completed, is a no-op on live memory', async (t) => {
+  const s = setup(t);
+  if (!s) return;
+  const h = s.n.pollStart(s.fd, UV_READABLE, () => {});
+  assert.equal(typeof h, 'object');
+  assert.equal(s.n.pollStop(h as PollHandle), 0);
+  await new Promise((r) => setTimeout(r, 20)); // the uv_close callback has run
+  assert.equal(s.n.pollStop(h as PollHandle), 0);
+  assert.equal(s.n.pollRef(h as PollHandle, false), 0);
+});
+
+test('setsockopt()/getsockopt() with empty values are clean kernel errors', (t) => {
+  const s = setup(t);
+  if (!s) return;
+  assert.equal(s.n.setsockopt(s.fd, 1, 7, new Uint8Array(0)), -EINVAL);
+  assert.equal(s.n.getsockopt(s.fd, 1, 7, new Uint8Array(0)), 0);
+});
+
+test('wrong argument types throw a TypeError', (t) => {
+  const s = setup(t);
+  if (!s) return;
+  const n = s.n as unknown as Record<string, (...a: unknown[]) => unknown>;
+  assert.throws(() => n['bind']!(s.fd, 'not bytes'), TypeError);
+  assert.throws(() => n['sendto']!(s.fd, 'not bytes', null, 0), TypeError);
+  assert.throws(() => n['recvmmsg']!(s.fd, null, 2048, 1, new Uint32Array(1)), TypeError);
+  assert.throws(() => n['pollStart']!(s.fd, UV_READABLE, 'not a function'), TypeError);
+});
