@@ -9,6 +9,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { after, type TestContext } from 'node:test';
+import { ping, type PingOptions, type PingResult } from '../../src/cli/demo/ping.js';
 
 const created = new Set<string>();
 let counter = 0;
@@ -81,10 +82,18 @@ export class Netns {
   spawn(cmd: string, args: readonly string[] = []): ChildProcess {
     return spawn('ip', ['netns', 'exec', this.name, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   }
-  /** Pings once per address with a short deadline; true when a reply came back. */
-  ping(address: string, count = 1, deadlineSeconds = 2): boolean {
-    const args = address.includes(':') ? ['-6'] : [];
-    return this.tryExec('ping', [...args, '-n', '-c', String(count), '-W', '1', '-w', String(deadlineSeconds), address]).ok;
+  /**
+   * Sends `count` echo requests (divert's own ping, no ping binary) and waits for the replies up to
+   * `deadlineSeconds`; true when all came back. Synchronous, so it runs in a peer process
+   * (src/cli/demo/peer.ts `ping` mode) in the namespace: use {@link pingAsync} when a divert
+   * socket in this process must keep answering meanwhile. `size`: ICMP data bytes (default 56).
+   */
+  ping(address: string, count = 1, deadlineSeconds = 2, options: { size?: number } = {}): boolean {
+    const size = options.size === undefined ? [] : [String(options.size)];
+    const r = this.tryExec(process.execPath, [PEER, 'ping', address, String(count), String(deadlineSeconds * 1000), ...size]);
+    const line = r.stdout.split('\n').filter((l) => l.startsWith('{')).pop();
+    const result = line ? (JSON.parse(line) as { received?: number }) : {};
+    return (result.received ?? 0) >= count;
   }
   delete(): void {
     if (!created.has(this.name)) return;
@@ -209,13 +218,25 @@ export function execAsync(ns: Netns, cmd: string, args: readonly string[], timeo
   });
 }
 
-/** Pings without blocking the event loop; true when all `count` replies came back. */
+/**
+ * Pings from `ns` without blocking the event loop: divert's own ping (src/cli/demo/ping.ts) on a
+ * raw socket opened in the namespace, no ping binary and no child process. As `ping -c count -w
+ * deadline`: requests 200 ms apart until `count` replies came (a request lost before a listener
+ * was ready is made up for); true when they came within `deadlineSeconds`.
+ */
 export async function pingAsync(ns: Netns, address: string, count = 1, deadlineSeconds = 3): Promise<boolean> {
-  const v6 = address.includes(':') ? ['-6'] : [];
-  const r = await execAsync(ns, 'ping', [...v6, '-n', '-c', String(count), '-i', '0.2', '-W', '1', '-w', String(deadlineSeconds), address], (deadlineSeconds + 2) * 1000);
-  // With a deadline ping keeps sending until `count` replies came, so more may arrive than asked.
-  const got = Number(/(\d+) received/.exec(r.stdout)?.[1] ?? 0);
-  return r.ok && got >= count;
+  return (await pingFrom(ns, address, { count, untilReplies: true, deadlineMs: deadlineSeconds * 1000 })).received >= count;
+}
+
+/**
+ * divert's own ping from `ns` with the whole result (replies, TTLs, ICMP errors such as
+ * "fragmentation needed" with its MTU, send errors) and every option of `ping()`: exactly `count`
+ * requests unless `untilReplies`, 200 ms apart by default, each reply counted until `deadlineMs`
+ * (default 3000).
+ */
+export function pingFrom(ns: Netns, address: string, options: PingOptions = {}): Promise<PingResult> {
+  const deadlineMs = options.deadlineMs ?? 3000;
+  return ping(address, { intervalMs: 200, timeoutMs: Math.min(deadlineMs, 60_000), ...options, deadlineMs, netns: ns.path });
 }
 
 /** Starts a peer (src/cli/demo/peer.ts) in `ns`; resolves once it printed "ready" (or at once for senders). */

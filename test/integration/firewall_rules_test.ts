@@ -5,7 +5,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, createNetns, enableForwarding, pingAsync, requirePrivilege, startPeer, type Netns } from '../_harness/netns.js';
+import { connect, createNetns, enableForwarding, pingAsync, pingFrom, requirePrivilege, startPeer, type Netns } from '../_harness/netns.js';
 import { addRule, enableAlwaysDefragment, flushRules, listRules, type ListedRule } from '../../src/firewall/mod.js';
 import { rulesCommand } from '../../src/cli/commands/rules.js';
 
@@ -184,11 +184,12 @@ describe('DIVERT rules (real kernel)', () => {
     const b = createNetns();
     const link = connect(a, b, 8);
     await addRule('-A input -p icmp -s ' + link.a4 + ' -j DIVERT 14 --pass-through', { netns: b.name, owner: 'cli' });
-    const big = (): boolean => a.tryExec('ping', ['-n', '-c', '1', '-s', '3000', '-W', '1', link.b4]).ok;
-    assert.equal(big(), true);
+    // Exactly one 3000-byte echo request (3 fragments over the 1500-byte link) and its reply.
+    const big = async (): Promise<boolean> => (await pingFrom(a, link.b4, { size: 3000, deadlineMs: 1000 })).received === 1;
+    assert.equal(await big(), true);
     assert.equal(await diverted(b), 3, 'without defrag: 3 fragments of a 3028-byte datagram');
     const h = await enableAlwaysDefragment({ netns: b.name, family: 'ipv4' });
-    assert.equal(big(), true);
+    assert.equal(await big(), true);
     assert.equal(await diverted(b), 4, 'with defrag: one reassembled packet');
     const listed = await listRules({ netns: b.name });
     assert.deepEqual(listed.map((l) => l.kind), ['divert', 'defrag']);

@@ -4,7 +4,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { createNetns, connect, enableForwarding, execAsync, startPeer, requirePrivilege } from '../_harness/netns.js';
+import { createNetns, connect, enableForwarding, pingFrom, startPeer, requirePrivilege } from '../_harness/netns.js';
 import { createDivertSocket, type DivertPacket, type DivertSocket } from '../../src/mod.js';
 import { parsePacket } from '../../src/packet/parse.js';
 
@@ -82,11 +82,11 @@ describe('fragments through a divert socket', () => {
     await sock.ready;
     const seen: DivertPacket[] = [];
     const loop = serve(sock, seen);
-    // ping with DF (-M do) and 1400 bytes, diverted as it comes in: the router reinjects it, the kernel refuses to
-    // forward it over the 1280 link and tells the sender, so path MTU discovery keeps working.
-    const ping = await execAsync(a, 'ping', ['-n', '-c', '1', '-M', 'do', '-s', '1400', '-W', '2', right.b4]);
-    assert.equal(ping.ok, false);
-    assert.match(ping.stdout + ping.stderr, /mtu = 1280|Frag needed/i);
+    // A ping with DF and 1400 bytes (ping -M do -s 1400), diverted as it comes in: the router reinjects it, the
+    // kernel refuses to forward it over the 1280 link and tells the sender, so path MTU discovery keeps working.
+    const ping = await pingFrom(a, right.b4, { dontFragment: true, size: 1400, deadlineMs: 2000 });
+    assert.equal(ping.received, 0, JSON.stringify(ping));
+    assert.ok(ping.errors.some((e) => e.kind === 'icmp' && e.type === 3 && e.code === 4 && e.mtu === 1280), `frag needed, mtu = 1280: ${JSON.stringify(ping.errors)}`);
     assert.ok(seen.some((p) => p.packet.length === 1428), 'the DF packet went through the divert socket');
     // Injecting such a packet onto the 1280 link is refused with a clear error.
     const big = Buffer.from(seen.find((p) => p.packet.length === 1428)!.packet);

@@ -10,6 +10,7 @@
  * @module
  */
 import type { Sandbox } from '../sandbox.js';
+import { pingFrom } from './traffic.js';
 
 export interface DemoNetwork {
   client: string;
@@ -51,8 +52,6 @@ export async function buildNetwork(box: Sandbox): Promise<DemoNetwork> {
   await ip(box, server, 'route', 'add', 'default', 'via', '198.18.2.1');
   await ip(box, server, '-6', 'route', 'add', 'default', 'via', '2001:db8:2::1');
   // Warm up neighbour caches (ARP/ND) so the first diverted ping is not delayed by resolution.
-  for (const addr of ['198.18.2.2', '2001:db8:2::2']) {
-    await box.exec(client, 'ping', [...(addr.includes(':') ? ['-6'] : []), '-n', '-c', '1', '-W', '2', addr], 5000);
-  }
+  for (const addr of ['198.18.2.2', '2001:db8:2::2']) await pingFrom(client, addr, 1);
   return { client, router, server, server4: '198.18.2.2', server6: '2001:db8:2::2', client4: '198.18.1.2' };
 }

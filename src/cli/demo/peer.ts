@@ -8,10 +8,15 @@
  *   udp-send <host> <port> <text>…                   {"sent":n}
  *   tcp-server <port> <timeoutMs> <4|6>              {"got":"…"} (answers "ack:<data>")
  *   tcp-client <host> <port> <text> <timeoutMs>      {"reply":"…"}
+ *   ping <addr> <count> <timeoutMs> [size]           {"sent":n,"received":n,"rtts":[…],"ttls":[…],"errors":[…]}
+ *                                                    (divert's own ping, ./ping.ts, no ping binary: requests
+ *                                                    200 ms apart until <count> replies or timeoutMs, as
+ *                                                    ping -c count -w deadline)
  * @module
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { ping } from './ping.js';
 
 const [mode, ...args] = process.argv.slice(2);
 
@@ -73,6 +78,14 @@ if (mode === 'udp-recv') {
   c.on('end', () => done({ reply }));
   c.on('error', (e) => done({ error: e.message }));
   setTimeout(() => done({ reply: reply || null, timeout: true }), Number(timeout));
+} else if (mode === 'ping') {
+  const [addr, count, timeout, size] = args;
+  const deadlineMs = Number(timeout);
+  ping(addr ?? '', { count: Number(count), untilReplies: true, intervalMs: 200, timeoutMs: Math.min(deadlineMs, 60_000), deadlineMs, size: size === undefined ? undefined : Number(size) })
+    .then(done, (e: Error) => {
+      process.stdout.write(JSON.stringify({ error: e.message }) + '\n');
+      process.exit(1);
+    });
 } else {
   process.stderr.write(`peer: unknown mode ${String(mode)}\n`);
   process.exit(2);

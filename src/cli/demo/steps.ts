@@ -7,7 +7,7 @@ import { parsePacket } from '../../packet/mod.js';
 import type { Sandbox } from '../sandbox.js';
 import type { DemoNetwork } from './network.js';
 import { withDivert, type StepOutput } from './divert_step.js';
-import { ping, tcpExchange, udpExchange } from './traffic.js';
+import { pingFrom, tcpExchange, udpExchange } from './traffic.js';
 
 export interface StepContext {
   box: Sandbox;
@@ -29,13 +29,13 @@ function cmd(out: StepOutput, where: string, text: string): void {
 
 const intercept: Step = {
   title: 'Interception: the router diverts the ICMP it forwards, prints it, reinjects it',
-  async run({ box, net, out }) {
+  async run({ net, out }) {
     cmd(out, 'router', 'divert rules add -A forward -p icmp -j DIVERT 1');
     cmd(out, 'router', 'divert rules add -A forward -6 -p icmpv6 -j DIVERT 1');
     cmd(out, 'client', `ping -c 2 ${net.server4}; ping -6 -c 2 ${net.server6}`);
     const { result, packets } = await withDivert(out, net.router, 1, ['-A forward -p icmp', '-A forward -6 -p icmpv6'], () => 'reinject', async () => [
-      await ping(box, net.client, net.server4),
-      await ping(box, net.client, net.server6),
+      await pingFrom(net.client, net.server4),
+      await pingFrom(net.client, net.server6),
     ]);
     const [v4, v6] = result;
     say(out, `→ ping: ${v4!.received}/${v4!.sent} replies over IPv4, ${v6!.received}/${v6!.sent} over IPv6; ${packets} packets went through user space`);
@@ -61,8 +61,8 @@ const mangleUdp: Step = {
 
 const rewriteTtl: Step = {
   title: 'Mangling: set the TTL of echo replies to 200 (ping prints it)',
-  async run({ box, net, out }) {
-    const plain = await ping(box, net.client, net.server4, 1);
+  async run({ net, out }) {
+    const plain = await pingFrom(net.client, net.server4, 1);
     say(out, `without divert, ping shows ttl=${plain.ttls[0] ?? '?'} (64, minus one hop)`);
     cmd(out, 'router', 'divert rules add -A forward -p icmp --icmp-type echo-reply -j DIVERT 3');
     const { result } = await withDivert(out, net.router, 3, ['-A forward -p icmp --icmp-type echo-reply'], (p) => {
@@ -70,7 +70,7 @@ const rewriteTtl: Step = {
       const old = ip.ttl;
       ip.ttl = 200;
       return { verdict: 'reinject', note: `ttl ${old} → 200` };
-    }, () => ping(box, net.client, net.server4, 2));
+    }, () => pingFrom(net.client, net.server4, 2));
     say(out, `→ now ping shows ttl=${result.ttls.join(', ttl=')}`);
     return result.ttls.length === 2 && result.ttls.every((t) => t === 200);
   },

@@ -1,27 +1,23 @@
 /**
- * Bounded traffic for the demo: ping, UDP datagrams, one TCP exchange, each inside a namespace
- * with a deadline.
+ * Bounded traffic for the demo: pings, UDP datagrams, one TCP exchange, each inside a namespace
+ * with a deadline. Pings are divert's own (./ping.ts), sent from a raw socket opened in the
+ * namespace: the demo needs no ping binary.
  * @module
  */
 import { fileURLToPath } from 'node:url';
 import type { Sandbox } from '../sandbox.js';
+import { ping, type PingResult } from './ping.js';
+
+export type { PingResult };
 
 const PEER = fileURLToPath(new URL('./peer.js', import.meta.url));
 
-export interface PingResult {
-  sent: number;
-  received: number;
-  /** TTL (hop limit) of each reply, as ping printed it. */
-  ttls: number[];
-}
-
-/** `ping -c count` from `ns` (2-3 s at most). */
-export async function ping(box: Sandbox, ns: string, address: string, count = 2): Promise<PingResult> {
-  const v6 = address.includes(':') ? ['-6'] : [];
-  const r = await box.exec(ns, 'ping', [...v6, '-n', '-c', String(count), '-i', '0.2', '-W', '1', '-w', '3', address], 6000);
-  const m = /(\d+) packets transmitted, (\d+) received/.exec(r.stdout);
-  const ttls = [...r.stdout.matchAll(/(?:ttl|hlim)=(\d+)/g)].map((x) => Number(x[1]));
-  return { sent: Number(m?.[1] ?? count), received: Number(m?.[2] ?? 0), ttls };
+/**
+ * Pings from namespace `ns` (`ip netns` name) until `count` replies came, requests 200 ms apart,
+ * 1 s per reply, 3 s at most (as `ping -c count -i 0.2 -W 1 -w 3`).
+ */
+export function pingFrom(ns: string, address: string, count = 2): Promise<PingResult> {
+  return ping(address, { count, untilReplies: true, intervalMs: 200, timeoutMs: 1000, deadlineMs: 3000, netns: `/run/netns/${ns}` });
 }
 
 /** Resolves with the peer's JSON result; `ready` resolves when a server printed "ready". */
