@@ -7,7 +7,7 @@
  * it ends.
  * @module
  */
-import { addRule, enableAlwaysDefragment, type RuleHandle } from '../firewall/api.js';
+import { addRule, enableAlwaysDefragment, releaseOwnedTable, type RuleHandle } from '../firewall/api.js';
 import { portBounds, type DivertRule } from '../firewall/rule.js';
 import { parseRuleCommand } from '../firewall/parse.js';
 
@@ -64,13 +64,22 @@ export class RuleSet {
     return spec;
   }
 
+  /**
+   * Deletes the rules. The process's table and its hooks stay, so packets the rules queued are not
+   * dropped by the kernel before the socket answers them; {@link release} afterwards.
+   */
   async remove(): Promise<void> {
     const handles = this.#handles.splice(0);
-    for (const h of handles) await h.remove();
+    for (const h of handles) await h.remove({ keepTable: true });
   }
 
   removeSync(): void {
     const handles = this.#handles.splice(0);
-    for (const h of handles) h.removeSync();
+    for (const h of handles) h.removeSync({ keepTable: true });
+  }
+
+  /** Lets the process's table go once it is empty (after the socket answered what it held). */
+  release(): void {
+    releaseOwnedTable(this.#options.netns);
   }
 }

@@ -50,16 +50,29 @@ export interface AddOptions extends FirewallOptions {
   readonly priority?: number | undefined;
 }
 
+export interface RemoveOptions {
+  /**
+   * Keep this process's table (its base chains on the hooks) even when these were its last
+   * rules. Deleting the table unregisters its hooks, and the kernel then drops every packet still
+   * queued from them: keep it while packets those rules diverted wait for verdicts, then
+   * {@link releaseOwnedTable}. Default false. (Persistent rules ignore it.)
+   */
+  readonly keepTable?: boolean | undefined;
+}
+
 /** Installed rules that can be removed again, async or (for exit cleanup) sync. */
 export interface RuleHandle {
   readonly rules: readonly InstalledRule[];
   readonly owner: Owner;
   readonly persistent: boolean;
   readonly removed: boolean;
-  /** Deletes the rules (those still present); idempotent. Resolves to how many it deleted. */
-  remove(): Promise<number>;
+  /**
+   * Deletes the rules (those still present); idempotent. Resolves to how many it deleted. When
+   * they were this process's last rules in its table, the table goes too (see `keepTable`).
+   */
+  remove(options?: RemoveOptions): Promise<number>;
   /** `remove()` for exit-time cleanup (blocking, bounded). */
-  removeSync(): number;
+  removeSync(options?: RemoveOptions): number;
 }
 
 /** Parses text, or validates an object, before anything reaches the kernel. */
@@ -109,13 +122,19 @@ async function install(entries: InstallEntry[], options: AddOptions): Promise<Ru
   const netnsPath = Netns.pathOf(options.netns);
   if (!persistent) {
     const { table, rules } = await OwnedTable.install(netnsPath, entries, owner, priority);
-    return handle(rules, owner, false, () => table.remove(rules), () => table.removeSync(rules));
+    return handle(rules, owner, false, async (o) => {
+      await table.remove(rules);
+      if (!o?.keepTable) table.release();
+    }, (o) => {
+      table.removeSync(rules);
+      if (!o?.keepTable) table.release();
+    });
   }
   const rules = await withConnection(netnsPath, async (conn) => installRules(conn, await capabilities(conn, netnsPath ?? ''), { table: SHARED_TABLE, owned: false, priority, owner }, entries));
   return handle(rules, owner, true, () => removePersistent(netnsPath, rules), () => removePersistentSync(netnsPath, rules));
 }
 
-function handle(rules: InstalledRule[], owner: Owner, persistent: boolean, remove: () => Promise<unknown>, removeSync: () => unknown): RuleHandle {
+function handle(rules: InstalledRule[], owner: Owner, persistent: boolean, remove: (o?: RemoveOptions) => Promise<unknown>, removeSync: (o?: RemoveOptions) => unknown): RuleHandle {
   let removed = false;
   let pending: Promise<number> | undefined;
   const done = (): number => {
@@ -130,19 +149,28 @@ function handle(rules: InstalledRule[], owner: Owner, persistent: boolean, remov
     get removed() {
       return removed;
     },
-    remove() {
+    remove(options) {
       if (removed) return Promise.resolve(0);
       // Marked removed only once it worked: a failed remove() can be retried.
-      pending ??= remove().then(done).finally(() => (pending = undefined));
+      pending ??= remove(options).then(done).finally(() => (pending = undefined));
       return pending;
     },
-    removeSync() {
+    removeSync(options) {
       if (removed) return 0;
-      removeSync();
+      removeSync(options);
       return done();
     },
   };
   return h;
+}
+
+/**
+ * Deletes this process's own table in the namespace when it holds no rule any more (see
+ * {@link RemoveOptions.keepTable}); packets still queued from its hooks are dropped by the kernel.
+ * @example await h.remove({ keepTable: true }); await sock.close(); releaseOwnedTable();
+ */
+export function releaseOwnedTable(netns?: string): void {
+  OwnedTable.release(Netns.pathOf(netns));
 }
 
 /** Deletes persistent rules still present with the same handle, text and owner (handles restart when the table is made again). */

@@ -17,9 +17,9 @@ export { cliOwner, currentOwner, formatOwner, ownerAlive, ownerTag, parseOwnerTa
 export { SHARED_TABLE, ownedTable, chainName, chainPriority, MANGLE_PRIORITY, PRIORITY_MAX, type RuleKind } from './layout.js';
 export { capabilities, probeKernel, type Capabilities, type ProbeReport } from './kernel.js';
 export {
-  addRule, deleteRule, enableAlwaysDefragment, flushRules, listRules, sweepStaleRules,
+  addRule, deleteRule, enableAlwaysDefragment, flushRules, listRules, releaseOwnedTable, sweepStaleRules,
   type AddOptions, type DeleteOptions, type FirewallOptions, type InstallEntry, type InstalledRule, type ListOptions, type ListedRule,
-  type RuleHandle,
+  type RemoveOptions, type RuleHandle,
 } from './api.js';
 export { installExitCleanup } from './cleanup.js';
 export { sweepStaleInjectFilters, type InjectSweep, type InjectSweepOptions } from './inject_filters.js';

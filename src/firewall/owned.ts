@@ -4,8 +4,11 @@
  * open. The kernel deletes the table when that socket closes — on close(), on exit, on SIGKILL —
  * so these rules can never outlive the program, and no other process can change them (EPERM).
  *
- * Handles share the table with a count; the last one removed closes the socket, which takes the
- * table with it (nothing to send, so exit-time removal needs no netlink request at all).
+ * Handles share the table with a count. Removing rules deletes only the rules: the table and its
+ * base chains stay, because unregistering a hook makes the kernel drop every packet still queued
+ * from it (nf_queue_nf_hook_drop) — packets the program holds would be lost. `release()` closes
+ * the socket, which takes the table with it, once the table has no rules left; call it after the
+ * packets those rules queued got their verdicts (a divert socket's close does).
  * @module
  */
 import { NftConnection } from '../nftables/conn.js';
@@ -78,26 +81,35 @@ export class OwnedTable {
     }
   }
 
-  /** Deletes `rules` (one batch); the last rules out close the table instead. */
+  /** Deletes `rules` (one batch). The table stays (see the module comment): {@link release} it. */
   async remove(rules: readonly InstalledRule[]): Promise<void> {
     if (this.#closed || rules.length === 0) return;
-    if (this.#live > rules.length) {
-      const b = this.#conn.batch();
-      for (const r of rules) b.deleteRule({ family: INET, table: this.name, chain: r.chain, handle: r.handle });
-      await this.#conn.commit(b);
-    }
-    this.#forget(rules.length);
+    const b = this.#conn.batch();
+    for (const r of rules) b.deleteRule({ family: INET, table: this.name, chain: r.chain, handle: r.handle });
+    await this.#conn.commit(b);
+    this.#live -= rules.length;
   }
 
-  /** {@link remove} for exit-time cleanup: blocking, bounded; usually only a close(). */
+  /** {@link remove} for exit-time cleanup: blocking, bounded. */
   removeSync(rules: readonly InstalledRule[]): void {
     if (this.#closed || rules.length === 0) return;
-    if (this.#live > rules.length) {
-      const b = this.#conn.batch();
-      for (const r of rules) b.deleteRule({ family: INET, table: this.name, chain: r.chain, handle: r.handle });
-      this.#conn.commitSync(b);
-    }
-    this.#forget(rules.length);
+    const b = this.#conn.batch();
+    for (const r of rules) b.deleteRule({ family: INET, table: this.name, chain: r.chain, handle: r.handle });
+    this.#conn.commitSync(b);
+    this.#live -= rules.length;
+  }
+
+  /**
+   * Closes the table's socket — the kernel then deletes the table — when it holds no rule of
+   * this process any more. Packets still queued from its hooks are dropped by the kernel then.
+   */
+  release(): void {
+    this.#forget(0);
+  }
+
+  /** Releases this process's table in the namespace, if it has one and it is empty. */
+  static release(netnsPath: string | undefined): void {
+    void TABLES.get(netnsPath ?? '')?.then((t) => t.release(), () => undefined);
   }
 
   #forget(n: number): void {

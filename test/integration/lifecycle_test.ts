@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createNetns, connect, pingAsync, startPeer, requirePrivilege, type Netns } from '../_harness/netns.js';
 import { createDivertSocket, type DivertPacket } from '../../src/mod.js';
 import { parsePacket } from '../../src/packet/parse.js';
+import { listRules } from '../../src/firewall/mod.js';
 
 const MOD = new URL('../../src/mod.js', import.meta.url).href;
 let nextPort = 700;
@@ -61,8 +62,9 @@ async function oneDatagram(a: Netns, b: Netns, to: string, whileHeld: () => Prom
   return JSON.stringify(((await recv.result) as { got: string[] }).got) === '["the only one"]';
 }
 
-function ruleCount(ns: Netns): number {
-  return (ns.exec('iptables', ['-t', 'mangle', '-S']).match(/NFQUEUE/g) ?? []).length;
+/** DIVERT rules in `ns` (every table of divert's), read over netlink. */
+async function ruleCount(ns: Netns): Promise<number> {
+  return (await listRules({ netns: ns.name })).filter((r) => r.kind === 'divert').length;
 }
 
 describe('lifecycle: signals, crashes, abort', () => {
@@ -77,13 +79,13 @@ describe('lifecycle: signals, crashes, abort', () => {
       let exit = { code: null as number | null, signal: null as string | null };
       const delivered = await oneDatagram(a, b, link.b4, async () => {
         await h.got;
-        assert.equal(ruleCount(b), 1);
+        assert.equal(await ruleCount(b), 1);
         // `ip netns exec` passes the signal on to its child.
         h.child.kill(signal);
         exit = await h.exit;
       });
       assert.equal(delivered, true, 'the held datagram was reinjected, not lost');
-      assert.equal(ruleCount(b), 0, 'no rule left behind');
+      assert.equal(await ruleCount(b), 0, 'no rule left behind');
       assert.ok(exit.signal === signal || exit.code === 128 + (signal === 'SIGINT' ? 2 : 15), `died by ${signal}: ${JSON.stringify(exit)}`);
     });
   }
@@ -101,7 +103,7 @@ describe('lifecycle: signals, crashes, abort', () => {
     });
     assert.equal(exit.code, 1);
     assert.equal(delivered, true, 'the held datagram was reinjected, not lost');
-    assert.equal(ruleCount(b), 0);
+    assert.equal(await ruleCount(b), 0);
   });
 
   test('AbortSignal closes the socket and ends iteration', async (t) => {

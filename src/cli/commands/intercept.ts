@@ -67,6 +67,7 @@ async function run(o: InterceptOptions, io: CliIo): Promise<number> {
         kernelAtEnd = await readQueueCounters(o.port, o.netns);
       } finally {
         await sock.close();
+        rules?.release();
       }
     })());
   const onSignal = (): void => void stop().catch(() => {});

@@ -5,15 +5,18 @@
  *
  * NB: installed here with addRule() rather than through createDivertSocket's `rules` option so the
  * command controls the order at the end: the rule goes first, then the socket hands back what it
- * holds, then the summary (with the kernel's counters) is printed.
+ * holds, then the rule's table goes (the kernel would drop what its hooks queued), then the
+ * summary (with the kernel's counters) is printed.
  * @module
  */
-import { addRule, enableAlwaysDefragment, installExitCleanup, parseRuleCommand, type RuleHandle } from '../../firewall/mod.js';
+import { addRule, enableAlwaysDefragment, installExitCleanup, parseRuleCommand, releaseOwnedTable, type RuleHandle } from '../../firewall/mod.js';
 
 export interface RunRules {
   /** The full rule text installed, for the banner. */
   readonly text: string | undefined;
+  /** Deletes the rules; their table stays until {@link release} (after the socket answered its packets). */
   remove(): Promise<void>;
+  release(): void;
 }
 
 /** `-A input -p icmp` + port → `-A input -p icmp -j DIVERT 1234 [--pass-through]`. */
@@ -49,7 +52,10 @@ export async function installRunRules(o: { port: number; firewall: string | unde
   return {
     text,
     async remove() {
-      for (const h of handles.splice(0).reverse()) await h.remove();
+      for (const h of handles.splice(0).reverse()) await h.remove({ keepTable: true });
+    },
+    release() {
+      releaseOwnedTable(o.netns);
     },
   };
 }

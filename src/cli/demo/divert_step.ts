@@ -4,7 +4,7 @@
  * @module
  */
 import { createDivertSocket, type DivertPacket } from '../../mod.js';
-import { addRule } from '../../firewall/mod.js';
+import { addRule, releaseOwnedTable } from '../../firewall/mod.js';
 import { packetRecord, type CliVerdict } from '../format/record.js';
 import { formatLine } from '../format/line.js';
 
@@ -58,8 +58,10 @@ export async function withDivert<T>(
     const result = await traffic();
     return { result, packets };
   } finally {
-    await rule.remove().catch(() => 0);
+    // Rules first, their table (and hooks) only after the socket answered what it holds.
+    await rule.remove({ keepTable: true }).catch(() => 0);
     await sock.close();
+    releaseOwnedTable(netns);
     await loop;
   }
 }
