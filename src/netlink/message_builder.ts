@@ -165,25 +165,33 @@ export class MessageBuilder {
 
   /** Appends a big-endian u16 attribute. */
   putAttrU16be(type: number, v: number): this {
-    putU16be(this.#buf, this.reserveAttr(type, 2), v);
+    // Reserve first: it may replace the buffer, which must not be read before.
+    const off = this.reserveAttr(type, 2);
+    putU16be(this.#buf, off, v);
     return this;
   }
 
   /** Appends a big-endian u32 attribute (NFQA_MARK and friends). */
   putAttrU32be(type: number, v: number): this {
-    putU32be(this.#buf, this.reserveAttr(type, 4), v);
+    // Reserve first: it may replace the buffer, which must not be read before.
+    const off = this.reserveAttr(type, 4);
+    putU32be(this.#buf, off, v);
     return this;
   }
 
   /** Appends a host-order u32 attribute (rtnetlink, NLMSGERR_ATTR_OFFS). */
   putAttrU32ne(type: number, v: number): this {
-    putU32ne(this.#buf, this.reserveAttr(type, 4), v);
+    // Reserve first: it may replace the buffer, which must not be read before.
+    const off = this.reserveAttr(type, 4);
+    putU32ne(this.#buf, off, v);
     return this;
   }
 
   /** Appends a big-endian u64 attribute. */
   putAttrU64be(type: number, v: bigint): this {
-    putU64be(this.#buf, this.reserveAttr(type, 8), v);
+    // Reserve first: it may replace the buffer, which must not be read before.
+    const off = this.reserveAttr(type, 8);
+    putU64be(this.#buf, off, v);
     return this;
   }
 

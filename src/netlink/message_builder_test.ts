@@ -126,3 +126,24 @@ test('MessageBuilder.putAttr() rejects payloads over 65531 bytes', () => {
   b.putAttr(1, new Uint8Array(65531));
   assert.equal(b.messageLength, 16 + 4 + 65532);
 });
+
+test('MessageBuilder integer attributes keep their value when the buffer grows under them', () => {
+  // A 64-byte builder grows several times; a put that read the old buffer before reserving
+  // wrote its value into the discarded one (the 7th u32 below went out as 0).
+  for (const put of ['u16be', 'u32be', 'u32ne', 'u64be'] as const) {
+    const b = new MessageBuilder(64);
+    b.begin(0x10, 0, 1);
+    const values = Array.from({ length: 40 }, (_, i) => 0x1000 + i);
+    for (const [i, v] of values.entries()) {
+      if (put === 'u16be') b.putAttrU16be(i + 1, v);
+      else if (put === 'u32be') b.putAttrU32be(i + 1, v);
+      else if (put === 'u32ne') b.putAttrU32ne(i + 1, v);
+      else b.putAttrU64be(i + 1, BigInt(v));
+    }
+    b.end();
+    const ad = new AttrDecoder(b.bytes(), 16, b.length);
+    const got: number[] = [];
+    while (ad.next()) got.push(put === 'u16be' ? ad.u16be() : put === 'u32be' ? ad.u32be() : put === 'u32ne' ? ad.u32ne() : ad.u64beNumber());
+    assert.deepEqual(got, values, put);
+  }
+});

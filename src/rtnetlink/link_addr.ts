@@ -69,7 +69,8 @@ export interface AddrInfo {
  */
 export function putGetLinkDump(b: MessageBuilder, seq: number, family: number = AddressFamily.AF_UNSPEC): MessageBuilder {
   b.begin(RtmType.RTM_GETLINK, DUMP_FLAGS, seq);
-  b.buffer[b.reserve(IFINFOMSG_LEN)] = family;
+  const at = b.reserve(IFINFOMSG_LEN); // reserve first: it may replace b.buffer
+  b.buffer[at] = family;
   b.end();
   return b;
 }
@@ -80,7 +81,8 @@ export function putGetLinkDump(b: MessageBuilder, seq: number, family: number = 
  */
 export function putGetAddrDump(b: MessageBuilder, seq: number, family: number = AddressFamily.AF_UNSPEC): MessageBuilder {
   b.begin(RtmType.RTM_GETADDR, DUMP_FLAGS, seq);
-  b.buffer[b.reserve(IFADDRMSG_LEN)] = family;
+  const at = b.reserve(IFADDRMSG_LEN); // reserve first: it may replace b.buffer
+  b.buffer[at] = family;
   b.end();
   return b;
 }

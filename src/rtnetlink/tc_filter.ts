@@ -101,10 +101,14 @@ export function putBpfFilter(b: MessageBuilder, seq: number, spec: BpfFilterSpec
   b.putAttrString(TcaAttr.TCA_KIND, 'bpf');
   const opts = nestStartPlain(b, TcaAttr.TCA_OPTIONS);
   if (spec.actions.length > 0) putActions(b, TcaBpfAttr.TCA_BPF_ACT, spec.actions);
-  putU16ne(b.buffer, b.reserveAttr(TcaBpfAttr.TCA_BPF_OPS_LEN, 2), spec.ops.length);
+  const lenAt = b.reserveAttr(TcaBpfAttr.TCA_BPF_OPS_LEN, 2); // reserve first: it may replace b.buffer
+  putU16ne(b.buffer, lenAt, spec.ops.length);
   const at = b.reserveAttr(TcaBpfAttr.TCA_BPF_OPS, spec.ops.length * SOCK_FILTER_LEN);
   emitSockFilters(spec.ops, b.buffer, at);
-  if (spec.flags !== undefined) putU32ne(b.buffer, b.reserveAttr(TcaBpfAttr.TCA_BPF_FLAGS, 4), spec.flags);
+  if (spec.flags !== undefined) {
+    const flagsAt = b.reserveAttr(TcaBpfAttr.TCA_BPF_FLAGS, 4);
+    putU32ne(b.buffer, flagsAt, spec.flags);
+  }
   b.nestEnd(opts);
   b.end();
   return b;

@@ -218,7 +218,10 @@ export class FakeNftables {
       const o = outcomes[i]!;
       if (!(m.flags & NlmFlags.NLM_F_ECHO) || !('echo' in o)) return;
       const bytes = o.echo();
-      if (bytes) b.buffer.set(bytes, b.reserve(bytes.length));
+      if (bytes) {
+        const at = b.reserve(bytes.length);
+        b.buffer.set(bytes, at);
+      }
     });
     if (b.length > 0) emit(take(b));
     // nf_tables_gen_notify, a datagram of its own: reported to the sender when the batch's first

@@ -188,8 +188,10 @@ function putFilter(b: MessageBuilder, seq: number, portId: number, f: FakeFilter
   b.putAttrU32ne(TcaAttr.TCA_CHAIN, 0);
   if (!header) {
     const opts = nestStartPlain(b, TcaAttr.TCA_OPTIONS);
-    putU16ne(b.buffer, b.reserveAttr(TcaBpfAttr.TCA_BPF_OPS_LEN, 2), f.ops.length);
-    emitSockFilters(f.ops, b.buffer, b.reserveAttr(TcaBpfAttr.TCA_BPF_OPS, f.ops.length * SOCK_FILTER_LEN));
+    const lenAt = b.reserveAttr(TcaBpfAttr.TCA_BPF_OPS_LEN, 2);
+    putU16ne(b.buffer, lenAt, f.ops.length);
+    const opsAt = b.reserveAttr(TcaBpfAttr.TCA_BPF_OPS, f.ops.length * SOCK_FILTER_LEN);
+    emitSockFilters(f.ops, b.buffer, opsAt);
     if (f.actions.length > 0) {
       const list = nestStartPlain(b, TcaBpfAttr.TCA_BPF_ACT);
       f.actions.forEach((a, i) => {
