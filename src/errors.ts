@@ -130,17 +130,57 @@ export class PacketError extends RangeError {
   }
 }
 
-/** A filter string or rule text could not be lexed, parsed or checked. */
+/** What a FilterSyntaxError may say beyond its message. */
+export interface FilterSyntaxErrorOptions {
+  /** What the parser would have accepted at `offset` ("a field", "')'", "'and'"…). */
+  expected?: readonly string[] | undefined;
+}
+
+/**
+ * A filter string or rule text could not be lexed, parsed or checked. The first line of
+ * `message` is `<reason> at offset <n>: "<filter>"`; the lines after it show the offending line
+ * of the filter with a caret under the character at `offset` (also in `caret`).
+ */
 export class FilterSyntaxError extends SyntaxError {
   readonly code = 'ERR_DIVERT_FILTER_SYNTAX';
   readonly filter: string;
+  /** UTF-16 index into `filter` of the offending character (`filter.length` at the end). */
   readonly offset: number;
-  constructor(message: string, filter: string, offset: number) {
-    super(`${message} at offset ${offset}: ${JSON.stringify(filter)}`);
+  /** 1-based line and column of `offset` (columns count UTF-16 units, a tab counts one). */
+  readonly line: number;
+  readonly column: number;
+  /** The message without the location: "Unknown field \"tcp.dstport\" (did you mean tcp.DstPort?)". */
+  readonly reason: string;
+  readonly expected: readonly string[];
+  constructor(message: string, filter: string, offset: number, options: FilterSyntaxErrorOptions = {}) {
+    const at = Math.max(0, Math.min(offset, filter.length));
+    const before = filter.slice(0, at);
+    const line = before.split('\n').length;
+    const lineStart = before.lastIndexOf('\n') + 1;
+    const caret = caretLines(filter, lineStart, at);
+    super(`${message} at offset ${offset}: ${JSON.stringify(filter)}\n${caret}`);
     this.name = 'FilterSyntaxError';
     this.filter = filter;
     this.offset = offset;
+    this.line = line;
+    this.column = at - lineStart + 1;
+    this.reason = message;
+    this.expected = options.expected ?? [];
   }
+
+  /** The offending line of the filter and a caret under the offending character. */
+  get caret(): string {
+    const at = Math.max(0, Math.min(this.offset, this.filter.length));
+    return caretLines(this.filter, this.filter.slice(0, at).lastIndexOf('\n') + 1, at);
+  }
+}
+
+/** `  <line>\n  <pad>^`: tabs in the pad are kept so the caret lines up in a terminal. */
+function caretLines(filter: string, lineStart: number, at: number): string {
+  const end = filter.indexOf('\n', lineStart);
+  const text = filter.slice(lineStart, end < 0 ? undefined : end).replace(/\r$/, '');
+  const pad = filter.slice(lineStart, at).replace(/[^\t]/g, ' ');
+  return `  ${text}\n  ${pad}^`;
 }
 
 /** The handle was used after `close()` or `destroy()`. */

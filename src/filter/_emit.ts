@@ -1,0 +1,157 @@
+/**
+ * Kernel terms as nf_tables expressions. Each condition is one load into register 1, an
+ * optional mask (`bitwise`), then what its value set needs: `cmp eq`, `cmp neq` for each hole,
+ * `cmp lt/gt` or `range` for intervals, or a `lookup` in a constant set for many points.
+ * Sets that fit none of those split the term into one term per interval (`splitForEmit`).
+ * @module
+ */
+import { HOST_LITTLE_ENDIAN } from '../netlink/bytes.js';
+import { NFT_CMP, NFT_LOOKUP_F, NFT_RANGE, NFT_REG } from '../nftables/expr_constants.js';
+import type { Expr } from '../nftables/expr_types.js';
+import * as iv from './_intervals.js';
+import { loosen, type KCond, type KTerm, type LoadSpec } from './_kterm.js';
+
+const R1 = NFT_REG.NFT_REG_1;
+/** Holes written as one `cmp neq`/`range neq` each, at most. */
+const MAX_HOLES = 4;
+/** Points written as a set lookup, at most. */
+export const MAX_SET_POINTS = 256;
+
+/** A constant set a rule looks up (elements are register bytes). */
+export interface EmittedSet {
+  readonly keyLen: number;
+  readonly elements: readonly Uint8Array[];
+}
+
+export interface EmittedRule {
+  readonly exprs: Expr[];
+  /** Sets in the order their lookups appear; the lookups name them `<prefix><n>`, n from 0. */
+  readonly sets: EmittedSet[];
+}
+
+type Plan =
+  | { kind: 'none' }
+  | { kind: 'cmps'; ops: Array<{ op: 'eq' | 'neq' | 'lt' | 'gt' | 'lte' | 'gte'; v: bigint } | { op: 'range' | 'nrange'; a: bigint; b: bigint }> }
+  | { kind: 'lookup'; values: bigint[]; invert: boolean };
+
+/** How a condition's set is written in one rule, or undefined when it is not writable at once. */
+function plan(c: KCond): Plan | undefined {
+  const { spec, set } = c;
+  const dom = spec.domain;
+  if (spec.kind === 'virtual' || iv.equal(set, dom)) return { kind: 'none' };
+  const holes = iv.minus(dom, set);
+  const lo = dom[0]![0];
+  const hi = dom[dom.length - 1]![1];
+  const contiguousDomain = dom.length === 1;
+  // Two or more isolated values (`dport 80 or dport 443`): one lookup, as nft writes `{ 80, 443 }`.
+  if (set.length >= 2 && set.every(([a, b]) => a === b)) {
+    const pts = iv.listPoints(set, MAX_SET_POINTS);
+    if (pts) return { kind: 'lookup', values: pts, invert: false };
+  }
+  if (!spec.host) {
+    if (set.length === 1) {
+      const [a, b] = set[0]!;
+      if (a === b) return { kind: 'cmps', ops: [{ op: 'eq', v: a }] };
+      if (contiguousDomain && a === lo) return { kind: 'cmps', ops: [{ op: 'lte', v: b }] };
+      if (contiguousDomain && b === hi) return { kind: 'cmps', ops: [{ op: 'gte', v: a }] };
+      if (holes.length > 1 || !contiguousDomain) return { kind: 'cmps', ops: [{ op: 'range', a, b }] };
+    }
+    if (contiguousDomain && holes.length <= MAX_HOLES) {
+      return {
+        kind: 'cmps',
+        ops: holes.map(([a, b]) =>
+          a === b ? { op: 'neq' as const, v: a } : a === lo ? { op: 'gt' as const, v: b } : b === hi ? { op: 'lt' as const, v: a } : { op: 'nrange' as const, a, b }),
+      };
+    }
+  } else if (holes.length <= MAX_HOLES && holes.every(([a, b]) => a === b)) {
+    if (set.length === 1 && set[0]![0] === set[0]![1]) return { kind: 'cmps', ops: [{ op: 'eq', v: set[0]![0] }] };
+    return { kind: 'cmps', ops: holes.map(([a]) => ({ op: 'neq' as const, v: a })) };
+  }
+  // The smaller of the set and its complement goes in the lookup.
+  const pts = iv.listPoints(set, MAX_SET_POINTS);
+  const inv = iv.listPoints(holes, MAX_SET_POINTS);
+  if (inv && (!pts || inv.length < pts.length)) return { kind: 'lookup', values: inv, invert: true };
+  if (pts) return pts.length === 1 ? { kind: 'cmps', ops: [{ op: 'eq', v: pts[0]! }] } : { kind: 'lookup', values: pts, invert: false };
+  return undefined;
+}
+
+/**
+ * Terms every condition of which can be written in one rule: a set that cannot is split over its
+ * intervals (big-endian loads), or dropped with the term made residual (host-order loads such as
+ * `meta iif`, where only equality is possible).
+ */
+export function splitForEmit(terms: readonly KTerm[]): KTerm[] {
+  const out: KTerm[] = [];
+  const todo = [...terms];
+  while (todo.length > 0) {
+    const t = todo.shift()!;
+    const bad = [...t.conds.values()].find((c) => plan(c) === undefined);
+    if (!bad) {
+      out.push(t);
+      continue;
+    }
+    if (bad.spec.host) {
+      const conds = new Map(t.conds);
+      conds.delete(bad.spec.id);
+      todo.push(loosen({ ...t, conds }, `${bad.spec.label} in ${iv.formatSet(bad.set)}: only equality is possible in the kernel, user space decides`));
+      continue;
+    }
+    for (const part of bad.set) {
+      const conds = new Map(t.conds);
+      conds.set(bad.spec.id, { spec: bad.spec, set: [part] });
+      todo.push({ ...t, conds });
+    }
+  }
+  return out;
+}
+
+/** The expressions of a term (conditions in rank order), and the sets its lookups use. */
+export function emitTerm(t: KTerm, setPrefix: string): EmittedRule {
+  const exprs: Expr[] = [];
+  const sets: EmittedSet[] = [];
+  const conds = [...t.conds.values()].sort((a, b) => a.spec.rank - b.spec.rank || (a.spec.id < b.spec.id ? -1 : 1));
+  for (const c of conds) {
+    const p = plan(c);
+    if (!p) throw new Error(`emitTerm: ${c.spec.label} in ${iv.formatSet(c.set)} cannot be written; split the terms first`);
+    if (p.kind === 'none' && !c.spec.canFail) continue;
+    exprs.push(load(c.spec));
+    if (p.kind === 'none') continue;
+    if (c.spec.mask !== undefined) {
+      const mask = bytes(c.spec, c.spec.mask, false);
+      exprs.push({ type: 'bitwise', sreg: R1, dreg: R1, len: c.spec.len, mask, xor: new Uint8Array(c.spec.len) });
+    }
+    if (p.kind === 'lookup') {
+      sets.push({ keyLen: c.spec.len, elements: p.values.map((v) => bytes(c.spec, v, true)) });
+      const lookup: Expr = { type: 'lookup', set: `${setPrefix}${sets.length - 1}`, sreg: R1 };
+      exprs.push(p.invert ? { ...lookup, flags: NFT_LOOKUP_F.NFT_LOOKUP_F_INV } : lookup);
+      continue;
+    }
+    for (const o of p.ops) {
+      if ('a' in o) {
+        const op = o.op === 'range' ? NFT_RANGE.NFT_RANGE_EQ : NFT_RANGE.NFT_RANGE_NEQ;
+        exprs.push({ type: 'range', op, sreg: R1, from: bytes(c.spec, o.a, true), to: bytes(c.spec, o.b, true) });
+      } else {
+        exprs.push({ type: 'cmp', op: CMP[o.op], sreg: R1, data: bytes(c.spec, o.v, true) });
+      }
+    }
+  }
+  return { exprs, sets };
+}
+
+const CMP = { eq: NFT_CMP.NFT_CMP_EQ, neq: NFT_CMP.NFT_CMP_NEQ, lt: NFT_CMP.NFT_CMP_LT, lte: NFT_CMP.NFT_CMP_LTE, gt: NFT_CMP.NFT_CMP_GT, gte: NFT_CMP.NFT_CMP_GTE } as const;
+
+function load(spec: LoadSpec): Expr {
+  if (spec.kind === 'meta') return { type: 'meta', key: spec.key, dreg: R1 };
+  return { type: 'payload', base: spec.base, offset: spec.offset, len: spec.len, dreg: R1 };
+}
+
+/** `v` (a value, shifted into place when `value`) as the register's bytes: big-endian, or host order for meta. */
+function bytes(spec: LoadSpec, v: bigint, value: boolean): Uint8Array {
+  const n = value ? v << BigInt(spec.shift) : v;
+  const out = new Uint8Array(spec.len);
+  for (let i = 0; i < spec.len; i++) {
+    const byte = Number((n >> BigInt(8 * (spec.len - 1 - i))) & 0xffn);
+    out[spec.host && HOST_LITTLE_ENDIAN ? spec.len - 1 - i : i] = byte;
+  }
+  return out;
+}

@@ -1,0 +1,164 @@
+/**
+ * A model of how the kernel (Linux 6.x, net/netfilter) runs the expressions divert's lowering
+ * emits, for tests: meta (nfproto, l4proto, iif, oif, iiftype, oiftype, mark), payload (network
+ * and transport header, fast path included), bitwise, cmp, range, lookup. Layer 4 comes from
+ * nft_set_pktinfo_ipv4/ipv6_validate (ipv6_find_hdr with IP6_FH_F_AUTH). The real-kernel run
+ * (test/integration/filter_kernel_test.ts) checks the model on the same packets.
+ * @module
+ */
+import type { Expr } from '../nftables/expr_types.js';
+import type { LoweredFilter, LoweredRule, RuleHook } from './lower_nft.js';
+
+/** What the kernel knows about a packet at a hook besides its bytes. */
+export interface SimMeta {
+  readonly hook: RuleHook;
+  /** Input / output interface index (0: none) and type (ARPHRD_*). */
+  readonly iif: number;
+  readonly oif: number;
+  readonly iiftype: number;
+  readonly oiftype: number;
+  readonly mark: number;
+}
+
+interface PktInfo {
+  l4: boolean;
+  tprot: number;
+  thoff: number;
+  fragoff: number;
+}
+
+const EXT = new Set([0, 43, 44, 51, 59, 60]);
+
+function u16(b: Uint8Array, o: number): number {
+  return (b[o]! << 8) | b[o + 1]!;
+}
+
+function pktinfo(b: Uint8Array): PktInfo {
+  const none: PktInfo = { l4: false, tprot: 0, thoff: 0, fragoff: 0 };
+  const v = b[0]! >> 4;
+  if (v === 4) {
+    if (b.length < 20) return none;
+    const ihl = b[0]! & 0x0f;
+    const len = u16(b, 2);
+    if (ihl < 5 || b.length < len || len < ihl * 4) return none;
+    return { l4: true, tprot: b[9]!, thoff: ihl * 4, fragoff: (u16(b, 6) & 0x1fff) * 8 };
+  }
+  if (v === 6) {
+    if (b.length < 40 || u16(b, 4) + 40 > b.length) return none;
+    return findHdr(b) ?? none;
+  }
+  return none;
+}
+
+/** ipv6_find_hdr(skb, &thoff, -1, &fragoff, IP6_FH_F_AUTH). */
+function findHdr(b: Uint8Array): PktInfo | undefined {
+  let start = 40;
+  let nh = b[6]!;
+  for (;;) {
+    if (!EXT.has(nh) || nh === 59) break;
+    if (start + 2 > b.length) return undefined;
+    if (nh === 43 && start + 4 > b.length) return undefined;
+    let hdrlen: number;
+    if (nh === 44) {
+      if (start + 4 > b.length) return undefined;
+      const off = u16(b, start + 2) & ~7;
+      if (off) {
+        const next = b[start]!;
+        if (!EXT.has(next) || next === 59) return start > 0xffff ? undefined : { l4: true, tprot: next, thoff: start, fragoff: off };
+        return undefined; // -ENOENT
+      }
+      hdrlen = 8;
+    } else if (nh === 51) {
+      break; // IP6_FH_F_AUTH: AH is the transport
+    } else hdrlen = (b[start + 1]! + 1) * 8;
+    nh = b[start]!;
+    start += hdrlen;
+  }
+  return start > 0xffff ? undefined : { l4: true, tprot: nh, thoff: start, fragoff: 0 };
+}
+
+const BREAK = Symbol('break');
+
+/**
+ * Runs one rule's expressions; true when every expression passes (the verdict would be reached).
+ * `sets` maps set names to their elements.
+ */
+export function simulateRule(exprs: readonly Expr[], b: Uint8Array, meta: SimMeta, sets: ReadonlyMap<string, readonly Uint8Array[]>): boolean {
+  const info = pktinfo(b);
+  const family = b[0]! >> 4 === 4 ? 2 : 10;
+  let reg: Uint8Array = new Uint8Array(16);
+  for (const e of exprs) {
+    const r = step(e, reg, b, meta, info, family, sets);
+    if (r === BREAK) return false;
+    reg = r;
+  }
+  return true;
+}
+
+function step(e: Expr, reg: Uint8Array, b: Uint8Array, meta: SimMeta, info: PktInfo, family: number, sets: ReadonlyMap<string, readonly Uint8Array[]>): Uint8Array | typeof BREAK {
+  switch (e.type) {
+    case 'meta': {
+      const out = new Uint8Array(16);
+      const v = new DataView(out.buffer);
+      const inDev = meta.hook === 'prerouting' || meta.iif !== 0;
+      switch (e.key) {
+        case 15: out[0] = family; break; // NFT_META_NFPROTO
+        case 16: if (!info.l4) return BREAK; out[0] = info.tprot; break;
+        case 4: v.setUint32(0, meta.iif, true); break;
+        case 5: v.setUint32(0, meta.oif, true); break;
+        case 8: if (!inDev) return BREAK; v.setUint16(0, meta.iiftype, true); break;
+        case 9: if (meta.hook !== 'postrouting') return BREAK; v.setUint16(0, meta.oiftype, true); break;
+        case 3: v.setUint32(0, meta.mark >>> 0, true); break;
+        default: throw new Error(`sim: meta key ${e.key}`);
+      }
+      return out;
+    }
+    case 'payload': {
+      let at: number;
+      if (e.base === 1) at = e.offset;
+      else if (e.base === 2) {
+        if (!info.l4) return BREAK;
+        // nft_payload_fast_eval does not look at the fragment offset; the slow path does.
+        const fast = e.len <= 4 && (e.len & (e.len - 1)) === 0 && e.offset % e.len === 0;
+        if (!fast && info.fragoff) return BREAK;
+        at = info.thoff + e.offset;
+      } else throw new Error(`sim: payload base ${e.base}`);
+      if (at + e.len > b.length) return BREAK;
+      const out = new Uint8Array(16);
+      out.set(b.subarray(at, at + e.len));
+      return out;
+    }
+    case 'bitwise': {
+      const out = new Uint8Array(16);
+      for (let i = 0; i < e.len; i++) out[i] = (reg[i]! & e.mask![i]!) ^ e.xor![i]!;
+      return out;
+    }
+    case 'cmp': {
+      const c = compare(reg, e.data);
+      const ok = [c === 0, c !== 0, c < 0, c <= 0, c > 0, c >= 0][e.op];
+      return ok ? reg : BREAK;
+    }
+    case 'range': {
+      const inside = compare(reg, e.from) >= 0 && compare(reg, e.to) <= 0;
+      return inside === (e.op === 0) ? reg : BREAK;
+    }
+    case 'lookup': {
+      const els = sets.get(e.set!) ?? [];
+      const found = els.some((k) => compare(reg, k) === 0);
+      return found !== ((e.flags ?? 0) & 1) > 0 ? reg : BREAK;
+    }
+    default:
+      throw new Error(`sim: expression ${e.type}`);
+  }
+}
+
+function compare(reg: Uint8Array, data: Uint8Array): number {
+  for (let i = 0; i < data.length; i++) if (reg[i] !== data[i]) return reg[i]! < data[i]! ? -1 : 1;
+  return 0;
+}
+
+/** The first rule at the packet's hook that matches, or undefined. */
+export function simulate(lowered: LoweredFilter, b: Uint8Array, meta: SimMeta): LoweredRule | undefined {
+  const sets = new Map(lowered.sets.map((s) => [s.set.name, s.elements.map((e) => e.key)]));
+  return lowered.rules.find((r) => r.hook === meta.hook && simulateRule(r.exprs, b, meta, sets));
+}

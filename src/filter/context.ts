@@ -1,0 +1,196 @@
+/**
+ * What a filter test reads: the packet's layers, found as WinDivertHelperParsePacketEx finds
+ * them, and the address fields, mapped from a DivertAddress or a plain object. One context is
+ * reused for every packet a compiled filter sees: loading a packet allocates nothing.
+ *
+ * Layers (WinDivert 2.2 dll/windivert_shared.c):
+ * - IPv4 needs IHL >= 5 and a total length covering the header; IPv6 needs 40 bytes. Anything
+ *   else matches no filter, not even `true` (WinDivertHelperEvalFilter fails).
+ * - IPv6 extension headers walked: hop-by-hop (0), routing (43), destination options (60),
+ *   mobility (135), AH (51), fragment (44); the walk stops at a truncated header, a second
+ *   fragment header, or after the fragment header of a later fragment (offset != 0).
+ * - A later fragment has no L4 header. TCP needs 20 bytes and a data offset >= 5 (the header
+ *   length is then capped at the bytes present); UDP, ICMP (IPv4 only), ICMPv6 (IPv6 only) 8.
+ * - `length` and `packet[i]` see every byte given; the L4 payload ends at the IP length.
+ *
+ * Address fields: see {@link FilterAddress}.
+ * @module
+ */
+import { DIVERT_MARK } from '../firewall/mark.js';
+import { hashPacket } from './_hash.js';
+
+/** A netfilter hook, as DivertAddress names it. */
+export type FilterHook = 'prerouting' | 'local-in' | 'forward' | 'local-out' | 'postrouting';
+
+/**
+ * The address a filter reads: a DivertAddress (structurally) or a plain object with
+ * WinDivert's names. Missing: an outbound, non-loopback, non-impostor packet, interfaces 0.
+ *
+ * - `outbound`: from `hook` when given (local-out, postrouting and forward are outbound; a
+ *   forwarded packet is outbound as at WinDivert's forward layer), else `direction`, else
+ *   `outbound`. `inbound` is its negation.
+ * - `ifIdx`: `ifIdx` when given, else the receiving interface (`ifindex`) inbound and the
+ *   sending interface (`outIfindex`) outbound.
+ * - `impostor`: `impostor` when given, else `mark & DIVERT_MARK`.
+ * - `loopback`, `subIfIdx` (0 on Linux), `timestamp` (ms since the epoch; 0 when unknown).
+ */
+export interface FilterAddress {
+  readonly outbound?: boolean | undefined;
+  readonly loopback?: boolean | undefined;
+  readonly impostor?: boolean | undefined;
+  readonly ifIdx?: number | undefined;
+  readonly subIfIdx?: number | undefined;
+  readonly timestamp?: number | undefined;
+  readonly hook?: FilterHook | undefined;
+  readonly direction?: 'inbound' | 'outbound' | 'forward' | undefined;
+  readonly ifindex?: number | undefined;
+  readonly outIfindex?: number | undefined;
+  readonly mark?: number | undefined;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** One packet and address, as the compiled tests read them. Fields are public for speed. */
+export class FilterContext {
+  b: Uint8Array = EMPTY;
+  /** Bytes given (WinDivert's packet length: `length`, `packet[i]`). */
+  len = 0;
+  /** The packet parsed (an IPv4 or IPv6 header). */
+  ok = false;
+  v4 = false;
+  v6 = false;
+  protocol = 0;
+  fragment = false;
+  tcp = false;
+  udp = false;
+  icmp = false;
+  icmpv6 = false;
+  /** Offset of the L4 header (meaningful when one of tcp/udp/icmp/icmpv6 is set). */
+  l4 = 0;
+  /** Where the L4 payload starts, and its length (to the IP length). */
+  hdrEnd = 0;
+  payloadLen = 0;
+  outbound = true;
+  loopback = false;
+  impostor = false;
+  ifIdx = 0;
+  subIfIdx = 0;
+  timestamp = 0;
+  #hash: bigint | undefined;
+
+  /** Loads `bytes` and `address`; returns whether the packet parsed. */
+  load(bytes: Uint8Array, address: FilterAddress | undefined): boolean {
+    this.#hash = undefined;
+    this.#address(address);
+    return this.#parse(bytes);
+  }
+
+  /** The 64-bit packet hash (random8/16/32), computed on first use per packet. */
+  hash(): bigint {
+    this.#hash ??= hashPacket(BigInt.asUintN(64, BigInt(Math.trunc(this.timestamp))), {
+      b: this.b, v4: this.v4, v6: this.v6, tcp: this.tcp, short8: this.udp || this.icmp || this.icmpv6, l4: this.l4,
+    });
+    return this.#hash;
+  }
+
+  #address(a: FilterAddress | undefined): void {
+    if (a === undefined) {
+      this.outbound = true;
+      this.loopback = this.impostor = false;
+      this.ifIdx = this.subIfIdx = this.timestamp = 0;
+      return;
+    }
+    const hook = a.hook;
+    this.outbound = hook !== undefined ? hook === 'local-out' || hook === 'postrouting' || hook === 'forward'
+      : a.direction !== undefined ? a.direction !== 'inbound'
+      : a.outbound ?? true;
+    this.ifIdx = typeof a.ifIdx === 'number' ? a.ifIdx : (this.outbound ? a.outIfindex : a.ifindex) ?? 0;
+    this.subIfIdx = a.subIfIdx ?? 0;
+    this.loopback = a.loopback === true;
+    this.impostor = typeof a.impostor === 'boolean' ? a.impostor : ((a.mark ?? 0) & DIVERT_MARK) !== 0;
+    this.timestamp = a.timestamp ?? 0;
+  }
+
+  #parse(b: Uint8Array): boolean {
+    this.b = b;
+    const len = (this.len = b.length);
+    this.ok = this.v4 = this.v6 = this.fragment = this.tcp = this.udp = this.icmp = this.icmpv6 = false;
+    this.protocol = this.l4 = this.hdrEnd = this.payloadLen = 0;
+    if (len < 20) return false;
+    let data: number;
+    let dataLen: number;
+    let fragOff = 0;
+    let protocol: number;
+    const version = b[0]! >> 4;
+    if (version === 4) {
+      const hdrLen = (b[0]! & 0x0f) * 4;
+      const total = (b[2]! << 8) | b[3]!;
+      if (hdrLen < 20 || total < hdrLen || len < hdrLen) return false;
+      this.v4 = true;
+      protocol = b[9]!;
+      fragOff = ((b[6]! << 8) | b[7]!) & 0x1fff;
+      this.fragment = fragOff !== 0 || (b[6]! & 0x20) !== 0;
+      data = hdrLen;
+      dataLen = Math.min(total, len) - hdrLen;
+    } else if (version === 6) {
+      if (len < 40) return false;
+      this.v6 = true;
+      protocol = b[6]!;
+      data = 40;
+      dataLen = Math.min(((b[4]! << 8) | b[5]!) + 40, len) - 40;
+      while (fragOff === 0 && dataLen >= 2) {
+        let hl = b[data + 1]!;
+        let ext = true;
+        switch (protocol) {
+          case 44:
+            hl = 8;
+            if (this.fragment || dataLen < 8) ext = false;
+            else {
+              fragOff = ((b[data + 2]! << 8) | b[data + 3]!) & 0xfff8;
+              this.fragment = true;
+            }
+            break;
+          case 51:
+            hl = (hl + 2) * 4;
+            break;
+          case 0:
+          case 43:
+          case 60:
+          case 135:
+            hl = (hl + 1) * 8;
+            break;
+          default:
+            ext = false;
+        }
+        if (!ext || dataLen < hl) break;
+        protocol = b[data]!;
+        data += hl;
+        dataLen -= hl;
+      }
+    } else {
+      return false;
+    }
+    this.ok = true;
+    this.protocol = protocol;
+    this.l4 = data;
+    if (fragOff === 0) {
+      let hl = 0;
+      if (protocol === 6) {
+        if (dataLen >= 20 && b[data + 12]! >> 4 >= 5) {
+          this.tcp = true;
+          hl = Math.min((b[data + 12]! >> 4) * 4, dataLen);
+        }
+      } else if (dataLen >= 8) {
+        if (protocol === 17) this.udp = true;
+        else if (protocol === 1 && this.v4) this.icmp = true;
+        else if (protocol === 58 && this.v6) this.icmpv6 = true;
+        if (this.udp || this.icmp || this.icmpv6) hl = 8;
+      }
+      data += hl;
+      dataLen -= hl;
+    }
+    this.hdrEnd = data;
+    this.payloadLen = dataLen;
+    return true;
+  }
+}

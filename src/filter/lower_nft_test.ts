@@ -1,0 +1,227 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { NFT_SET } from '../nftables/constants.js';
+import { formatExprs } from '../nftables/format.js';
+import { lowerFilter, MAX_RULE_EXPRS } from './lower_nft.js';
+import { CASES } from './testdata/cases.js';
+
+const rules = (filter: string): string[] => lowerFilter(filter).rules.map((r) => `${r.hook} ${r.family} ${r.residual ? 'residual' : 'exact'}\n${formatExprs(r.exprs)}`);
+
+test('lowerFilter(): outbound and tcp.DstPort == 80, golden (nft --debug=netlink notation)', () => {
+  const l = lowerFilter('outbound and tcp.DstPort == 80');
+  assert.equal(l.explain(), `filter: outbound and tcp.DstPort == 80
+rule 0 postrouting ipv4 exact
+  [ meta load nfproto => reg 1 ]
+  [ cmp eq reg 1 0x00000002 ]
+  [ meta load iif => reg 1 ]
+  [ cmp eq reg 1 0x00000000 ]
+  [ meta load l4proto => reg 1 ]
+  [ cmp eq reg 1 0x00000006 ]
+  [ payload load 2b @ network header + 6 => reg 1 ]
+  [ bitwise reg 1 = ( reg 1 & 0x0000ff1f ) ^ 0x00000000 ]
+  [ cmp eq reg 1 0x00000000 ]
+  [ payload load 2b @ transport header + 2 => reg 1 ]
+  [ cmp eq reg 1 0x00005000 ]
+  [ payload load 8b @ transport header + 12 => reg 1 ]
+  [ bitwise reg 1 = ( reg 1 & 0x000000f0 0x00000000 ) ^ 0x00000000 0x00000000 ]
+  [ cmp gte reg 1 0x00000050 0x00000000 ]
+rule 1 postrouting ipv6 exact
+  [ meta load nfproto => reg 1 ]
+  [ cmp eq reg 1 0x0000000a ]
+  [ meta load iif => reg 1 ]
+  [ cmp eq reg 1 0x00000000 ]
+  [ payload load 1b @ network header + 6 => reg 1 ]
+  [ cmp eq reg 1 0x00000006 ]
+  [ payload load 2b @ transport header + 2 => reg 1 ]
+  [ cmp eq reg 1 0x00005000 ]
+  [ payload load 8b @ transport header + 12 => reg 1 ]
+  [ bitwise reg 1 = ( reg 1 & 0x000000f0 0x00000000 ) ^ 0x00000000 0x00000000 ]
+  [ cmp gte reg 1 0x00000050 0x00000000 ]
+rule 2 postrouting ipv6 exact
+  [ meta load nfproto => reg 1 ]
+  [ cmp eq reg 1 0x0000000a ]
+  [ meta load iif => reg 1 ]
+  [ cmp eq reg 1 0x00000000 ]
+  [ payload load 2b @ network header + 4 => reg 1 ]
+  [ cmp gte reg 1 0x00000800 ]
+  [ payload load 1b @ network header + 6 => reg 1 ]
+  [ cmp eq reg 1 0x0000002c ]
+  [ payload load 1b @ network header + 40 => reg 1 ]
+  [ cmp eq reg 1 0x00000006 ]
+  [ payload load 2b @ network header + 42 => reg 1 ]
+  [ bitwise reg 1 = ( reg 1 & 0x0000f8ff ) ^ 0x00000000 ]
+  [ cmp eq reg 1 0x00000000 ]
+  [ payload load 2b @ transport header + 2 => reg 1 ]
+  [ cmp eq reg 1 0x00005000 ]
+  [ payload load 8b @ transport header + 12 => reg 1 ]
+  [ bitwise reg 1 = ( reg 1 & 0x000000f0 0x00000000 ) ^ 0x00000000 0x00000000 ]
+  [ cmp gte reg 1 0x00000050 0x00000000 ]
+rule 3 postrouting ipv6 residual
+  [ meta load nfproto => reg 1 ]
+  [ cmp eq reg 1 0x0000000a ]
+  [ meta load iif => reg 1 ]
+  [ cmp eq reg 1 0x00000000 ]
+  [ payload load 1b @ network header + 6 => reg 1 ]
+  [ lookup reg 1 set filter3_0 ]
+  # IPv6 extension headers: nf_tables walks them unlike WinDivert, user space decides
+rule 4 postrouting ipv6 residual
+  [ meta load nfproto => reg 1 ]
+  [ cmp eq reg 1 0x0000000a ]
+  [ meta load iif => reg 1 ]
+  [ cmp eq reg 1 0x00000000 ]
+  [ payload load 1b @ network header + 6 => reg 1 ]
+  [ cmp eq reg 1 0x0000002c ]
+  [ payload load 1b @ network header + 40 => reg 1 ]
+  [ lookup reg 1 set filter4_0 ]
+  # IPv6 extension headers: nf_tables walks them unlike WinDivert, user space decides
+rule 5 postrouting ipv6 residual
+  [ meta load nfproto => reg 1 ]
+  [ cmp eq reg 1 0x0000000a ]
+  [ meta load iif => reg 1 ]
+  [ cmp eq reg 1 0x00000000 ]
+  [ payload load 2b @ network header + 4 => reg 1 ]
+  [ cmp lte reg 1 0x00000700 ]
+  [ payload load 1b @ network header + 6 => reg 1 ]
+  [ cmp eq reg 1 0x0000002c ]
+  # IPv6 extension headers: nf_tables walks them unlike WinDivert, user space decides
+set filter3_0 { 0x00, 0x2b, 0x33, 0x3c, 0x87 }
+set filter4_0 { 0x00, 0x2b, 0x2c, 0x33, 0x3c, 0x87 }
+residue: user space evaluates the packets rules 3, 4, 5 queue, and accepts the non-matching ones at once:
+  - IPv6 extension headers: nf_tables walks them unlike WinDivert, user space decides`);
+  assert.deepEqual(l.hooks, ['postrouting']);
+  assert.equal(l.residual, true);
+});
+
+test('lowerFilter(): inbound and ifIdx == 3 and impostor is exact at prerouting only', () => {
+  assert.deepEqual(rules('inbound and ifIdx == 3 and impostor'), [
+    `prerouting ipv4 exact
+  [ meta load nfproto => reg 1 ]
+  [ cmp eq reg 1 0x00000002 ]
+  [ meta load iif => reg 1 ]
+  [ cmp eq reg 1 0x00000003 ]
+  [ meta load iiftype => reg 1 ]
+  [ cmp neq reg 1 0x00000304 ]
+  [ meta load l4proto => reg 1 ]
+  [ meta load mark => reg 1 ]
+  [ bitwise reg 1 = ( reg 1 & 0x40000000 ) ^ 0x00000000 ]
+  [ cmp eq reg 1 0x40000000 ]`,
+    `prerouting ipv6 exact
+  [ meta load nfproto => reg 1 ]
+  [ cmp eq reg 1 0x0000000a ]
+  [ meta load iif => reg 1 ]
+  [ cmp eq reg 1 0x00000003 ]
+  [ meta load iiftype => reg 1 ]
+  [ cmp neq reg 1 0x00000304 ]
+  [ meta load mark => reg 1 ]
+  [ bitwise reg 1 = ( reg 1 & 0x40000000 ) ^ 0x00000000 ]
+  [ cmp eq reg 1 0x40000000 ]`,
+  ]);
+});
+
+test('lowerFilter(): each packet is diverted once: prerouting skips loopback devices, postrouting skips forwarded packets', () => {
+  const l = lowerFilter('true');
+  assert.deepEqual(l.rules.map((r) => [r.hook, r.family, r.residual]), [
+    ['prerouting', 'ipv4', false], ['prerouting', 'ipv6', false], ['postrouting', 'ipv4', false], ['postrouting', 'ipv6', false],
+  ]);
+  for (const r of l.rules) {
+    const text = formatExprs(r.exprs);
+    if (r.hook === 'prerouting') assert.match(text, /meta load iiftype => reg 1 \]\n {2}\[ cmp neq reg 1 0x00000304 \]/);
+    else assert.match(text, /meta load iif => reg 1 \]\n {2}\[ cmp eq reg 1 0x00000000 \]/);
+  }
+  assert.deepEqual(lowerFilter('loopback').hooks, ['postrouting'], 'loopback packets are taken when they leave');
+  assert.deepEqual(lowerFilter('inbound and loopback').rules, []);
+});
+
+test('lowerFilter(): false and contradictions give no rules', () => {
+  for (const f of ['false', 'tcp and udp', 'ip and ipv6', 'inbound and outbound', 'tcp.DstPort == 80 and tcp.DstPort == 443', 'icmp and ipv6', 'ip.TTL > 300']) {
+    assert.deepEqual(lowerFilter(f).rules, [], f);
+  }
+});
+
+test('lowerFilter(): or over one field becomes a set lookup; the set comes with the rule', () => {
+  const l = lowerFilter('outbound and (tcp.DstPort == 80 or tcp.DstPort == 443 or tcp.DstPort == 8080)', { table: 'divert-7', setPrefix: 'f9_' });
+  const v4 = l.rules[0]!;
+  assert.equal(v4.residual, false);
+  assert.deepEqual(v4.sets, ['f9_0_0']);
+  assert.match(formatExprs(v4.exprs), /payload load 2b @ transport header \+ 2 => reg 1 \]\n {2}\[ lookup reg 1 set f9_0_0 \]/);
+  const set = l.sets.find((s) => s.set.name === 'f9_0_0')!;
+  assert.deepEqual(set.set, { family: 1, table: 'divert-7', name: 'f9_0_0', flags: NFT_SET.NFT_SET_ANONYMOUS | NFT_SET.NFT_SET_CONSTANT, keyLen: 2 });
+  assert.deepEqual(set.elements.map((e) => [...e.key]), [[0, 80], [1, 187], [0x1f, 0x90]]);
+});
+
+test('lowerFilter(): ranges become cmp/range, many values an inverted lookup', () => {
+  assert.match(rules('udp.DstPort >= 1024 and udp.DstPort <= 2048')[0]!, /\[ range eq reg 1 0x00000004 0x00000008 \]/);
+  assert.match(rules('udp.DstPort < 1024')[0]!, /\[ cmp lte reg 1 0x0000ff03 \]/);
+  assert.match(rules('udp.DstPort != 53 and udp.DstPort != 67')[0]!, /\[ cmp neq reg 1 0x00003500 \]\n {2}\[ cmp neq reg 1 0x00004300 \]/);
+  assert.match(rules('ip.SrcAddr >= 198.18.0.0 and ip.SrcAddr <= 198.19.255.255')[0]!, /payload load 4b @ network header \+ 12 => reg 1 \]\n {2}\[ range eq reg 1 0x000012c6 0xffff13c6 \]/);
+});
+
+test('lowerFilter(): ifIdx needs equality in the kernel: small sets are looked up, wide ranges go to user space', () => {
+  const small = lowerFilter('ifIdx < 3');
+  assert.equal(small.rules.every((r) => !r.residual), true);
+  assert.deepEqual(small.sets[0]!.elements.map((e) => [...e.key]), [[0, 0, 0, 0], [1, 0, 0, 0], [2, 0, 0, 0]]);
+  const wide = lowerFilter('ifIdx > 100000');
+  assert.equal(wide.rules.every((r) => r.residual), true);
+  assert.match(wide.rules[0]!.reasons[0]!, /only equality is possible in the kernel/);
+});
+
+test('lowerFilter(): what the kernel cannot decide goes to user space, and explain() says why', () => {
+  for (const [f, why] of [
+    ['random8 < 128', /random8 hashes the packet/],
+    ['timestamp > 0', /timestamp is decided in user space/],
+    ['packet[-1] == 0x0a', /counts from the end/],
+    ['tcp.Payload[-1] == 0x0a', /counts from the end/],
+  ] as const) {
+    const l = lowerFilter(f);
+    assert.ok(l.rules.length > 0 && l.rules.every((r) => r.residual), f);
+    assert.match(l.explain(), why);
+  }
+  assert.deepEqual(lowerFilter('random8 > 255').rules, [], 'a value out of range decides the test');
+  assert.equal(lowerFilter('random8 <= 255').rules.every((r) => !r.residual), true);
+});
+
+test('lowerFilter(): tcp.PayloadLength is exact per data offset (20-byte IPv4 header; IPv6 without extension headers or with a fragment header first)', () => {
+  const l = lowerFilter('outbound and tcp.PayloadLength > 0');
+  const exact = l.rules.filter((r) => !r.residual);
+  assert.equal(exact.filter((r) => r.family === 'ipv4').length, 11);
+  assert.equal(exact.filter((r) => r.family === 'ipv6').length, 22);
+  assert.deepEqual(l.rules.filter((r) => r.residual).map((r) => r.reasons[0]), [
+    'IPv4 options: tcp.PayloadLength is decided in user space', ...new Array<string>(3).fill('IPv6 extension headers: nf_tables walks them unlike WinDivert, user space decides'),
+  ]);
+});
+
+test('lowerFilter(): IPv6 with a fragment header first is exact: protocol after it, offset at network + 42, transport at 48', () => {
+  const l = lowerFilter('ipv6 and fragment and udp.DstPort == 53');
+  const text = l.rules.filter((r) => !r.residual).map((r) => formatExprs(r.exprs));
+  assert.equal(text.length, 2, 'one per hook');
+  assert.match(text[0]!, /network header \+ 6 => reg 1 \]\n {2}\[ cmp eq reg 1 0x0000002c \][^]*network header \+ 40 => reg 1 \]\n {2}\[ cmp eq reg 1 0x00000011 \][^]*network header \+ 42 => reg 1 \]\n {2}\[ bitwise reg 1 = \( reg 1 & 0x0000f8ff \)/);
+  assert.deepEqual(lowerFilter('ipv6 and not fragment and ipv6.NextHdr == 44 and protocol == 17 and ipv6.Length > 7').rules.filter((r) => !r.residual), []);
+});
+
+test('lowerFilter(): a rule never holds more than MAX_RULE_EXPRS expressions; huge filters are approximated', () => {
+  for (const c of CASES) {
+    const l = lowerFilter(c.filter);
+    for (const r of l.rules) {
+      assert.ok(r.exprs.length <= MAX_RULE_EXPRS, `${r.exprs.length} expressions: ${c.filter}`);
+      for (const name of r.sets) assert.ok(l.sets.some((s) => s.set.name === name));
+    }
+    assert.ok(l.rules.filter((r) => r.hook === 'prerouting').length <= 48 && l.rules.filter((r) => r.hook === 'postrouting').length <= 48, c.filter);
+  }
+  const long = CASES.find((c) => c.filter.startsWith('packet32[0] = 0x45000209'))!;
+  assert.match(lowerFilter(long.filter).explain(), /more tests than one rule holds/);
+  const forest = CASES.find((c) => c.filter.startsWith('((((packet[31] > 0x54'))!;
+  const l = lowerFilter(forest.filter, { maxRules: 8 });
+  assert.ok(l.rules.length <= 16 && l.rules.every((r) => r.residual), 'approximated');
+});
+
+test('lowerFilter(): exact rules come before residual ones at each hook', () => {
+  for (const c of CASES.slice(0, 120)) {
+    const l = lowerFilter(c.filter);
+    for (const hook of ['prerouting', 'postrouting'] as const) {
+      for (const fam of ['ipv4', 'ipv6'] as const) {
+        const flags = l.rules.filter((r) => r.hook === hook && r.family === fam).map((r) => r.residual);
+        assert.deepEqual(flags, [...flags].sort(), c.filter);
+      }
+    }
+  }
+});

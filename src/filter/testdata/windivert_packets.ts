@@ -1,0 +1,130 @@
+/**
+ * The ten packets of WinDivert's filter test suite, byte for byte (basil00/WinDivert
+ * test/test_data.c at commit 9710107; WinDivert is LGPL-3.0 / GPL-2.0). Addresses are the
+ * suite's own (10.0.0.1, 8.8.8.8, ::1, 1234:5678:1::aabb:ccdd…): the kernel differential run
+ * rewrites them into 198.18.0.0/15 and 2001:db8::/32 before sending.
+ * @module
+ */
+
+/** Hex text (spaces ignored) as bytes. */
+export function hex(text: string): Uint8Array {
+  const s = text.replace(/\s+/g, '');
+  const out = new Uint8Array(s.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+/** The packets, named as in test_data.c. */
+export const WINDIVERT_PACKETS = {
+  /** ipv4 icmp echo request (84 bytes) */
+  echo_request: hex(`
+    4500 0054 1234 4000 4001 0000 0a00 0001
+    0808 0808 0800 3cd2 0d56 0001 8ba6 6054
+    0000 0000 f908 0a00 0000 0000 1011 1213
+    1415 1617 1819 1a1b 1c1d 1e1f 2021 2223
+    2425 2627 2829 2a2b 2c2d 2e2f 3031 3233
+    3435 3637
+  `),
+  /** ipv4 tcp http get request (521 bytes) */
+  http_request: hex(`
+    4500 0209 482d 4000 4006 0000 0a0a 0a0a
+    5db8 d877 a31a 0050 5338 ccc2 5637 b355
+    8018 0073 02a4 0000 0101 080a 002c 851b
+    1b7f 3a71 4745 5420 2f20 4854 5450 2f31
+    2e31 0d0a 486f 7374 3a20 7777 772e 6578
+    616d 706c 652e 636f 6d0d 0a43 6f6e 6e65
+    6374 696f 6e3a 206b 6565 702d 616c 6976
+    650d 0a43 6163 6865 2d43 6f6e 7472 6f6c
+    3a20 6d61 782d 6167 653d 300d 0a41 6363
+    6570 743a 2074 6578 742f 6874 6d6c 2c61
+    7070 6c69 6361 7469 6f6e 2f78 6874 6d6c
+    2b78 6d6c 2c61 7070 6c69 6361 7469 6f6e
+    2f78 6d6c 3b71 3d30 2e39 2c69 6d61 6765
+    2f77 6562 702c 2a2f 2a3b 713d 302e 380d
+    0a55 7365 722d 4167 656e 743a 2058 5858
+    5858 5858 5858 5858 5858 5858 5858 5858
+    5858 5858 5858 5858 5858 5858 5858 5858
+    5858 5858 5858 5858 5858 5858 5858 5858
+    5858 5858 5858 5858 5858 5858 5858 5858
+    5858 5858 5858 5858 5858 5858 5858 5858
+    5858 5858 5858 5858 5858 5858 5858 5858
+    5858 5858 5858 5858 5858 5858 5858 5858
+    5858 5858 5858 5858 5858 5858 5858 5858
+    5858 0d0a 4163 6365 7074 2d45 6e63 6f64
+    696e 673a 2067 7a69 702c 6465 666c 6174
+    652c 7364 6368 0d0a 4163 6365 7074 2d4c
+    616e 6775 6167 653a 2065 6e2d 5553 2c65
+    6e3b 713d 302e 380d 0a49 662d 4e6f 6e65
+    2d4d 6174 6368 3a20 2233 3333 3333 3333
+    3333 220d 0a49 662d 4d6f 6469 6669 6564
+    2d53 696e 6365 3a20 4672 692c 2030 3320
+    4175 6720 3230 3134 2031 333a 3333 3a33
+    3320 474d 540d 0a0d 0a
+  `),
+  /** ipv4 dns request (57 bytes) */
+  dns_request: hex(`
+    4500 0039 2090 0000 4911 0000 0a00 0001
+    0808 0404 e045 0035 0025 22a7 1708 0100
+    0001 0000 0000 0000 0765 7861 6d70 6c65
+    0363 6f6d 0000 0100 01
+  `),
+  /** ipv6 tcp syn (80 bytes) */
+  ipv6_tcp_syn: hex(`
+    6000 0000 0028 0640 1234 5678 0001 0000
+    0000 0000 aabb ccdd 0000 0000 0000 0000
+    0000 0000 0000 0001 c37e 0017 e1d7 c8aa
+    0000 0000 a002 aaaa c35e 0000 0204 ffc4
+    0402 080a ffff 9186 0000 0000 0103 0307
+  `),
+  /** ipv6 icmpv6 echo reply (104 bytes) */
+  ipv6_echo_reply: hex(`
+    6000 0000 0040 3a1f 0000 0000 0000 0000
+    0000 0000 0000 0001 0000 0000 0000 0000
+    0000 0000 0000 0001 8100 6ed6 1072 0003
+    a4d5 6954 0000 0000 ab75 0000 0000 0000
+    0011 2233 4455 6677 8899 aabb ccdd eeff
+    0011 2233 4455 6677 8899 aabb ccdd eeff
+    0011 2233 4455 6677
+  `),
+  /** ipv6 extension headers udp (85 bytes) */
+  ipv6_exthdrs_udp: hex(`
+    6000 0000 002d 0064 0000 0000 0000 0000
+    0000 0000 0000 0001 0000 0000 0000 0000
+    0000 0000 0000 0001 3c00 0000 0000 0000
+    3c00 0000 0000 0000 1100 0000 0000 0000
+    1234 aaaa 0015 eff4 4865 6c6c 6f20 576f
+    726c 6421 01
+  `),
+  /** ipv4 fragment #0 (28 bytes) */
+  ipv4_fragment_0: hex(`
+    4500 001c 1234 2000 4001 0000 0a00 0001
+    0808 0808 0800 3cd2 0d56 0001
+  `),
+  /** ipv4 fragment #1 (76 bytes) */
+  ipv4_fragment_1: hex(`
+    4500 004c 1234 0001 4001 0000 0a00 0001
+    0808 0808 8ba6 6054 0000 0000 f908 0a00
+    0000 0000 1011 1213 1415 1617 1819 1a1b
+    1c1d 1e1f 2021 2223 2425 2627 2829 2a2b
+    2c2d 2e2f 3031 3233 3435 3637
+  `),
+  /** ipv6 fragment #0 (72 bytes) */
+  ipv6_fragment_0: hex(`
+    6000 0000 0020 2c1f 0000 0000 0000 0000
+    0000 0000 0000 0001 0000 0000 0000 0000
+    0000 0000 0000 0001 3a00 0001 c7f6 ce53
+    8100 6ed6 1072 0003 a4d5 6954 0000 0000
+    ab75 0000 0000 0000
+  `),
+  /** ipv6 fragment #1 (88 bytes) */
+  ipv6_fragment_1: hex(`
+    6000 0000 0030 2c1f 0000 0000 0000 0000
+    0000 0000 0000 0001 0000 0000 0000 0000
+    0000 0000 0000 0001 3a00 0018 c7f6 ce53
+    0011 2233 4455 6677 8899 aabb ccdd eeff
+    0011 2233 4455 6677 8899 aabb ccdd eeff
+    0011 2233 4455 6677
+  `),
+} as const;
+
+export type WinDivertPacketName = keyof typeof WINDIVERT_PACKETS;
