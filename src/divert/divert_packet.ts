@@ -18,8 +18,8 @@ import { show } from './options.js';
 
 export type VerdictKind = 'accept' | 'drop' | 'repeat' | 'queue';
 
-/** Why a verdict was given without the program: its time ran out, or the socket closed. */
-export type AutoReason = 'timeout' | 'close';
+/** Why a verdict was given without the program: its time ran out, the socket closed, or it did not match the filter. */
+export type AutoReason = 'timeout' | 'close' | 'filtered';
 
 export interface ReinjectOptions {
   /** Recompute IP/TCP/UDP/ICMP checksums of changed bytes (default: the socket's `fillChecksums`, true). */

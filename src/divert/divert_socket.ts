@@ -27,10 +27,14 @@ import { LinkTable } from '../rtnetlink/link_table.js';
 import { Injector, type InjectAddress } from './injector.js';
 import { RuleSet } from './rule_set.js';
 import { Counters } from './counters.js';
+import { compileFilter, type CompiledFilter } from '../filter/evaluate.js';
 import { installExitCleanup } from '../firewall/cleanup.js';
 import { DivertClosedError, DivertError } from '../errors.js';
 
 export type { DivertSocketOptions, DivertStats } from './options.js';
+
+/** Where a port is chosen when a socket binds without one (a per-process start, then onwards). */
+const AUTO_PORTS = { first: 40000, span: 20000 } as const;
 
 interface Waiter {
   resolve: (p: DivertPacket | undefined) => void;
@@ -59,6 +63,8 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
   #timer: NodeJS.Timeout | undefined;
   #untrack: (() => void) | undefined;
   #fatal: Error | undefined;
+  /** The filter, when user space must decide what the kernel rules queue. */
+  #residue: CompiledFilter | undefined;
   #counters = new Counters();
   #sink: VerdictSink = {
     prepare: (p, bytes, opts) => this.#prepare(p, bytes, opts),
@@ -73,7 +79,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     super();
     this.#options = checkSocketOptions(options);
     this.#netnsPath = Netns.pathOf(options.netns);
-    if (options.port !== undefined) {
+    if (options.port !== undefined || options.filter !== undefined) {
       this.#binding = this.bind(options.port);
       // The error is reported by recvfrom()/iteration; keep it from being an unhandled rejection.
       this.#binding.catch(() => {});
@@ -115,14 +121,15 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
   }
 
   /**
-   * Binds divert port `port` (the NFQUEUE queue number) and installs the socket's rules.
+   * Binds divert port `port` (the NFQUEUE queue number) and installs the socket's rules and
+   * filter. Without `port`, a free one is chosen (see {@link port}).
    * @throws {RangeError} for a port outside 0–65535.
    * @throws {DivertError} `EPERM` without CAP_NET_ADMIN, `ERR_DIVERT_PORT_IN_USE` when another process has the port.
    */
-  bind(port: number): Promise<void> {
+  bind(port?: number): Promise<void> {
     if (this.#state !== 'open') return Promise.reject(new DivertClosedError());
-    if (this.#port !== undefined) return Promise.reject(new DivertError(`The socket is already bound to port ${this.#port}`, 'ERR_DIVERT_ALREADY_BOUND'));
-    if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
+    if (this.#port !== undefined || this.#queue) return Promise.reject(new DivertError(`The socket is already bound to port ${this.#port}`, 'ERR_DIVERT_ALREADY_BOUND'));
+    if (port !== undefined && (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535)) {
       return Promise.reject(new RangeError(`Divert port must be an integer from 0 to 65535, got ${show(port)}`));
     }
     this.#port = port;
@@ -131,18 +138,28 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     return binding;
   }
 
-  async #bind(port: number): Promise<void> {
+  /** Opens the queue of `port`, or of the first free port from a per-process start when none is given. */
+  async #openQueue(port: number | undefined): Promise<NfQueue> {
+    const o = this.#options;
+    const options = { netnsPath: this.#netnsPath, copyMode: o.copyMode, copyRange: o.copyRange, maxLen: o.maxQueueLength, failOpen: o.failOpen, gso: o.gso, uidGid: o.uidGid };
+    if (port !== undefined) return NfQueue.open(port, options);
+    const start = AUTO_PORTS.first + (process.pid % AUTO_PORTS.span);
+    for (let i = 0; ; i++) {
+      const candidate = AUTO_PORTS.first + ((start - AUTO_PORTS.first + i) % AUTO_PORTS.span);
+      try {
+        const q = await NfQueue.open(candidate, options);
+        this.#port = candidate;
+        return q;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'ERR_DIVERT_PORT_IN_USE' || i >= 64) throw err;
+      }
+    }
+  }
+
+  async #bind(port: number | undefined): Promise<void> {
     const o = this.#options;
     try {
-      this.#queue = await NfQueue.open(port, {
-        netnsPath: this.#netnsPath,
-        copyMode: o.copyMode,
-        copyRange: o.copyRange,
-        maxLen: o.maxQueueLength,
-        failOpen: o.failOpen,
-        gso: o.gso,
-        uidGid: o.uidGid,
-      });
+      this.#queue = await this.#openQueue(port);
       this.#links ??= await LinkTable.open(this.#netnsPath);
       this.#queue.start(
         (meta, buf) => this.#onPacket(meta, buf),
@@ -153,9 +170,16 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
       // On SIGINT/SIGTERM/SIGHUP, an uncaught exception or exit: exitSync(), then the usual end.
       if (o.handleSignals !== false) this.#untrack = installExitCleanup({ removeSync: () => (this.exitSync(), 0) });
       if (this.#state !== 'open') throw new DivertClosedError();
-      if ((o.rules && o.rules.length > 0) || o.defragment) {
-        this.#rules = new RuleSet(port, { netns: o.netns, passThrough: o.passThrough ?? false, defragment: o.defragment ?? false, priority: o.priority ?? 0 });
+      const bound = this.#port!;
+      if ((o.rules && o.rules.length > 0) || o.defragment || o.filter !== undefined) {
+        this.#rules = new RuleSet(bound, { netns: o.netns, passThrough: o.passThrough ?? false, defragment: o.defragment ?? false, priority: o.priority ?? 0 });
         await this.#rules.install(o.rules ?? []);
+      }
+      if (o.filter !== undefined) {
+        const withRules = (o.rules?.length ?? 0) > 0;
+        // With rules too, the rules choose in the kernel and the filter decides in user space.
+        const h = withRules ? undefined : await this.#rules!.installFilter(o.filter);
+        if (withRules || h?.residual) this.#residue = compileFilter(o.filter);
       }
     } catch (err) {
       // Not close(): it waits for the bind in progress, which is this very call.
@@ -375,6 +399,10 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     this.#counters.received++;
     this.#held.set(meta.id, p);
     this.#byAddress.set(p.address, p);
+    if (this.#residue && !this.#residue.match(p.packet, p.address)) {
+      p.settleAutomatically('accept', 'filtered');
+      return;
+    }
     if (this.#state !== 'open') {
       p.settleAutomatically(this.#options.closeVerdict ?? 'accept', 'close');
       return;
@@ -411,6 +439,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     const c = this.#counters;
     if (auto === 'timeout') c.timedOut++;
     else if (auto === 'close') c.closedWithVerdict++;
+    else if (auto === 'filtered') c.filtered++;
     else if (kind === 'drop') c.dropped++;
     else if (kind === 'repeat') c.repeated++;
     else if (kind === 'queue') c.requeued++;

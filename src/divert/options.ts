@@ -8,6 +8,7 @@
  */
 import type { RuleSpec } from './rule_set.js';
 import { Netns } from '../_native/netns.js';
+import { parseFilter } from '../filter/check.js';
 
 export type AutoVerdict = 'accept' | 'drop';
 
@@ -20,6 +21,13 @@ export interface DivertSocketOptions {
    * SIGINT, SIGTERM and uncaught errors.
    */
   rules?: readonly RuleSpec[] | undefined;
+  /**
+   * A WinDivert filter (`'outbound and tcp.DstPort == 80'`), compiled into kernel rules so only
+   * matching packets are queued; what the kernel cannot decide exactly is decided in user space
+   * (non-matching packets go on at once, counted in `stats.filtered`). With `rules` too, a packet
+   * must match a rule and the filter. Without `port`, a free divert port is chosen.
+   */
+  filter?: string | undefined;
   /** Network namespace: a name as in `ip netns` or a path to a namespace file. */
   netns?: string | undefined;
   /** Always-defragment mode (seed 5.2): packets arrive reassembled; see README. */
@@ -61,7 +69,7 @@ export interface DivertSocketOptions {
 
 /**
  * The socket's counters. Every received packet is in exactly one of the verdict buckets or held:
- * `received = accepted + changed + dropped + repeated + requeued + timedOut + closedWithVerdict + held`.
+ * `received = accepted + changed + dropped + repeated + requeued + timedOut + closedWithVerdict + filtered + held`.
  */
 export interface DivertStats {
   received: number;
@@ -77,6 +85,8 @@ export interface DivertStats {
   timedOut: number;
   /** Got the close verdict (still held, or arriving, while the socket closed). */
   closedWithVerdict: number;
+  /** Queued by a kernel rule that over-approximates the filter, but not matching it: accepted at once, never handed out. */
+  filtered: number;
   /** New packets sent with sendto() (not counted in received). */
   injected: number;
   /** Packets held right now (received, no verdict yet). */
@@ -119,6 +129,10 @@ const CHECKS: Readonly<Record<keyof DivertSocketOptions, Check>> = {
     v.forEach((r, i) => {
       if (typeof r !== 'string' && (typeof r !== 'object' || r === null)) throw new TypeError(`Option ${name}[${i}] must be a rule text ('-A input -p icmp') or a rule object, got ${show(r)}`);
     });
+  },
+  filter: (v, name) => {
+    if (typeof v !== 'string' || v.trim() === '') throw new TypeError(`Option ${name} must be a filter string such as 'outbound and tcp.DstPort == 80', got ${show(v)}`);
+    parseFilter(v); // a FilterSyntaxError with a caret, before anything is opened
   },
   netns: (v, name) => {
     if (typeof v !== 'string' || v === '') throw new TypeError(`Option ${name} must be a namespace name (as in "ip netns list") or a path, got ${show(v)}`);

@@ -7,7 +7,7 @@
  * it ends.
  * @module
  */
-import { addRule, enableAlwaysDefragment, releaseOwnedTable, type RuleHandle } from '../firewall/api.js';
+import { addFilter, addRule, enableAlwaysDefragment, releaseOwnedTable, type FilterHandle, type RuleHandle } from '../firewall/api.js';
 import { portBounds, type DivertRule } from '../firewall/rule.js';
 import { parseRuleCommand } from '../firewall/parse.js';
 
@@ -43,6 +43,13 @@ export class RuleSet {
       this.#handles.push(await enableAlwaysDefragment({ netns, priority, family: 'ipv4' }));
       this.#handles.push(await enableAlwaysDefragment({ netns, priority, family: 'ipv6' }));
     }
+  }
+
+  /** Compiles `filter` into this socket's kernel rules; the handle says whether user space must decide too. */
+  async installFilter(filter: string): Promise<FilterHandle> {
+    const h = await addFilter(filter, { netns: this.#options.netns, port: this.#port, passThrough: this.#options.passThrough, priority: this.#options.priority });
+    this.#handles.push(h);
+    return h;
   }
 
   #complete(spec: RuleSpec): DivertRule | string {

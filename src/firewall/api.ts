@@ -22,7 +22,12 @@ import { parseRuleCommand } from './parse.js';
 import { validatePosition, validateRule } from './validate_rule.js';
 import { cliOwner, currentOwner, ownerAlive, sameOwner } from './owner.js';
 import { NFPROTO } from '../netlink/netfilter.js';
-import type { DivertRule, Family, Owner } from './rule.js';
+import type { DivertRule, Family, Owner, PortRange } from './rule.js';
+import { lowerFilter, type LoweredFilter } from '../filter/lower_nft.js';
+import { parseFilter } from '../filter/check.js';
+import { formatFilter } from '../filter/format.js';
+import type { FilterAst } from '../filter/ast.js';
+import { ownedTable } from './layout.js';
 import { forgetExitCleanup } from './cleanup.js';
 
 export type { InstallEntry, InstalledRule, ListedRule } from './ruleset.js';
@@ -201,6 +206,60 @@ async function withConnection<T>(netnsPath: string | undefined, work: (conn: Nft
   } finally {
     conn.close();
   }
+}
+
+export interface FilterOptions extends FirewallOptions {
+  /** The divert port (or range) the filter's packets go to. */
+  readonly port: number | PortRange;
+  /** No listener on the port: let packets pass instead of dropping them. */
+  readonly passThrough?: boolean | undefined;
+  /** WinDivert's priority: higher sees packets first (−30000…30000, default 0). */
+  readonly priority?: number | undefined;
+}
+
+/** The rules a filter compiled to, installed in this process's table. */
+export interface FilterHandle extends RuleHandle {
+  /** The filter's rules and sets, and what the kernel cannot decide (see `explain()`). */
+  readonly lowered: LoweredFilter;
+  /** Some packets the rules queue may not match: user space must decide (compileFilter().match()). */
+  readonly residual: boolean;
+}
+
+let filterSets = 0;
+
+/**
+ * Compiles a WinDivert filter to nf_tables rules and installs them in this process's own table,
+ * queueing to `port`: only packets the rules match reach user space. Where the kernel can only
+ * over-approximate (`residual`), the program must decide with `compileFilter(text).match()`.
+ * Packets divert injected are never diverted again, unless the filter itself tests `impostor`.
+ * @throws {FilterSyntaxError} for a bad filter; {@link FirewallError} when the kernel refuses.
+ * @example const h = await addFilter('outbound and tcp.DstPort == 80', { port: 7 });
+ */
+export async function addFilter(filter: string | FilterAst, options: FilterOptions): Promise<FilterHandle> {
+  const ast = typeof filter === 'string' ? parseFilter(filter) : filter;
+  const text = formatFilter(ast);
+  const priority = options.priority ?? 0;
+  checkPriority(priority);
+  const port = options.port;
+  const ports = typeof port === 'number' ? { first: port, last: port } : port;
+  validateRule({ chain: 'input', family: 'ipv4', port, passThrough: options.passThrough ?? false });
+  const lowered = lowerFilter(ast, { table: ownedTable(process.pid), setPrefix: `f${++filterSets}_` });
+  const skipInjected = !/\bimpostor\b/.test(text);
+  const entries: InstallEntry[] = lowered.rules.map((r) => ({
+    kind: 'filter', filter: text, hook: r.hook, family: r.family, exprs: r.exprs, port: ports.first === ports.last ? ports.first : ports,
+    passThrough: options.passThrough ?? false, skipInjected, sets: lowered.sets.filter((s) => r.sets.includes(s.set.name)),
+  }));
+  const owner = currentOwner();
+  const netnsPath = Netns.pathOf(options.netns);
+  const { table, rules } = await OwnedTable.install(netnsPath, entries, owner, priority);
+  const h = handle(rules, owner, false, async (o) => {
+    await table.remove(rules);
+    if (!o?.keepTable) table.release();
+  }, (o) => {
+    table.removeSync(rules);
+    if (!o?.keepTable) table.release();
+  });
+  return Object.assign(h, { lowered, residual: lowered.residual });
 }
 
 export interface ListOptions extends FirewallOptions {

@@ -82,9 +82,17 @@ export function compileRule(rule: DivertRule, verdict: QueueVerdict): Expr[] {
     }
   }
   out.push(...iface(NFT_META.NFT_META_IIFNAME, rule.inInterface), ...iface(NFT_META.NFT_META_OIFNAME, rule.outInterface));
-  out.push(...notInjected(), { type: 'counter', packets: 0, bytes: 0 });
-  out.push(verdict === 'queue' ? queueExpr(rule, 'queue') : { type: 'immediate', dreg: NFT_REG.NFT_REG_VERDICT, data: { verdict: { code: NFT_VERDICT.NFT_JUMP, chain: queueChainName(rule) } } });
+  out.push(...divertTail(rule, verdict, true));
   return out;
+}
+
+/**
+ * What ends every rule that diverts: the loop-avoidance test (unless `skipInjected` is false), the
+ * counter, and the queue verdict or the jump to the queue chain.
+ */
+export function divertTail(target: Pick<DivertRule, 'port' | 'passThrough'>, verdict: QueueVerdict, skipInjected: boolean): Expr[] {
+  const jump: Expr = { type: 'immediate', dreg: NFT_REG.NFT_REG_VERDICT, data: { verdict: { code: NFT_VERDICT.NFT_JUMP, chain: queueChainName(target) } } };
+  return [...(skipInjected ? notInjected() : []), { type: 'counter', packets: 0, bytes: 0 }, verdict === 'queue' ? queueExpr(target, 'queue') : jump];
 }
 
 /**

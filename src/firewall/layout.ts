@@ -17,7 +17,8 @@
  * matching rule diverts, as in the seed. Rows are named `<table>:<handle>`.
  *
  * Each rule's user data holds, in libnftnl's TLV format: the comment nft shows (the rule's
- * canonical ipchains text), the owner tag, and the kind (`divert` or `defrag`).
+ * canonical ipchains text, or the filter it was compiled from), the owner tag, and the kind
+ * (`divert`, `defrag` or `filter`).
  * @module
  */
 import { decodeUdata, encodeUdata, type Udata } from '../nftables/udata.js';
@@ -83,7 +84,7 @@ export const NFT_HOOK_NAME: Readonly<Record<Hook, string>> = {
 };
 
 /** What a rule of ours is. */
-export type RuleKind = 'divert' | 'defrag';
+export type RuleKind = 'divert' | 'defrag' | 'filter';
 
 /** The user data of one of our rules. */
 export interface RuleNote {
@@ -137,11 +138,23 @@ export function decodeNote(bytes: Uint8Array | undefined): RuleNote | undefined 
   const text = get(UDATA_COMMENT);
   const owner = parseOwnerTag(get(UDATA_OWNER) ?? '');
   const kind = get(UDATA_KIND);
-  if (text === undefined || !owner || (kind !== 'divert' && kind !== 'defrag')) return undefined;
+  if (text === undefined || !owner || (kind !== 'divert' && kind !== 'defrag' && kind !== 'filter')) return undefined;
   return { kind, text, owner };
 }
 
 /** The text stored for the defrag rule of a family. */
 export function defragText(family: 'ipv4' | 'ipv6'): string {
   return `always-defragment ${family}`;
+}
+
+/** Longest filter text kept in a rule's note (the note holds 254 bytes of text at most). */
+const FILTER_NOTE_MAX = 180;
+
+/**
+ * The text stored for a rule compiled from a filter: `filter <family> -j DIVERT <port> "<filter>"`,
+ * the filter cut short (with "…") when it is long; the whole filter lives in the program.
+ */
+export function filterText(family: 'ipv4' | 'ipv6', port: string, filter: string): string {
+  const cut = filter.length > FILTER_NOTE_MAX ? `${filter.slice(0, FILTER_NOTE_MAX)}…` : filter;
+  return `filter ${family} -j DIVERT ${port} "${cut}"`;
 }

@@ -17,8 +17,8 @@ export { cliOwner, currentOwner, formatOwner, ownerAlive, ownerTag, parseOwnerTa
 export { SHARED_TABLE, ownedTable, chainName, chainPriority, MANGLE_PRIORITY, PRIORITY_MAX, type RuleKind } from './layout.js';
 export { capabilities, probeKernel, type Capabilities, type ProbeReport } from './kernel.js';
 export {
-  addRule, deleteRule, enableAlwaysDefragment, flushRules, listRules, releaseOwnedTable, sweepStaleRules,
-  type AddOptions, type DeleteOptions, type FirewallOptions, type InstallEntry, type InstalledRule, type ListOptions, type ListedRule,
+  addFilter, addRule, deleteRule, enableAlwaysDefragment, flushRules, listRules, releaseOwnedTable, sweepStaleRules,
+  type AddOptions, type DeleteOptions, type FilterHandle, type FilterOptions, type FirewallOptions, type InstallEntry, type InstalledRule, type ListOptions, type ListedRule,
   type RemoveOptions, type RuleHandle,
 } from './api.js';
 export { installExitCleanup } from './cleanup.js';

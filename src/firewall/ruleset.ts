@@ -8,24 +8,43 @@ import type { NftConnection } from '../nftables/conn.js';
 import type { NftBatch } from '../nftables/batch.js';
 import type { Rule } from '../nftables/rule.js';
 import type { CounterExpr, Expr } from '../nftables/expr_types.js';
+import type { NftSet, SetElement } from '../nftables/set.js';
 import { formatExprs } from '../nftables/format.js';
 import { NFT_TABLE_F } from '../nftables/constants.js';
 import { NFPROTO, hookNumber, type Hook } from '../netlink/netfilter.js';
 import { FirewallError } from '../errors.js';
 import type { Capabilities } from './kernel.js';
-import { compileDefrag, compileRule, queueChainName, queueExpr } from './compile.js';
-import { chainName, chainPriority, decodeNote, encodeNote, isDivertTable, parseChainName, SHARED_TABLE, type RuleKind } from './layout.js';
-import { CHAIN_HOOK, HOOK_CHAIN, type DivertChain, type DivertRule, type Family, type Owner } from './rule.js';
+import { compileDefrag, compileRule, divertTail, queueChainName, queueExpr } from './compile.js';
+import { chainName, chainPriority, decodeNote, encodeNote, filterText, isDivertTable, parseChainName, SHARED_TABLE, type RuleKind } from './layout.js';
+import { CHAIN_HOOK, HOOK_CHAIN, portBounds, type DivertChain, type DivertRule, type Family, type Owner, type PortRange } from './rule.js';
 import { formatRule } from './format.js';
 import { parseRule } from './parse.js';
 import { ownerAlive } from './owner.js';
 
 const INET = NFPROTO.NFPROTO_INET;
 
-/** What to install: a DIVERT rule, or the defragmentation rule of a family. */
+/** What to install: a DIVERT rule, the defragmentation rule of a family, or a rule a filter compiled to. */
 export type InstallEntry =
   | { readonly kind: 'divert'; readonly rule: DivertRule; readonly position?: number | undefined }
-  | { readonly kind: 'defrag'; readonly family: Family };
+  | { readonly kind: 'defrag'; readonly family: Family }
+  | FilterEntry;
+
+/** One rule of a lowered filter (src/filter/lower_nft.ts), with where it diverts to. */
+export interface FilterEntry {
+  readonly kind: 'filter';
+  /** The filter's canonical text (kept, maybe cut short, in the rule's note). */
+  readonly filter: string;
+  readonly hook: 'prerouting' | 'postrouting';
+  readonly family: Family;
+  /** The rule's matches (no verdict). */
+  readonly exprs: readonly Expr[];
+  /** Its anonymous sets, added in the same batch before the rule. */
+  readonly sets: ReadonlyArray<{ readonly set: NftSet; readonly elements: readonly SetElement[] }>;
+  readonly port: number | PortRange;
+  readonly passThrough: boolean;
+  /** Append the loop-avoidance test (false when the filter itself decides about `impostor`). */
+  readonly skipInjected: boolean;
+}
 
 /** An installed rule: enough to find it again and delete it. */
 export interface InstalledRule {
@@ -123,6 +142,12 @@ async function installOnce(conn: NftConnection, caps: Capabilities, target: Inst
     b.addRule({ family: INET, table: target.table, chain: p.queueChain.name, exprs: [p.queueChain.target] }, { echo: false });
     made.push(p.queueChain.name);
   }
+  for (const p of planned) {
+    for (const { set, elements } of p.sets) {
+      b.addSet({ ...set, table: target.table }, { echo: false });
+      b.addElements({ family: INET, table: target.table, name: set.name, ...(set.id === undefined ? {} : { id: set.id }) }, [...elements]);
+    }
+  }
   const positioned = planned.some((p) => p.position !== undefined);
   const ruleHandles = positioned ? await chainRules(conn, target.table) : new Map<string, number[]>();
   const messages = planned.map((p) => {
@@ -155,6 +180,7 @@ async function tableChains(conn: NftConnection, table: string): Promise<Set<stri
 interface Planned {
   /** The chain holding the compat NFQUEUE target this rule jumps to (compat kernels only). */
   queueChain: { name: string; target: Expr } | undefined;
+  sets: FilterEntry['sets'];
   kind: RuleKind;
   family: Family;
   hook: Hook;
@@ -166,16 +192,23 @@ interface Planned {
 }
 
 function plan(e: InstallEntry, target: InstallTarget, caps: Capabilities): Planned {
+  const note = (kind: RuleKind, text: string): Uint8Array => encodeNote({ kind, text, owner: target.owner });
   if (e.kind === 'defrag') {
     const text = `always-defragment ${e.family}`;
     const hook: Hook = 'prerouting';
-    return { queueChain: undefined, kind: 'defrag', family: e.family, hook, chain: chainName(hook, target.priority), text, exprs: compileDefrag(e.family), userdata: encodeNote({ kind: 'defrag', text, owner: target.owner }), position: undefined };
+    return { queueChain: undefined, sets: [], kind: 'defrag', family: e.family, hook, chain: chainName(hook, target.priority), text, exprs: compileDefrag(e.family), userdata: note('defrag', text), position: undefined };
+  }
+  const queueChain = caps.queue === 'compat' ? { name: queueChainName(e.kind === 'divert' ? e.rule : e), target: queueExpr(e.kind === 'divert' ? e.rule : e, 'compat') } : undefined;
+  if (e.kind === 'filter') {
+    const { first, last } = portBounds(e.port);
+    const text = filterText(e.family, `${first === last ? first : `${first}:${last}`}${e.passThrough ? ' --pass-through' : ''}`, e.filter);
+    const exprs = [...e.exprs, ...divertTail(e, caps.queue, e.skipInjected)];
+    return { queueChain, sets: e.sets, kind: 'filter', family: e.family, hook: e.hook, chain: chainName(e.hook, target.priority), text, exprs, userdata: note('filter', text), position: undefined };
   }
   const hook = CHAIN_HOOK[e.rule.chain];
   const text = formatRule(e.rule);
   const exprs = compileRule(e.rule, caps.queue);
-  const queueChain = caps.queue === 'compat' ? { name: queueChainName(e.rule), target: queueExpr(e.rule, 'compat') } : undefined;
-  return { queueChain, kind: 'divert', family: e.rule.family, hook, chain: chainName(hook, target.priority), text, exprs, userdata: encodeNote({ kind: 'divert', text, owner: target.owner }), position: e.position };
+  return { queueChain, sets: [], kind: 'divert', family: e.rule.family, hook, chain: chainName(hook, target.priority), text, exprs, userdata: note('divert', text), position: e.position };
 }
 
 /** A base chain at `hook` with divert's type and priority (kept when it exists). */
@@ -228,8 +261,9 @@ function row(r: Rule, chain: string, handle: number, hook: Hook, priority: numbe
   };
   if (!note) return { ...base, kind: 'foreign', family: 'inet', text: formatExprs(r.exprs), stale: false };
   const stale = persistent && note.owner.kind === 'process' && !alive(note.owner);
-  if (note.kind === 'defrag') {
-    return { ...base, kind: 'defrag', family: note.text.endsWith('ipv6') ? 'ipv6' : 'ipv4', text: note.text, owner: note.owner, stale };
+  if (note.kind === 'defrag' || note.kind === 'filter') {
+    const family = note.kind === 'defrag' ? (note.text.endsWith('ipv6') ? 'ipv6' : 'ipv4') : note.text.startsWith('filter ipv6') ? 'ipv6' : 'ipv4';
+    return { ...base, kind: note.kind, family, text: note.text, owner: note.owner, stale };
   }
   let rule: DivertRule | undefined;
   try {
