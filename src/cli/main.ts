@@ -10,17 +10,20 @@ import { interceptCommand } from './commands/intercept.js';
 import { rulesCommand } from './commands/rules.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
+import { filterCommand } from './commands/filter.js';
 
 export const MAIN_HELP = `Usage: divert <command> [options]
 
 Divert sockets for Linux: take packets out of the kernel's path, look at them, change them,
-put them back or drop them (FreeBSD divert sockets, on nfnetlink_queue).
+put them back or drop them (FreeBSD divert sockets, on nfnetlink_queue and nf_tables).
 
 Commands:
-  intercept <port>   print every packet diverted to <port> and reinject (or drop) it
+  intercept [port]   print every packet diverted to the port and reinject (or drop) it;
+                     --firewall "<ipchains rule>" or --filter '<WinDivert filter>' choose them
   rules <op> …       add, insert, delete, list, flush, sweep DIVERT rules (ipchains syntax)
+  filter <op> …      check, explain or test a WinDivert filter
   demo               a guided tour in a throwaway network of namespaces (safe to run)
-  doctor             check this machine: kernel, iptables/nft, privileges, user namespaces
+  doctor             check this machine: kernel support, privileges, user namespaces
 
 Options:
   -h, --help         show help (also "divert <command> --help")
@@ -34,6 +37,7 @@ type Command = (argv: string[], io: CliIo) => Promise<number>;
 const COMMANDS: Readonly<Record<string, Command>> = {
   intercept: interceptCommand,
   rules: rulesCommand,
+  filter: filterCommand,
   demo: demoCommand,
   doctor: doctorCommand,
 };
@@ -64,7 +68,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
   const command = COMMANDS[cmd];
   if (!command) {
-    io.stderr(`divert: unknown command ${JSON.stringify(cmd)}: use intercept, rules, demo or doctor (see "divert --help")\n`);
+    io.stderr(`divert: unknown command ${JSON.stringify(cmd)}: use intercept, rules, filter, demo or doctor (see "divert --help")\n`);
     return 2;
   }
   try {

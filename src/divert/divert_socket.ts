@@ -128,14 +128,16 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
    */
   bind(port?: number): Promise<void> {
     if (this.#state !== 'open') return Promise.reject(new DivertClosedError());
-    if (this.#port !== undefined || this.#queue) return Promise.reject(new DivertError(`The socket is already bound to port ${this.#port}`, 'ERR_DIVERT_ALREADY_BOUND'));
+    if (this.#binding) {
+      const what = this.#port === undefined ? 'is already binding (to a port it chooses)' : `is already bound to port ${this.#port}`;
+      return Promise.reject(new DivertError(`The socket ${what}: one bind per socket (the port and filter options bind it at once)`, 'ERR_DIVERT_ALREADY_BOUND'));
+    }
     if (port !== undefined && (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535)) {
       return Promise.reject(new RangeError(`Divert port must be an integer from 0 to 65535, got ${show(port)}`));
     }
     this.#port = port;
-    const binding = this.#bind(port);
-    this.#binding ??= binding;
-    return binding;
+    this.#binding = this.#bind(port);
+    return this.#binding;
   }
 
   /** Opens the queue of `port`, or of the first free port from a per-process start when none is given. */

@@ -46,9 +46,16 @@ function handle(p: DivertPacket, sock: DivertSocket, o: InterceptOptions, out: (
 
 /** Opens the socket and rules, runs the loop until -c, a signal or an error, and cleans up. */
 async function run(o: InterceptOptions, io: CliIo): Promise<number> {
-  if (o.firewall !== undefined) checkFirewallRule(o.firewall, o.port, o.passThrough);
+  if (o.firewall !== undefined) checkFirewallRule(o.firewall, o.port ?? 0, o.passThrough);
   const counts: InterceptCounts = { received: 0, reinjected: 0, dropped: 0 };
-  const sock = createDivertSocket({ netns: o.netns, handleSignals: false });
+  // With --filter the socket owns the run's rules (it must AND them with the filter); else the
+  // command installs them itself, to read the kernel's counters before the queue goes.
+  const sock = o.filter === undefined
+    ? createDivertSocket({ netns: o.netns, handleSignals: false })
+    : createDivertSocket({
+      port: o.port, netns: o.netns, handleSignals: false, filter: o.filter, passThrough: o.passThrough, defragment: o.defragment, priority: o.priority,
+      ...(o.firewall === undefined ? {} : { rules: [o.firewall] }),
+    });
   const onExit = (): void => sock.closeSync();
   process.on('exit', onExit);
   let rules: RunRules | undefined;
@@ -64,7 +71,7 @@ async function run(o: InterceptOptions, io: CliIo): Promise<number> {
       try {
         await installing?.catch(() => {});
         await rules?.remove();
-        kernelAtEnd = await readQueueCounters(o.port, o.netns);
+        if (sock.port !== undefined) kernelAtEnd = await readQueueCounters(sock.port, o.netns);
       } finally {
         await sock.close();
         rules?.release();
@@ -76,14 +83,18 @@ async function run(o: InterceptOptions, io: CliIo): Promise<number> {
   process.on('SIGHUP', onSignal); // a closed terminal: same clean end
   try {
     if (o.format === 'classic') io.stderr(classicBanner(PROG).stderr);
-    await sock.bind(o.port);
-    installing = installRunRules(o);
-    rules = await installing;
+    // With --filter the socket binds itself (choosing a port when none is given).
+    await (o.filter === undefined ? sock.bind(o.port) : sock.ready);
+    const port = sock.port!;
+    if (o.filter === undefined) {
+      installing = installRunRules({ ...o, port });
+      rules = await installing;
+    }
     if (o.write !== undefined) pcapFd = openSync(o.write, 'w');
     const pcap = pcapFd === undefined ? undefined : new PcapWriter((c) => void writeSync(pcapFd!, c));
     if (o.format === 'classic') io.stdout(classicBanner(PROG).stdout);
-    else io.stderr(`${NAME}: listening on divert port ${o.port}${o.netns ? ` in netns ${o.netns}` : ''}${rules.text ? `, rule "${rules.text}"` : ''}\n`);
-    if (io.stderrIsTty) status = new StatusLine(io.stderr, () => counts, o.port, o.netns);
+    else io.stderr(`${NAME}: listening on divert port ${port}${o.netns ? ` in netns ${o.netns}` : ''}${rules?.text ? `, rule "${rules.text}"` : ''}${o.filter ? `, filter "${o.filter}"` : ''}\n`);
+    if (io.stderrIsTty) status = new StatusLine(io.stderr, () => counts, port, o.netns);
     const out = (s: string): void => {
       status?.hide();
       io.stdout(s);

@@ -8,7 +8,12 @@ import { UsageError } from '../io.js';
 export type OutputFormat = 'line' | 'json' | 'classic' | 'none';
 
 export interface InterceptOptions {
-  port: number;
+  /** Undefined with --filter: a free port is chosen. */
+  port: number | undefined;
+  /** A WinDivert filter compiled into the kernel (`--filter`). */
+  filter: string | undefined;
+  /** WinDivert's priority of the run's rules (higher sees packets first). */
+  priority: number;
   verdict: 'reinject' | 'drop';
   /** ipchains rule without its target (`-A input -p icmp`). */
   firewall: string | undefined;
@@ -23,7 +28,7 @@ export interface InterceptOptions {
   hex: boolean;
 }
 
-export const INTERCEPT_HELP = `Usage: divert intercept <port> [options]
+export const INTERCEPT_HELP = `Usage: divert intercept [<port>] [options]
 
 Receive the packets DIVERT rules send to divert port <port> (an NFQUEUE queue number,
 0-65535), print each one and reinject it (the seed's interceptor, section 6.4).
@@ -33,8 +38,12 @@ Options:
   --drop                 drop every packet instead
   --firewall "<rule>"    install this ipchains-style rule for the run, without its target
                          (divert adds "-j DIVERT <port>"), e.g. --firewall "-A input -p icmp";
-                         removed on exit, Ctrl-C and SIGTERM
-  --pass-through         the --firewall rule lets packets pass while nobody listens
+                         removed on exit, Ctrl-C and SIGTERM (SIGKILL too: the kernel owns it)
+  --filter '<filter>'    divert what this WinDivert filter matches, compiled into the kernel
+                         (e.g. 'outbound and tcp.DstPort == 80'); <port> may be left out then.
+                         With --firewall too, a packet must match both
+  --priority P           the run's rules' priority, -30000..30000 (higher sees packets first)
+  --pass-through         the run's rules let packets pass while nobody listens
   --defragment           reassemble fragments before they are diverted (conntrack defrag)
   --netns NAME           work inside network namespace NAME (see "ip netns list")
   -c, --count N          stop after N packets
@@ -51,12 +60,15 @@ Ctrl-C stops and prints a summary; packets still held are reinjected and the rul
 Examples:
   divert intercept 1234 --firewall "-A input -p icmp"
   divert intercept 7 -c 10 -w out.pcap --firewall "-A output -p udp --dport 53"
+  divert intercept --filter 'inbound and tcp.DstPort == 22' -c 5
 `;
 
 const OPTIONS = {
   reinject: { type: 'boolean' },
   drop: { type: 'boolean' },
   firewall: { type: 'string' },
+  filter: { type: 'string' },
+  priority: { type: 'string' },
   'pass-through': { type: 'boolean' },
   defragment: { type: 'boolean' },
   netns: { type: 'string' },
@@ -69,7 +81,7 @@ const OPTIONS = {
 } as const;
 
 function parsePort(text: string | undefined): number {
-  if (text === undefined) throw new UsageError('missing <port>: the divert port to listen on, e.g. "divert intercept 1234"');
+  if (text === undefined) throw new UsageError('missing <port>: the divert port to listen on, e.g. "divert intercept 1234" (or choose packets with --filter and let divert pick the port)');
   if (!/^\d+$/.test(text)) throw new UsageError(`port must be a number from 0 to 65535, got ${JSON.stringify(text)}`);
   const n = Number(text);
   if (n > 65535) throw new UsageError(`port must be a number from 0 to 65535, got ${text}`);
@@ -112,10 +124,15 @@ export function parseInterceptArgs(argv: readonly string[]): InterceptOptions | 
     if (firewall.trim() === '') throw new UsageError('--firewall needs a rule, e.g. --firewall "-A input -p icmp"');
     if (/(^|\s)(-j|--jump)(\s|$)/.test(firewall)) throw new UsageError('leave the target out of --firewall: divert adds "-j DIVERT <port>" itself');
   }
-  if (values['pass-through'] && firewall === undefined) throw new UsageError('--pass-through applies to the --firewall rule: add --firewall "<rule>"');
+  if (values['pass-through'] && firewall === undefined && values.filter === undefined) throw new UsageError('--pass-through applies to the run\'s rules: add --firewall "<rule>" or --filter \'<filter>\'');
+  if (values.filter !== undefined && values.filter.trim() === '') throw new UsageError('--filter needs a filter, e.g. --filter \'tcp.DstPort == 80\'');
+  const priority = values.priority === undefined ? 0 : Number(values.priority);
+  if (!/^-?\d+$/.test(values.priority ?? '0') || Math.abs(priority) > 30000) throw new UsageError(`--priority needs an integer from -30000 to 30000, got ${JSON.stringify(values.priority)}`);
   const format: OutputFormat = values.json ? 'json' : values.classic ? 'classic' : values.write !== undefined ? 'none' : 'line';
   return {
-    port: parsePort(positionals[0]),
+    port: values.filter !== undefined && positionals[0] === undefined ? undefined : parsePort(positionals[0]),
+    filter: values.filter,
+    priority,
     verdict: values.drop ? 'drop' : 'reinject',
     firewall,
     passThrough: values['pass-through'] ?? false,

@@ -31,9 +31,9 @@ export function checkFirewallRule(rule: string, port: number, passThrough: boole
 }
 
 /** Installs the run's rules (none when neither option is given). */
-export async function installRunRules(o: { port: number; firewall: string | undefined; passThrough: boolean; defragment: boolean; netns: string | undefined }): Promise<RunRules> {
+export async function installRunRules(o: { port: number; firewall: string | undefined; passThrough: boolean; defragment: boolean; netns: string | undefined; priority: number }): Promise<RunRules> {
   const handles: RuleHandle[] = [];
-  const base = o.netns === undefined ? {} : { netns: o.netns };
+  const base = { ...(o.netns === undefined ? {} : { netns: o.netns }), priority: o.priority };
   const text = o.firewall === undefined ? undefined : divertRuleText(o.firewall, o.port, o.passThrough);
   const track = (h: RuleHandle): void => {
     handles.push(h);
