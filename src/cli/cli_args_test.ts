@@ -8,8 +8,8 @@ import { DivertError, FilterSyntaxError, FirewallError } from '../mod.js';
 
 test('parseInterceptArgs() defaults: reinject, line output', () => {
   assert.deepEqual(parseInterceptArgs(['1234']), {
-    port: 1234, verdict: 'reinject', firewall: undefined, passThrough: false, defragment: false,
-    netns: undefined, count: undefined, write: undefined, format: 'line', hex: false,
+    port: 1234, verdict: 'reinject', firewall: undefined, filter: undefined, priority: 0, passThrough: false,
+    defragment: false, netns: undefined, count: undefined, write: undefined, format: 'line', hex: false,
   });
 });
 
@@ -80,7 +80,8 @@ test('main() --version, --help, unknown command and usage exit codes', async () 
   assert.match(v.out.join(''), /^divert \d+\.\d+\.\d+\n$/);
   const h = collectingIo();
   assert.equal(await main(['--help'], h), 0);
-  assert.match(h.out.join(''), /intercept <port>/);
+  assert.match(h.out.join(''), /intercept \[port\]/);
+  assert.match(h.out.join(''), /filter <op>/);
   const none = collectingIo();
   assert.equal(await main([], none), 2);
   assert.match(none.err.join(''), /Usage: divert/);

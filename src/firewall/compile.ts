@@ -37,7 +37,7 @@ import type { Expr } from '../nftables/expr_types.js';
 import { NFT_CMP, NFT_CT, NFT_META, NFT_PAYLOAD, NFT_RANGE, NFT_REG, CT_STATE } from '../nftables/expr_constants.js';
 import { NFT_VERDICT } from '../nftables/constants.js';
 import { NFPROTO } from '../netlink/netfilter.js';
-import { tryParseIpv4, tryParseIpv6 } from '../netlink/ip_address.js';
+import { tryParseIpv4, tryParseIpv6 } from '../ip/address.js';
 import { DIVERT_MARK, DIVERT_MARK_MASK } from './mark.js';
 import { portBounds, type DivertRule, type Endpoint, type Family, type InterfaceMatch, type PortMatch } from './rule.js';
 import { PORT_PROTOCOLS } from './protocols.js';

@@ -14,7 +14,8 @@ import type { Cursor, Word } from './_words.js';
 import { Cursor as WordCursor } from './_words.js';
 import { resolveChain, type DivertChain, type Family, type DivertRule, type Endpoint, type PortMatch, type PortRange } from './rule.js';
 import { icmpTypeNumber, protocolNumber } from './protocols.js';
-import { interfaceNameProblem, netmaskPrefix, parseIpv4, parseIpv6 } from './validate.js';
+import { netmaskPrefix, tryParseIpv4, tryParseIpv6 } from '../ip/address.js';
+import { interfaceNameProblem } from './validate.js';
 import { MAX_DIVERT_SPAN, validatePosition } from './validate_rule.js';
 import { checkRule, type Draft } from './_check.js';
 
@@ -179,8 +180,8 @@ function parseEndpoint(c: Cursor, w: Word, negated: boolean): [Endpoint, Family 
 function parseAddress(c: Cursor, v: Word): { address: string; prefix: number } {
   const [addr = '', mask, extra] = v.text.split('/');
   const six = addr.includes(':');
-  const ok = six ? parseIpv6(addr) : addr === '0' ? [0] : parseIpv4(addr);
-  if (!ok || extra !== undefined) {
+  const ok = six ? tryParseIpv6(addr) : addr === '0' || tryParseIpv4(addr) !== undefined;
+  if (ok === undefined || ok === false || extra !== undefined) {
     const why = /[a-z]/i.test(addr) && !six ? 'host names are not resolved: give an IP address' : 'expected a.b.c.d[/len] or an IPv6 address[/len]';
     throw c.error(`Bad address ${JSON.stringify(v.text)}: ${why}`, v);
   }

@@ -7,7 +7,8 @@
  */
 import { CHAIN_HOOK, hasInInterface, hasOutInterface, type DivertRule, type Hook } from './rule.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, PORT_PROTOCOLS, protocolName } from './protocols.js';
-import { interfaceNameProblem, parseIpv4, parseIpv6 } from './validate.js';
+import { tryParseIpv4, tryParseIpv6 } from '../ip/address.js';
+import { interfaceNameProblem } from './validate.js';
 
 /** Most divert ports one `-j DIVERT first:last` may span (the kernel refuses 0:65535). */
 export const MAX_DIVERT_SPAN = 65535;
@@ -88,7 +89,7 @@ function checkEndpoint(v: unknown, what: 'source' | 'destination', six: boolean,
   bool(ep['negated'], `${what}.negated`);
   if (ep['address'] !== undefined) {
     const a = ep['address'];
-    if (typeof a !== 'string' || !(six ? parseIpv6(a) : parseIpv4(a))) {
+    if (typeof a !== 'string' || (six ? tryParseIpv6(a) : tryParseIpv4(a)) === undefined) {
       throw new TypeError(`${what}.address ${show(a)} is not an ${six ? 'IPv6' : 'IPv4'} address (the rule's family is ${six ? 'ipv6' : 'ipv4'}; host names are not resolved)`);
     }
     if (ep['prefix'] === 0) throw new RangeError(`${what}.prefix 0 matches every address: leave out ${what}.address`);

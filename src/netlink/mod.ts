@@ -10,7 +10,6 @@ export * from './constants.js';
 export * from './families.js';
 export * from './hexdump.js';
 export * from './hw_address.js';
-export * from './ip_address.js';
 export * from './message_builder.js';
 export * from './message_iter.js';
 export * from './netlink_error.js';

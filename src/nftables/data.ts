@@ -13,7 +13,7 @@
  */
 import type { AttrDecoder } from '../netlink/attr_decoder.js';
 import { putU16be, putU32be, putU32ne } from '../netlink/bytes.js';
-import { parseIpv4, parseIpv6 } from '../netlink/ip_address.js';
+import { parseIpv4, parseIpv6 } from '../ip/address.js';
 import type { MessageBuilder } from '../netlink/message_builder.js';
 import { PacketError } from '../errors.js';
 import { NFTA_DATA, NFTA_VERDICT, NFT_DATA_VALUE_MAXLEN } from './constants.js';

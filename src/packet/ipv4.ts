@@ -14,7 +14,7 @@
  */
 import { PacketError } from '../errors.js';
 import { checkOffset, checkUint, offsetFault, setPadded, setRaw, setU16be, u16be } from './_bytes.js';
-import { formatIpv4, parseIpv4 } from './address.js';
+import { formatIpv4, parseIpv4 } from '../ip/address.js';
 import { foldChecksum, internetChecksum, sumBytes } from './checksum.js';
 
 /** Length of an IPv4 header without options. */

@@ -11,7 +11,7 @@
  */
 import { PacketError } from '../errors.js';
 import { checkOffset, checkUint, offsetFault, setRaw, setU16be, u16be, u32be, setU32be } from './_bytes.js';
-import { formatIpv6, parseIpv6 } from './address.js';
+import { formatIpv6, parseIpv6 } from '../ip/address.js';
 import {
   finalDestinationOffset, newIpv6Chain, readIpv6Fragment, walkIpv6Chain,
   type Ipv6Chain, type Ipv6FragmentInfo,

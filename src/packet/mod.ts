@@ -26,7 +26,7 @@
  * @module
  */
 export { PacketError } from '../errors.js';
-export { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from './address.js';
+export { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from '../ip/address.js';
 export {
   foldChecksum, internetChecksum, pseudoHeaderSumIpv4, pseudoHeaderSumIpv6, sumBytes,
   updateChecksum16, updateChecksum32, updateChecksumBytes, fillChecksums, verifyChecksums,

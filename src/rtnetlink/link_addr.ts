@@ -21,7 +21,7 @@ import { i32ne, u16ne, u32ne } from '../netlink/bytes.js';
 import { NlmFlags } from '../netlink/constants.js';
 import { AddressFamily } from '../netlink/families.js';
 import { formatHwAddr } from '../netlink/hw_address.js';
-import { formatIpv4, formatIpv6 } from '../netlink/ip_address.js';
+import { formatIpv4, formatIpv6 } from '../ip/address.js';
 import type { MessageBuilder } from '../netlink/message_builder.js';
 import { IFADDRMSG_LEN, IFINFOMSG_LEN, IfaAttr, IflaAttr, RtmType } from './constants.js';
 import { PacketError } from '../errors.js';

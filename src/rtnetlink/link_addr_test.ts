@@ -6,7 +6,7 @@ import { MessageBuilder } from '../netlink/message_builder.js';
 import { MessageIter } from '../netlink/message_iter.js';
 import { HOST_LITTLE_ENDIAN, putU32ne } from '../netlink/bytes.js';
 import { diffHex } from '../netlink/hexdump.js';
-import { parseIpv6 } from '../netlink/ip_address.js';
+import { parseIpv6 } from '../ip/address.js';
 import { PacketError } from '../errors.js';
 
 const skip = !HOST_LITTLE_ENDIAN && 'golden vectors are little-endian';

@@ -19,7 +19,7 @@
  */
 import { NlmFlags, NetlinkProtocol } from '../netlink/constants.js';
 import { AddressFamily } from '../netlink/families.js';
-import { formatIpv4, formatIpv6, tryParseIpv4, tryParseIpv6 } from '../netlink/ip_address.js';
+import { formatIpv4, formatIpv6, tryParseIpv4, tryParseIpv6 } from '../ip/address.js';
 import { MessageBuilder } from '../netlink/message_builder.js';
 import type { MessageIter } from '../netlink/message_iter.js';
 import { NetlinkSocket } from '../socket/netlink_socket.js';

@@ -21,7 +21,7 @@
 import { putU16ne, putU32ne } from '../netlink/bytes.js';
 import { NetlinkSockopt, NlmFlags } from '../netlink/constants.js';
 import { AddressFamily } from '../netlink/families.js';
-import { tryParseIpv4, tryParseIpv6 } from '../netlink/ip_address.js';
+import { tryParseIpv4, tryParseIpv6 } from '../ip/address.js';
 import { MessageBuilder } from '../netlink/message_builder.js';
 import type { MessageIter } from '../netlink/message_iter.js';
 import { IFADDRMSG_LEN, IFINFOMSG_LEN, IfaAttr, IfaFlags, IffFlags, IflaAttr, RtnlGroup, RtScope, RtmType } from '../rtnetlink/constants.js';

@@ -1,5 +1,8 @@
 /**
- * IPv4 / IPv6 address text <-> bytes, for rtnetlink addresses and logs. Not on the packet path.
+ * IPv4 / IPv6 address text <-> bytes: the one implementation, used by the packet views, the
+ * firewall's rule parser, nf_tables data, rtnetlink addresses and logs. Not on the packet path.
+ * Unparsable text is a `SyntaxError` (as for every other unparsable input); `tryParse*` return
+ * `undefined` instead.
  * Output follows RFC 5952 (lowercase, no leading zeros, longest zero run as "::", IPv4-mapped
  * addresses as "::ffff:192.0.2.1").
  * @module
@@ -51,23 +54,23 @@ export function formatIpv6(bytes: Uint8Array, off = 0): string {
 
 /**
  * Parses strict dotted-quad IPv4 text (four decimal parts 0..255, no leading zeros).
- * @throws {TypeError} when `text` is not such an address.
+ * @throws {SyntaxError} when `text` is not such an address.
  * @example parseIpv4("192.0.2.1") // Uint8Array [192, 0, 2, 1]
  */
 export function parseIpv4(text: string): Uint8Array {
   const out = tryParseIpv4(text);
-  if (out === undefined) throw new TypeError(`Invalid IPv4 address: ${JSON.stringify(text)}`);
+  if (out === undefined) throw new SyntaxError(`Invalid IPv4 address: ${JSON.stringify(text)}`);
   return out;
 }
 
 /**
  * Parses IPv6 text (RFC 4291 §2.2, including "::" and a trailing dotted quad; no zone id).
- * @throws {TypeError} when `text` is not such an address.
+ * @throws {SyntaxError} when `text` is not such an address.
  * @example parseIpv6("2001:db8::1") // 16 bytes
  */
 export function parseIpv6(text: string): Uint8Array {
   const out = tryParseIpv6(text);
-  if (out === undefined) throw new TypeError(`Invalid IPv6 address: ${JSON.stringify(text)}`);
+  if (out === undefined) throw new SyntaxError(`Invalid IPv6 address: ${JSON.stringify(text)}`);
   return out;
 }
 
@@ -125,4 +128,17 @@ function parseGroups(side: string, mayEndWithIpv4: boolean): number[] | undefine
     }
   }
   return out;
+}
+
+/**
+ * Prefix length of a contiguous dotted netmask (`255.255.255.0` → 24); undefined for anything
+ * else (`255.0.255.0`, malformed text).
+ */
+export function netmaskPrefix(mask: string): number | undefined {
+  const b = tryParseIpv4(mask);
+  if (b === undefined) return undefined;
+  const bits = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+  const inverted = ~bits >>> 0; // host bits: must be 2^k - 1
+  if ((inverted & (inverted + 1)) !== 0) return undefined;
+  return 32 - Math.log2(inverted + 1);
 }

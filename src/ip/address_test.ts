@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatIpv4, formatIpv6, parseIpv4, parseIpv6, tryParseIpv6 } from './ip_address.js';
+import { formatIpv4, formatIpv6, netmaskPrefix, parseIpv4, parseIpv6, tryParseIpv6 } from './address.js';
 
 test('formatIpv4() formats dotted quads at an offset', () => {
   assert.equal(formatIpv4(Uint8Array.from([9, 198, 18, 0, 1]), 1), '198.18.0.1');
@@ -30,17 +30,17 @@ test('parseIpv6() accepts "::" anywhere and a trailing dotted quad', () => {
   assert.deepEqual([...parseIpv6('64:ff9b::198.51.100.7')].slice(12), [198, 51, 100, 7]);
 });
 
-test('parseIpv6() rejects malformed text with TypeError', () => {
-  for (const bad of ['', ':', ':::', '1::2::3', '1:2:3:4:5:6:7', '1:2:3:4:5:6:7:8:9', '12345::', 'g::1', '::1%eth0', '1:2:3:4:5:6:7::8:9', '::1.2.3', '1.2.3.4::', '1:2:3:4:5:6:7:8::']) {
-    assert.throws(() => parseIpv6(bad), TypeError, bad);
+test('parseIpv6() rejects malformed text with SyntaxError', () => {
+  for (const bad of ['', ':', ':::', '1::2::3', '1:2:3:4:5:6:7', '1:2:3:4:5:6:7:8:9', '12345::', 'g::1', '::1%eth0', '1:2:3:4:5:6:7::8:9', '::1.2.3', '1.2.3.4::', '1:2:3:4:5:6:7:8::', ':1::', '1::2:', '2001:db8::g', '1::2:3:4:5:6:7:8']) {
+    assert.throws(() => parseIpv6(bad), SyntaxError, bad);
     assert.equal(tryParseIpv6(bad), undefined, bad);
   }
 });
 
-test('parseIpv4() parses strict dotted quads and rejects the rest with TypeError', () => {
+test('parseIpv4() parses strict dotted quads and rejects the rest with SyntaxError', () => {
   assert.deepEqual([...parseIpv4('192.0.2.255')], [192, 0, 2, 255]);
-  for (const bad of ['', '1.2.3', '1.2.3.4.5', '256.0.0.1', '01.2.3.4', '1.2.3.-4', '1.2.3.4 ', '0x1.2.3.4']) {
-    assert.throws(() => parseIpv4(bad), TypeError, bad);
+  for (const bad of ['', '1.2.3', '1.2.3.4.5', '256.0.0.1', '01.2.3.4', '1.2.3.-4', '1.2.3.4 ', ' 1.2.3.4', '0x1.2.3.4', '198.18.0.01']) {
+    assert.throws(() => parseIpv4(bad), SyntaxError, bad);
   }
 });
 
@@ -54,4 +54,12 @@ test('formatIpv6() round-trips through parseIpv6()', () => {
     }
     assert.deepEqual(parseIpv6(formatIpv6(b)), b);
   }
+});
+
+test('netmaskPrefix() reads contiguous dotted netmasks only', () => {
+  const cases: [string, number | undefined][] = [
+    ['255.255.255.0', 24], ['255.255.255.255', 32], ['0.0.0.0', 0], ['255.255.254.0', 23],
+    ['128.0.0.0', 1], ['255.0.255.0', undefined], ['0.255.255.255', undefined], ['255.255.255', undefined],
+  ];
+  for (const [mask, want] of cases) assert.equal(netmaskPrefix(mask), want, mask);
 });
