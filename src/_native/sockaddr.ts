@@ -12,12 +12,9 @@
  */
 const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-export const AF_INET = 2;
-export const AF_INET6 = 10;
-export const AF_NETLINK = 16;
-export const AF_PACKET = 17;
-export const SOCK_RAW = 3;
-export const SOCK_DGRAM = 2;
+import { AF_INET, AF_INET6, AF_NETLINK, AF_PACKET } from '../ip/socket_constants.js';
+
+export { AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, SOCK_DGRAM, SOCK_RAW } from '../ip/socket_constants.js';
 
 export function sockaddrNl(pid = 0, groups = 0): Uint8Array {
   const b = new Uint8Array(12);

@@ -22,7 +22,11 @@
  */
 import { loadNative, type NativeBinding } from '../_native/binding.js';
 import { check, Errno } from '../_native/errno.js';
-import { AF_INET, AF_INET6, AF_PACKET, SOCK_DGRAM, SOCK_RAW, sockaddrIn, sockaddrIn6, sockaddrLl } from '../_native/sockaddr.js';
+import { sockaddrIn, sockaddrIn6, sockaddrLl } from '../_native/sockaddr.js';
+import {
+  AF_INET, AF_INET6, AF_PACKET, ETH_P_IP, ETH_P_IPV6, IPPROTO_RAW, IPV6_MULTICAST_IF, IP_MULTICAST_IF, SOCK_DGRAM, SOCK_RAW,
+  SOL_IP, SOL_IPV6, SOL_SOCKET, SO_MARK,
+} from '../ip/socket_constants.js';
 import { fillChecksums } from '../packet/checksum.js';
 import { checkIpPacket } from '../packet/ip_length.js';
 import { DIVERT_MARK, INJECT_MARK, INJECT_REDIRECT } from '../firewall/mark.js';
@@ -45,15 +49,6 @@ export interface InjectAddress {
 
 export { INJECT_MARK };
 
-const SOL_SOCKET = 1;
-const SO_MARK = 36;
-const IPPROTO_IP = 0;
-const IPPROTO_IPV6 = 41;
-const IPPROTO_RAW = 255;
-const IP_MULTICAST_IF = 32;
-const IPV6_MULTICAST_IF = 17;
-const ETH_P_IP = 0x0800;
-const ETH_P_IPV6 = 0x86dd;
 
 /** Inbound redirects of this process, shared by its sockets: key netns|ifindex. */
 const REDIRECTS = new Map<string, { refs: number; spec: RedirectSpec; addedQdisc: boolean }>();
@@ -99,7 +94,7 @@ export class Injector {
       if (dst[0]! >= 224 && dst[0]! <= 239 && ifindex !== this.#mcastIf4) {
         const mreqn = new Uint8Array(12);
         new DataView(mreqn.buffer).setInt32(8, ifindex, HOST_LITTLE_ENDIAN); // struct ip_mreqn: imr_ifindex, host order
-        check('setsockopt(IP_MULTICAST_IF)', native.setsockopt(this.#raw4, IPPROTO_IP, IP_MULTICAST_IF, mreqn));
+        check('setsockopt(IP_MULTICAST_IF)', native.setsockopt(this.#raw4, SOL_IP, IP_MULTICAST_IF, mreqn));
         this.#mcastIf4 = ifindex;
       }
       return sendResult('inject outbound', native.sendto(this.#raw4, bytes, sockaddrIn(dst), 0), bytes.length);
@@ -108,7 +103,7 @@ export class Injector {
     const dst = bytes.subarray(24, 40);
     const ifindex = via?.index ?? 0;
     if (dst[0] === 0xff && ifindex !== this.#mcastIf6) {
-      check('setsockopt(IPV6_MULTICAST_IF)', native.setsockopt(this.#raw6, IPPROTO_IPV6, IPV6_MULTICAST_IF, ifindex));
+      check('setsockopt(IPV6_MULTICAST_IF)', native.setsockopt(this.#raw6, SOL_IPV6, IPV6_MULTICAST_IF, ifindex));
       this.#mcastIf6 = ifindex;
     }
     // The port of a raw IPv6 sockaddr must be 0 (it would be read as the protocol).

@@ -3,11 +3,6 @@
  * `pf`). include/linux/socket.h
  * @module
  */
-export const AddressFamily = {
-  AF_UNSPEC: 0,
-  AF_INET: 2,
-  AF_BRIDGE: 7,
-  AF_INET6: 10,
-  AF_NETLINK: 16,
-  AF_PACKET: 17,
-} as const;
+import { AF_BRIDGE, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, AF_UNSPEC } from '../ip/socket_constants.js';
+
+export const AddressFamily = { AF_UNSPEC, AF_INET, AF_BRIDGE, AF_INET6, AF_NETLINK, AF_PACKET } as const;

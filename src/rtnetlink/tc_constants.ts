@@ -80,8 +80,8 @@ export function TC_H_MIN(h: number): number {
   return h & TcHandle.TC_H_MIN_MASK;
 }
 
-/** `ETH_P_ALL`: every protocol. include/uapi/linux/if_ether.h (it travels as __be16 in tcm_info). */
-export const ETH_P_ALL = 0x0003;
+/** `ETH_P_ALL`: every protocol (it travels as __be16 in tcm_info). */
+export { ETH_P_ALL } from '../ip/socket_constants.js';
 
 /** bpf classifier attributes (`enum { TCA_BPF_UNSPEC, … }`). include/uapi/linux/pkt_cls.h */
 export const TcaBpfAttr = {

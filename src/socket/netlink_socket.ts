@@ -21,15 +21,13 @@
  */
 import { loadNative, UV_READABLE, type NativeBinding, type PollHandle } from '../_native/binding.js';
 import { check, Errno } from '../_native/errno.js';
-import { AF_NETLINK, SOCK_RAW, sockaddrNl, sockaddrNlPid } from '../_native/sockaddr.js';
+import { sockaddrNl, sockaddrNlPid } from '../_native/sockaddr.js';
+import { AF_NETLINK, SOCK_RAW, SOL_SOCKET, SO_RCVBUF, SO_RCVBUFFORCE } from '../ip/socket_constants.js';
 import { MessageIter } from '../netlink/message_iter.js';
 import { NlmsgType, SOL_NETLINK, NetlinkSockopt } from '../netlink/constants.js';
 import { parseNlmsgerr, toNetlinkError } from '../netlink/netlink_error.js';
 import { NetlinkError, SystemCallError, DivertClosedError } from '../errors.js';
 
-const SOL_SOCKET = 1;
-const SO_RCVBUFFORCE = 33;
-const SO_RCVBUF = 8;
 const POLLIN = 1;
 /** How long a request waits for the kernel's answer. */
 const REQUEST_TIMEOUT_MS = 5000;

@@ -6,11 +6,9 @@
  */
 import { UV_READABLE, type PollHandle } from '../_native/binding.js';
 import { Errno } from '../_native/errno.js';
+import { SOL_SOCKET, SO_RCVBUF, SO_RCVBUFFORCE } from '../ip/socket_constants.js';
 import { FakeSocket, type FakePoll } from './_fake_socket.js';
 
-const SOL_SOCKET = 1;
-const SO_RCVBUF = 8;
-const SO_RCVBUFFORCE = 33;
 const ENOPROTOOPT = 92;
 const EEXIST = 17;
 
