@@ -46,8 +46,8 @@ test('divert filter test: which packets of a capture match, as outbound packets 
   writeFileSync(file, Buffer.concat(chunks));
   const r = await run('test', 'udp.DstPort == 53', '-r', file);
   assert.equal(r.code, 0, r.err);
-  assert.match(r.out, /^ {4}1 {2}match {5}UDP 192\.0\.2\.1:4000 > 192\.0\.2\.2:53 /m);
-  assert.match(r.out, /^ {4}2 {2}no match  UDP .*:54 /m);
+  assert.match(r.out, /^ {4}1 {2}match {5}udp 192\.0\.2\.1:4000 > 192\.0\.2\.2:53 /m);
+  assert.match(r.out, /^ {4}2 {2}no match  udp .*:54 /m);
   assert.match(r.out, /1 of 2 packets match "udp\.DstPort == 53"\n$/);
   assert.match((await run('test', 'inbound and udp', '-r', file)).out, /0 of 2 packets match/);
   assert.match((await run('test', 'inbound and udp', '-r', file, '--inbound')).out, /2 of 2 packets match/);

@@ -16,7 +16,7 @@ const forward: RecordAddress = { direction: 'forward', ifname: 'eth0', outIfname
 test('packetRecord() takes every field of an ICMP echo', () => {
   assert.deepEqual(packetRecord(ICMP_ECHO, inbound, 'reinject'), {
     time: T, direction: 'in', interface: 'eth0', family: 4, src: '198.18.9.1', dst: '198.18.9.2',
-    srcPort: null, dstPort: null, protocol: 'ICMP', flags: null, info: 'echo-request id 17724 seq 1',
+    srcPort: null, dstPort: null, protocol: 'icmp', flags: null, info: 'echo-request id 17724 seq 1',
     length: 84, verdict: 'reinject',
   });
 });
@@ -28,7 +28,7 @@ test('packetRecord() gives TCP ports and flags, forward interfaces and the fallb
   assert.equal(r.interface, 'eth0>eth1');
   assert.equal(r.srcPort, 40000);
   assert.equal(r.dstPort, 80);
-  assert.equal(r.protocol, 'TCP');
+  assert.equal(r.protocol, 'tcp');
   assert.equal(r.flags, 'S');
   assert.equal(r.length, 40);
   assert.equal(r.verdict, 'drop');
@@ -40,7 +40,7 @@ test('packetRecord() reads IPv6 UDP and a malformed packet', () => {
   assert.equal(r.src, '2001:db8:1::1');
   assert.equal(r.dst, '2001:db8:2::2');
   assert.equal(r.interface, 'eth1');
-  assert.equal(r.protocol, 'UDP');
+  assert.equal(r.protocol, 'udp');
   assert.equal(r.length, 52);
   const bad = packetRecord(Uint8Array.of(0x45, 0), inbound, 'drop');
   assert.equal(bad.protocol, 'malformed');
@@ -54,15 +54,15 @@ test('formatClock() prints HH:MM:SS.microseconds', () => {
 test('formatLine() prints the tcpdump-like line', () => {
   assert.equal(
     formatLine(packetRecord(ICMP_ECHO, inbound, 'reinject'), { utc: true }),
-    '03:04:05.000678 in  eth0 IP 198.18.9.1 > 198.18.9.2: ICMP echo-request id 17724 seq 1, length 84, reinject',
+    '03:04:05.000678 in  eth0 IP 198.18.9.1 > 198.18.9.2: icmp echo-request id 17724 seq 1, length 84, reinject',
   );
   assert.equal(
     formatLine(packetRecord(TCP_SYN, { ...forward, timestamp: T }, 'drop'), { utc: true }),
-    '03:04:05.000678 fwd eth0>eth1 IP 198.18.1.1.40000 > 198.18.2.2.80: TCP [S], length 40, drop',
+    '03:04:05.000678 fwd eth0>eth1 IP 198.18.1.1.40000 > 198.18.2.2.80: tcp [S], length 40, drop',
   );
   assert.equal(
     formatLine(packetRecord(UDP6, outbound, 'reinject'), { utc: true }),
-    '03:04:05.000678 out eth1 IP6 2001:db8:1::1.1234 > 2001:db8:2::2.53: UDP, length 52, reinject',
+    '03:04:05.000678 out eth1 IP6 2001:db8:1::1.1234 > 2001:db8:2::2.53: udp, length 52, reinject',
   );
 });
 
@@ -70,7 +70,7 @@ test('formatJson() carries the line fields, time in ISO 8601', () => {
   const r = packetRecord(TCP_SYN, inbound, 'reinject');
   assert.deepEqual(JSON.parse(formatJson(r)), {
     time: '2024-01-02T03:04:05.000Z', direction: 'in', interface: 'eth0', family: 4,
-    src: '198.18.1.1', dst: '198.18.2.2', srcPort: 40000, dstPort: 80, protocol: 'TCP', flags: 'S',
+    src: '198.18.1.1', dst: '198.18.2.2', srcPort: 40000, dstPort: 80, protocol: 'tcp', flags: 'S',
     info: null, length: 40, verdict: 'reinject',
   });
   assert.deepEqual(Object.keys(jsonRecord(r)), ['time', 'direction', 'interface', 'family', 'src', 'dst', 'srcPort', 'dstPort', 'protocol', 'flags', 'info', 'length', 'verdict']);

@@ -10,7 +10,8 @@ import {
   type DivertChain, type DivertRule, type Endpoint, type Family, type IcmpTypeMatch, type InterfaceMatch,
   type PortMatch, type PortRange, type ProtocolMatch,
 } from './rule.js';
-import { IPPROTO_ICMP, IPPROTO_ICMPV6, PORT_PROTOCOLS, icmpTypeNumber, protocolName } from './protocols.js';
+import { IP_PROTOCOL, icmpTypeNumber, protocolName } from '../ip/protocols.js';
+import { PORT_PROTOCOLS } from './protocols.js';
 import { validateRule } from './validate_rule.js';
 
 /** Mutable rule under construction, with the words to blame in errors. */
@@ -96,15 +97,15 @@ function mergePorts(ep: Endpoint | undefined, opt: { ports: PortMatch; at: Word 
 
 function checkProtocol(d: Draft, c: Cursor, family: Family, src?: Endpoint, dst?: Endpoint): void {
   const p = d.protocol;
-  if (p?.number === IPPROTO_ICMP && family === 'ipv6') throw c.error('-p icmp in an IPv6 rule matches nothing: use -p icmpv6', d.protocolAt);
-  if (p?.number === IPPROTO_ICMPV6 && family === 'ipv4') throw c.error('-p icmpv6 is IPv6 only: add -6 (or use -p icmp for IPv4)', d.protocolAt);
+  if (p?.number === IP_PROTOCOL.ICMP && family === 'ipv6') throw c.error('-p icmp in an IPv6 rule matches nothing: use -p icmpv6', d.protocolAt);
+  if (p?.number === IP_PROTOCOL.ICMPV6 && family === 'ipv4') throw c.error('-p icmpv6 is IPv6 only: add -6 (or use -p icmp for IPv4)', d.protocolAt);
   const portAt = d.sport?.at ?? d.dport?.at ?? (src?.ports ? d.sourceAt : dst?.ports ? d.destinationAt : undefined);
   if (portAt && (!p || p.negated || !PORT_PROTOCOLS.has(p.number))) {
     const what = p ? `${p.negated ? '! ' : ''}-p ${protocolName(p.number)}` : 'no -p';
-    throw c.error(`Ports need -p tcp, udp, sctp or dccp (the rule has ${what})${p?.number === IPPROTO_ICMP ? '; for ICMP use --icmp-type' : ''}`, portAt);
+    throw c.error(`Ports need -p tcp, udp, sctp or dccp (the rule has ${what})${p?.number === IP_PROTOCOL.ICMP ? '; for ICMP use --icmp-type' : ''}`, portAt);
   }
   if (d.icmpType) {
-    const want = family === 'ipv6' ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+    const want = family === 'ipv6' ? IP_PROTOCOL.ICMPV6 : IP_PROTOCOL.ICMP;
     if (!p || p.negated || p.number !== want) throw c.error(`--icmp-type needs -p ${family === 'ipv6' ? 'icmpv6' : 'icmp'}`, d.icmpAt);
   }
 }

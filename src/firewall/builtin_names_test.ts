@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseRule, parseRuleCommand } from './parse.js';
-import { icmpTypeNumber, protocolNumber } from './protocols.js';
+import { icmpTypeNumber, protocolNumber } from '../ip/protocols.js';
 import { CHAIN_HOOK, HOOK_CHAIN, resolveChain, type DivertChain, type Hook } from './rule.js';
 import { validateRule } from './validate_rule.js';
 import { FilterSyntaxError } from '../errors.js';

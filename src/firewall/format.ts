@@ -4,7 +4,7 @@
  * @module
  */
 import type { DivertRule, Endpoint, PortRange } from './rule.js';
-import { protocolName } from './protocols.js';
+import { protocolName } from '../ip/protocols.js';
 
 /** `80` or `1024:65535`. */
 export function formatPorts(p: PortRange): string {

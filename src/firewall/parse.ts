@@ -13,7 +13,7 @@
 import type { Cursor, Word } from './_words.js';
 import { Cursor as WordCursor } from './_words.js';
 import { resolveChain, type DivertChain, type Family, type DivertRule, type Endpoint, type PortMatch, type PortRange } from './rule.js';
-import { icmpTypeNumber, protocolNumber } from './protocols.js';
+import { icmpTypeNumber, protocolNumber } from '../ip/protocols.js';
 import { netmaskPrefix, tryParseIpv4, tryParseIpv6 } from '../ip/address.js';
 import { interfaceNameProblem } from './validate.js';
 import { MAX_DIVERT_SPAN, validatePosition } from './validate_rule.js';

@@ -6,7 +6,8 @@
  * @module
  */
 import { CHAIN_HOOK, hasInInterface, hasOutInterface, type DivertRule, type Hook } from './rule.js';
-import { IPPROTO_ICMP, IPPROTO_ICMPV6, PORT_PROTOCOLS, protocolName } from './protocols.js';
+import { IP_PROTOCOL, protocolName } from '../ip/protocols.js';
+import { PORT_PROTOCOLS } from './protocols.js';
 import { tryParseIpv4, tryParseIpv6 } from '../ip/address.js';
 import { interfaceNameProblem } from './validate.js';
 
@@ -74,8 +75,8 @@ function checkProtocol(v: unknown, six: boolean): Proto | undefined {
   if (p['number'] === 0) throw new RangeError('protocol 0 is "all": leave out protocol to match every protocol');
   const number = int(p['number'], 1, 255, 'Protocol number');
   bool(p['negated'], 'protocol.negated');
-  if (number === IPPROTO_ICMP && six) throw new TypeError('Protocol icmp in an IPv6 rule matches nothing: use icmpv6 (58)');
-  if (number === IPPROTO_ICMPV6 && !six) throw new TypeError('Protocol icmpv6 is IPv6 only: use family ipv6 (or icmp for IPv4)');
+  if (number === IP_PROTOCOL.ICMP && six) throw new TypeError('Protocol icmp in an IPv6 rule matches nothing: use icmpv6 (58)');
+  if (number === IP_PROTOCOL.ICMPV6 && !six) throw new TypeError('Protocol icmpv6 is IPv6 only: use family ipv6 (or icmp for IPv4)');
   return { number, negated: p['negated'] as boolean };
 }
 
@@ -106,7 +107,7 @@ function checkEndpoint(v: unknown, what: 'source' | 'destination', six: boolean,
   if (first > last) throw new RangeError(`${what}.ports ${first}:${last} is reversed: write ${last}:${first}`);
   if (first === 0 && last === 65535) throw new RangeError(`${what}.ports 0:65535 ${p['negated'] ? 'negated match no packet' : 'are every port'}: leave them out`);
   if (!proto || proto.negated || !PORT_PROTOCOLS.has(proto.number)) {
-    throw new TypeError(`Ports need protocol tcp, udp, sctp or dccp (the rule has ${needs(proto)})${proto?.number === IPPROTO_ICMP ? '; for ICMP use an ICMP type' : ''}`);
+    throw new TypeError(`Ports need protocol tcp, udp, sctp or dccp (the rule has ${needs(proto)})${proto?.number === IP_PROTOCOL.ICMP ? '; for ICMP use an ICMP type' : ''}`);
   }
 }
 
@@ -126,7 +127,7 @@ function checkIcmp(v: unknown, six: boolean, proto: Proto | undefined): void {
   const type = int(t['type'], 0, 255, 'ICMP type');
   if (t['code'] !== undefined) int(t['code'], 0, 255, 'ICMP code');
   bool(t['negated'], 'icmpType.negated');
-  const want = six ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+  const want = six ? IP_PROTOCOL.ICMPV6 : IP_PROTOCOL.ICMP;
   if (!proto || proto.negated || proto.number !== want) throw new TypeError(`An ICMP type needs -p ${six ? 'icmpv6' : 'icmp'} (the rule has ${needs(proto)})`);
   if (!six && type === 255) throw new RangeError('ICMP type 255 is iptables\' "any" (every type), not type 255: leave out the ICMP type to match every type');
 }

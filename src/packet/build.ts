@@ -6,7 +6,7 @@
 import { Ipv4Packet, IPV4_HEADER_LEN } from './ipv4.js';
 import { Ipv6Packet, IPV6_HEADER_LEN } from './ipv6.js';
 import { UdpPacket, UDP_HEADER_LEN } from './udp.js';
-import { IP_PROTOCOL } from './ip_protocol.js';
+import { IP_PROTOCOL } from '../ip/protocols.js';
 import { fillChecksums } from './checksum.js';
 
 export interface UdpPacketInit {

@@ -2,7 +2,7 @@
  * `formatPacket`: a one-line, tcpdump-like summary of a parsed packet.
  * @module
  */
-import { icmpTypeName, icmpv6TypeName, protocolName } from './ip_protocol.js';
+import { IP_PROTOCOL, icmpTypeName, protocolName } from '../ip/protocols.js';
 import type { ParsedPacket } from './parse.js';
 import { TCP_FLAGS } from './tcp.js';
 
@@ -25,22 +25,22 @@ function endpoint(addr: string, port: number, v6: boolean): string {
 
 /**
  * One line describing `p`, for logs and the CLI:
- * - `TCP 198.18.0.1:40000 > 198.18.0.2:80 [S] seq=1 win=64240 len=0`
- * - `UDP [2001:db8::1]:5353 > [2001:db8::2]:53 len=64`
- * - `IPv4 198.18.0.1 > 198.18.0.2 ttl=64 len=84 ICMP echo-request id=1 seq=1`
- * - `IPv4 198.18.0.1 > 198.18.0.2 ttl=64 len=1500 frag id=7 off=1480+ UDP`
+ * - `tcp 198.18.0.1:40000 > 198.18.0.2:80 [S] seq=1 win=64240 len=0`
+ * - `udp [2001:db8::1]:5353 > [2001:db8::2]:53 len=64`
+ * - `IPv4 198.18.0.1 > 198.18.0.2 ttl=64 len=84 icmp echo-request id=1 seq=1`
+ * - `IPv4 198.18.0.1 > 198.18.0.2 ttl=64 len=1500 frag id=7 off=1480+ udp`
  */
 export function formatPacket(p: ParsedPacket): string {
   const v6 = p.ipVersion === 6;
   const tcp = p.tcp;
   if (tcp) {
     const ack = tcp.ack ? ` ack=${tcp.ackNum}` : '';
-    return `TCP ${endpoint(p.srcAddr, tcp.srcPort, v6)} > ${endpoint(p.dstAddr, tcp.dstPort, v6)} ` +
+    return `${protocolName(IP_PROTOCOL.TCP)} ${endpoint(p.srcAddr, tcp.srcPort, v6)} > ${endpoint(p.dstAddr, tcp.dstPort, v6)} ` +
       `[${formatTcpFlags(tcp.flags)}] seq=${tcp.seqNum}${ack} win=${tcp.window} len=${p.payload.length}`;
   }
   const udp = p.udp;
   if (udp) {
-    return `UDP ${endpoint(p.srcAddr, udp.srcPort, v6)} > ${endpoint(p.dstAddr, udp.dstPort, v6)} len=${p.payload.length}`;
+    return `${protocolName(IP_PROTOCOL.UDP)} ${endpoint(p.srcAddr, udp.srcPort, v6)} > ${endpoint(p.dstAddr, udp.dstPort, v6)} len=${p.payload.length}`;
   }
   const head = p.ipv4
     ? `IPv4 ${p.srcAddr} > ${p.dstAddr} ttl=${p.ipv4.ttl} len=${p.ipv4.totalLength}`
@@ -49,9 +49,9 @@ export function formatPacket(p: ParsedPacket): string {
   const frag = f ? ` frag id=${f.ident} off=${f.offset}${f.more ? '+' : ''}` : '';
   const icmp = p.icmp ?? p.icmpv6;
   if (icmp) {
-    const name = p.icmp ? icmpTypeName(icmp.type) : icmpv6TypeName(icmp.type);
+    const name = icmpTypeName(icmp.type, !p.icmp);
     const echo = name === 'echo-request' || name === 'echo-reply' ? ` id=${icmp.id} seq=${icmp.seq}` : ` code=${icmp.code}`;
-    return `${head}${frag} ${p.icmp ? 'ICMP' : 'ICMPv6'} ${name}${echo}`;
+    return `${head}${frag} ${protocolName(p.icmp ? IP_PROTOCOL.ICMP : IP_PROTOCOL.ICMPV6)} ${name}${echo}`;
   }
   return `${head}${frag} ${protocolName(p.protocol)} len=${p.payload.length}`;
 }

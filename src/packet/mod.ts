@@ -40,8 +40,8 @@ export { IcmpPacket } from './icmp.js';
 export { Icmpv6Packet } from './icmpv6.js';
 export { ICMP_HEADER_LEN } from './_icmp_common.js';
 export {
-  ICMP_TYPE, ICMPV6_TYPE, IP_PROTOCOL, icmpTypeName, icmpv6TypeName, protocolName,
-} from './ip_protocol.js';
+  ICMP_TYPE, ICMPV6_TYPE, IP_PROTOCOL, icmpTypeName, icmpTypeNumber, protocolName, protocolNumber,
+} from '../ip/protocols.js';
 export { IPV4_FLAGS, IPV4_HEADER_LEN, Ipv4Packet } from './ipv4.js';
 export { IPV6_HEADER_LEN, Ipv6Packet } from './ipv6.js';
 export {

@@ -21,10 +21,14 @@
  * @module
  */
 import { loadNative, UV_READABLE, type NativeBinding, type PollHandle } from '../../_native/binding.js';
-import { AF_INET, AF_INET6, AF_PACKET, SOCK_DGRAM, SOCK_RAW, sockaddrIn, sockaddrIn6 } from '../../_native/sockaddr.js';
+import { sockaddrIn, sockaddrIn6 } from '../../_native/sockaddr.js';
+import {
+  AF_INET, AF_INET6, AF_PACKET, ETH_P_IPV6, IPV6_MTU_DISCOVER, IP_MTU_DISCOVER, IP_PMTUDISC_DO, PACKET_IGNORE_OUTGOING,
+  SOCK_DGRAM, SOCK_RAW, SOL_IP, SOL_IPV6, SOL_PACKET,
+} from '../../ip/socket_constants.js';
 import { errnoName, SystemCallError } from '../../errors.js';
 import { HOST_LITTLE_ENDIAN } from '../../netlink/bytes.js';
-import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from '../../packet/mod.js';
+import { IP_PROTOCOL, formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from '../../packet/mod.js';
 import {
   ECHO_TOKEN_LEN, echoData, encodeEchoRequest, readIcmpDatagram, readIcmpv6Message, readIpv6HopLimit,
   type EchoEvent, type EchoMatch,
@@ -75,16 +79,6 @@ export interface PingResult {
   errors: PingError[];
 }
 
-const IPPROTO_IP = 0;
-const IPPROTO_ICMP = 1;
-const IPPROTO_IPV6 = 41;
-const IPPROTO_ICMPV6 = 58;
-const IP_MTU_DISCOVER = 10; // linux/in.h
-const IPV6_MTU_DISCOVER = 23; // linux/in6.h
-const IP_PMTUDISC_DO = 2; // also IPV6_PMTUDISC_DO
-const SOL_PACKET = 263;
-const PACKET_IGNORE_OUTGOING = 23; // linux/if_packet.h, Linux 4.20
-const ETH_P_IPV6 = 0x86dd;
 const SLOT = 2048; // enough for every header we read; longer datagrams arrive cut (MSG_TRUNC)
 const SLOTS = 16;
 const MAX_DRAIN = 64; // recvmmsg calls per readiness callback: a flood cannot starve the loop
@@ -206,13 +200,13 @@ class PingRun {
 
   #open(): void {
     const netns = this.#options.netns ?? null;
-    const raw = this.#v6 ? this.#n.socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6, netns) : this.#n.socket(AF_INET, SOCK_RAW, IPPROTO_ICMP, netns);
+    const raw = this.#v6 ? this.#n.socket(AF_INET6, SOCK_RAW, IP_PROTOCOL.ICMPV6, netns) : this.#n.socket(AF_INET, SOCK_RAW, IP_PROTOCOL.ICMP, netns);
     const kind = this.#v6 ? 'a raw ICMPv6 socket' : 'a raw ICMP socket';
     if (raw < 0) throw new SystemCallError('socket', -raw, `Cannot open ${kind} for ping (needs CAP_NET_RAW in the namespace): ${errnoName(-raw)}`);
     const read = this.#v6 ? (b: Uint8Array) => this.#event(readIcmpv6Message(b, this.#match)) : (b: Uint8Array) => this.#event(readIcmpDatagram(b, this.#match));
     this.#watch(raw, read);
     if (this.#options.dontFragment) {
-      const r = this.#n.setsockopt(raw, this.#v6 ? IPPROTO_IPV6 : IPPROTO_IP, this.#v6 ? IPV6_MTU_DISCOVER : IP_MTU_DISCOVER, IP_PMTUDISC_DO);
+      const r = this.#n.setsockopt(raw, this.#v6 ? SOL_IPV6 : SOL_IP, this.#v6 ? IPV6_MTU_DISCOVER : IP_MTU_DISCOVER, IP_PMTUDISC_DO);
       if (r < 0) throw new SystemCallError('setsockopt(MTU_DISCOVER)', -r);
     }
     if (!this.#v6) return;

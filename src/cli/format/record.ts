@@ -3,7 +3,7 @@
  * addresses, ports, protocol, TCP flags, IP length, verdict), taken from one diverted packet.
  * @module
  */
-import { formatTcpFlags, icmpTypeName, icmpv6TypeName, protocolName, tryParsePacket } from '../../packet/mod.js';
+import { formatTcpFlags, icmpTypeName, protocolName, tryParsePacket } from '../../packet/mod.js';
 import type { DivertAddress } from '../../mod.js';
 
 /** What the CLI did with a packet. */
@@ -20,7 +20,7 @@ export interface PacketRecord {
   dst: string;
   srcPort: number | null;
   dstPort: number | null;
-  /** Protocol name (`TCP`, `UDP`, `ICMP`, `ICMPv6`, …) or its number as text. */
+  /** Protocol name (`tcp`, `udp`, `icmp`, `icmpv6`, …) or its number as text. */
   protocol: string;
   /** tcpdump flag letters for TCP (`S.`), else null. */
   flags: string | null;
@@ -55,7 +55,7 @@ export function packetRecord(bytes: Uint8Array, address: RecordAddress, verdict:
   let info: string | null = null;
   const icmp = p.icmp ?? p.icmpv6;
   if (icmp) {
-    const name = p.icmp ? icmpTypeName(icmp.type) : icmpv6TypeName(icmp.type);
+    const name = icmpTypeName(icmp.type, !p.icmp);
     info = name === 'echo-request' || name === 'echo-reply' ? `${name} id ${icmp.id} seq ${icmp.seq}` : `${name} code ${icmp.code}`;
   }
   return {
