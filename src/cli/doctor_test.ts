@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseKernelConfig } from './doctor/kernel_config.js';
 import { formatReport, reportExitCode } from './doctor/report.js';
-import { parseCapEff } from './sys.js';
+import { parseCapEff } from '../_native/capability.js';
 
 test('parseKernelConfig() keeps y/m options and skips unset ones', () => {
   const cfg = parseKernelConfig('CONFIG_NETFILTER_NETLINK_QUEUE=y\n# CONFIG_NFT_QUEUE is not set\nCONFIG_NF_CONNTRACK=m\nCONFIG_HZ=250\n');

@@ -1,10 +1,10 @@
 /**
  * Small process helpers for the CLI: run a command (argv, never a shell) with a timeout, find a
- * binary on PATH, read this process's effective capabilities.
+ * binary on PATH (capabilities: src/_native/capability.ts).
  * @module
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 export interface RunResult {
@@ -46,20 +46,3 @@ export function findBinary(name: string, path = process.env['PATH'] ?? ''): stri
   return undefined;
 }
 
-export const CAP_NET_ADMIN = 12;
-export const CAP_SYS_ADMIN = 21;
-
-/** Parses the CapEff line of /proc/<pid>/status into a bigint mask. */
-export function parseCapEff(status: string): bigint {
-  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
-  return m ? BigInt(`0x${m[1]}`) : 0n;
-}
-
-/** Whether this process has capability `cap` in its user namespace. */
-export function hasCapability(cap: number): boolean {
-  try {
-    return ((parseCapEff(readFileSync('/proc/self/status', 'utf8')) >> BigInt(cap)) & 1n) === 1n;
-  } catch {
-    return false;
-  }
-}

@@ -5,7 +5,6 @@
  * It knows nothing of filters, firewall rules or divert semantics; the divert socket builds on it.
  * @module
  */
-import { readFileSync } from 'node:fs';
 import { NetlinkSocket } from '../socket/netlink_socket.js';
 import { MessageBuilder } from '../netlink/message_builder.js';
 import { NetlinkProtocol, NlmsgType } from '../netlink/constants.js';
@@ -17,6 +16,7 @@ import { decodePacketMessage, type PacketMeta } from './packet_msg.js';
 import { NFQNL_MSG, NFQNL_COPY, NFQA_CFG_F, NFNL_SUBSYS_QUEUE, NFQNL_MAX_COPY_RANGE } from './constants.js';
 import { DivertError, NetlinkError, SystemCallError } from '../errors.js';
 import { Errno } from '../_native/errno.js';
+import { CAP_NET_ADMIN, hasCapability } from '../_native/capability.js';
 
 export interface NfQueueOptions {
   /** Path of a network namespace file to bind the queue in. */
@@ -293,7 +293,7 @@ function checkConfig(o: NfQueueOptions): QueueConfig {
 function explainBindError(err: unknown, port: number): Error {
   if (!(err instanceof NetlinkError || err instanceof SystemCallError)) return err as Error;
   if (err.errno === Errno.EPERM) {
-    if (hasNetAdmin()) {
+    if (hasCapability(CAP_NET_ADMIN)) {
       return new DivertError(
         `Cannot bind divert port ${port}: it is bound by another process (each port has one listener; stop it or pick another port)`,
         'ERR_DIVERT_PORT_IN_USE',
@@ -319,15 +319,4 @@ function explainBindError(err: unknown, port: number): Error {
     );
   }
   return err;
-}
-
-/** Whether this process holds CAP_NET_ADMIN (bit 12 of CapEff). */
-function hasNetAdmin(): boolean {
-  try {
-    const status = readFileSync('/proc/self/status', 'utf8');
-    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
-    return m ? (BigInt(`0x${m[1]}`) & (1n << 12n)) !== 0n : false;
-  } catch {
-    return false;
-  }
 }

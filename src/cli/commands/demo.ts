@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import type { CliIo } from '../io.js';
 import { reportError } from '../report_error.js';
-import { CAP_NET_ADMIN, CAP_SYS_ADMIN, hasCapability } from '../sys.js';
+import { CAP_NET_ADMIN, CAP_SYS_ADMIN, hasCapability } from '../../_native/capability.js';
 import { Sandbox } from '../sandbox.js';
 import { buildNetwork } from '../demo/network.js';
 import { STEPS } from '../demo/steps.js';

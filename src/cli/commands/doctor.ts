@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import type { CliIo } from '../io.js';
 import { reportError } from '../report_error.js';
-import { CAP_NET_ADMIN, CAP_SYS_ADMIN, hasCapability } from '../sys.js';
+import { CAP_NET_ADMIN, CAP_SYS_ADMIN, hasCapability } from '../../_native/capability.js';
 import { checkBinaries, checkKernelConfig, checkLive, checkPrivileges, checkUserNamespaces } from '../doctor/checks.js';
 import { formatReport, reportExitCode, type CheckResult } from '../doctor/report.js';
 
