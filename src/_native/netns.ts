@@ -2,8 +2,15 @@
  * A network namespace as every layer names it: by a name as `ip netns` shows it (the file
  * /run/netns/NAME), or by the path of any namespace file (/proc/<pid>/ns/net, a bind mount).
  * Sockets are opened inside it by the addon (setns on the calling thread only, and back).
+ *
+ * A socket that lives a while opens its namespace once ({@link Netns.pin}) and reaches it through
+ * that open file (/proc/self/fd/N) from then on: every socket it opens later lands in the same
+ * namespace, even if the name is deleted or made again meanwhile. Pins are shared per namespace
+ * (by inode) and counted, so two sockets in one namespace hold one file.
  * @module
  */
+import { closeSync, openSync, statSync } from 'node:fs';
+import { DivertError } from '../errors.js';
 
 /** Where `ip netns add NAME` puts its namespace files. */
 export const NETNS_RUN_DIR = '/run/netns';
@@ -50,4 +57,70 @@ export class Netns {
   toString(): string {
     return this.name ?? this.path;
   }
+
+  /**
+   * Which namespace a path leads to (`dev:inode` of the namespace file), so that a name, a
+   * /proc path and a pinned path of one namespace compare equal; the path itself if it cannot
+   * be read. Undefined (this process's namespace) stays undefined.
+   */
+  static identity(path: string | undefined): string | undefined {
+    if (path === undefined) return undefined;
+    try {
+      const st = statSync(path);
+      return `${st.dev}:${st.ino}`;
+    } catch {
+      return path;
+    }
+  }
+
+  /**
+   * Opens the namespace named by `nameOrPath` once (or shares this process's open file for it)
+   * and returns the path to use from now on. Undefined means this process's own namespace: no
+   * file, nothing to release. Called when a socket binds, never on a packet's path.
+   * @throws {DivertError} `ENOENT` when there is no such namespace, with how to make one.
+   */
+  static pin(nameOrPath: string | undefined): NetnsPin {
+    if (nameOrPath === undefined) return { path: undefined, release: () => {} };
+    const ns = Netns.from(nameOrPath);
+    let fd: number;
+    try {
+      fd = openSync(ns.path, 'r');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'ENOENT';
+      const how = ns.name !== undefined ? `: make it with "ip netns add ${ns.name}", or pick one from "ip netns list"` : '';
+      throw new DivertError(`Cannot open network namespace ${ns.toString()} (${code})${how}`, code, { cause: err });
+    }
+    const key = Netns.identity(`/proc/self/fd/${fd}`)!;
+    let pin = PINS.get(key);
+    if (pin === undefined) {
+      pin = { fd, refs: 0 };
+      PINS.set(key, pin);
+    } else {
+      closeSync(fd);
+    }
+    pin.refs++;
+    const held = pin;
+    let released = false;
+    return {
+      path: `/proc/self/fd/${held.fd}`,
+      release: () => {
+        if (released) return;
+        released = true;
+        if (--held.refs > 0) return;
+        PINS.delete(key);
+        closeSync(held.fd);
+      },
+    };
+  }
 }
+
+/** A namespace held open by {@link Netns.pin}. */
+export interface NetnsPin {
+  /** The path every socket uses (/proc/self/fd/N); undefined for this process's namespace. */
+  readonly path: string | undefined;
+  /** Lets the file go when no other pin of the namespace remains. Idempotent. */
+  release(): void;
+}
+
+/** Open namespace files of this process by namespace identity. */
+const PINS = new Map<string, { fd: number; refs: number }>();

@@ -21,7 +21,7 @@ import { checkIpPacket } from '../packet/ip_length.js';
 import { DivertAddress } from './address.js';
 import { receivedPacket } from './received.js';
 import { checkSocketOptions, show, type DivertSocketOptions, type DivertStats } from './options.js';
-import { Netns } from '../_native/netns.js';
+import { Netns, type NetnsPin } from '../_native/netns.js';
 import { DivertPacket, type AutoReason, type ReinjectOptions, type VerdictKind, type VerdictSink } from './divert_packet.js';
 import { LinkTable } from '../rtnetlink/link_table.js';
 import { Injector, type InjectAddress } from './injector.js';
@@ -43,7 +43,8 @@ interface Waiter {
 
 export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPacket> {
   #options: DivertSocketOptions;
-  #netnsPath: string | undefined;
+  /** The namespace, opened once: from the first bind or injection until close. */
+  #pin: NetnsPin | undefined;
   #queue: NfQueue | undefined;
   #links: LinkTable | undefined;
   #injector: Injector | undefined;
@@ -78,7 +79,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
   constructor(options: DivertSocketOptions = {}) {
     super();
     this.#options = checkSocketOptions(options);
-    this.#netnsPath = Netns.pathOf(options.netns);
+    if (options.netns !== undefined) Netns.from(options.netns); // a bad name fails here, not at bind
     if (options.port !== undefined || options.filter !== undefined) {
       this.#binding = this.bind(options.port);
       // The error is reported by recvfrom()/iteration; keep it from being an unhandled rejection.
@@ -143,7 +144,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
   /** Opens the queue of `port`, or of the first free port from a per-process start when none is given. */
   async #openQueue(port: number | undefined): Promise<NfQueue> {
     const o = this.#options;
-    const options = { netnsPath: this.#netnsPath, copyMode: o.copyMode, copyRange: o.copyRange, maxLen: o.maxQueueLength, failOpen: o.failOpen, gso: o.gso, uidGid: o.uidGid };
+    const options = { netnsPath: this.#netnsPath(), copyMode: o.copyMode, copyRange: o.copyRange, maxLen: o.maxQueueLength, failOpen: o.failOpen, gso: o.gso, uidGid: o.uidGid };
     if (port !== undefined) return NfQueue.open(port, options);
     const start = AUTO_PORTS.first + (process.pid % AUTO_PORTS.span);
     for (let i = 0; ; i++) {
@@ -162,7 +163,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     const o = this.#options;
     try {
       this.#queue = await this.#openQueue(port);
-      this.#links ??= await LinkTable.open(this.#netnsPath);
+      this.#links ??= await LinkTable.open(this.#netnsPath());
       this.#queue.start(
         (meta, buf) => this.#onPacket(meta, buf),
         (err) => this.#onError(err),
@@ -174,7 +175,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
       if (this.#state !== 'open') throw new DivertClosedError();
       const bound = this.#port!;
       if ((o.rules && o.rules.length > 0) || o.defragment || o.filter !== undefined) {
-        this.#rules = new RuleSet(bound, { netns: o.netns, passThrough: o.passThrough ?? false, defragment: o.defragment ?? false, priority: o.priority ?? 0 });
+        this.#rules = new RuleSet(bound, { netns: this.#netnsPath(), passThrough: o.passThrough ?? false, defragment: o.defragment ?? false, priority: o.priority ?? 0 });
         await this.#rules.install(o.rules ?? []);
       }
       if (o.filter !== undefined) {
@@ -243,7 +244,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
 
   #inject(packet: Uint8Array, to: InjectAddress | undefined, fill = this.#options.fillChecksums !== false): number {
     // A socket that only injects has no table yet: read one now (nothing waits, see openNow).
-    this.#injector ??= new Injector(this.#netnsPath, () => (this.#links ??= LinkTable.openNow(this.#netnsPath)));
+    this.#injector ??= new Injector(this.#netnsPath(), () => (this.#links ??= LinkTable.openNow(this.#netnsPath())));
     return this.#injector.send(packet, to, fill);
   }
 
@@ -327,6 +328,12 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     this.#finish();
   }
 
+  /** The path of the socket's namespace, opening it on first use; undefined: this process's. */
+  #netnsPath(): string | undefined {
+    this.#pin ??= Netns.pin(this.#options.netns);
+    return this.#pin.path;
+  }
+
   /** Every held packet gets the close verdict. */
   #answerHeld(): void {
     const verdict = this.#options.closeVerdict ?? 'accept';
@@ -339,6 +346,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     this.#state = 'closed';
     if (this.#timer) clearInterval(this.#timer);
     this.#links?.close();
+    this.#pin?.release();
     this.#untrack?.();
     this.#ready = [];
     this.#readHead = 0;

@@ -35,7 +35,7 @@ export interface ProbeReport {
 const cache = new Map<string, Promise<Capabilities>>();
 
 /**
- * The capabilities of the namespace `conn` talks to (cached under `key`, its netns path).
+ * The capabilities of the namespace `conn` talks to (cached under `key`, the namespace's identity).
  * @throws {DivertError} ERR_DIVERT_NO_KERNEL_SUPPORT when nf_tables, owner tables or both ways
  *   of queueing are missing, saying which.
  */

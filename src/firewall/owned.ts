@@ -11,6 +11,7 @@
  * packets those rules queued got their verdicts (a divert socket's close does).
  * @module
  */
+import { Netns } from '../_native/netns.js';
 import { NftConnection } from '../nftables/conn.js';
 import type { Capabilities } from './kernel.js';
 import { capabilities } from './kernel.js';
@@ -21,11 +22,13 @@ import { NFPROTO } from '../netlink/netfilter.js';
 
 const INET = NFPROTO.NFPROTO_INET;
 
-/** Open owned tables of this process by namespace path ('' = its own namespace). */
+/** Open owned tables of this process by namespace identity ('' = its own namespace): a name, a
+ * /proc path and a pinned path of one namespace find the same table. */
 const TABLES = new Map<string, Promise<OwnedTable>>();
 
 export class OwnedTable {
   readonly netnsPath: string | undefined;
+  readonly #key: string;
   readonly name = ownedTable(process.pid);
   #conn: NftConnection;
   #caps: Capabilities;
@@ -35,21 +38,22 @@ export class OwnedTable {
   #chains = new Set<string>();
   #closed = false;
 
-  private constructor(netnsPath: string | undefined, conn: NftConnection, caps: Capabilities) {
+  private constructor(netnsPath: string | undefined, key: string, conn: NftConnection, caps: Capabilities) {
     this.netnsPath = netnsPath;
+    this.#key = key;
     this.#conn = conn;
     this.#caps = caps;
   }
 
   /** This process's table in the namespace (opened on first use, shared afterwards). */
   private static acquire(netnsPath: string | undefined): Promise<OwnedTable> {
-    const key = netnsPath ?? '';
+    const key = Netns.identity(netnsPath) ?? '';
     let t = TABLES.get(key);
     if (!t) {
       t = (async () => {
         const conn = NftConnection.open({ netnsPath });
         try {
-          return new OwnedTable(netnsPath, conn, await capabilities(conn, key));
+          return new OwnedTable(netnsPath, key, conn, await capabilities(conn, key));
         } catch (err) {
           conn.close();
           throw err;
@@ -109,7 +113,7 @@ export class OwnedTable {
 
   /** Releases this process's table in the namespace, if it has one and it is empty. */
   static release(netnsPath: string | undefined): void {
-    void TABLES.get(netnsPath ?? '')?.then((t) => t.release(), () => undefined);
+    void TABLES.get(Netns.identity(netnsPath) ?? '')?.then((t) => t.release(), () => undefined);
   }
 
   #forget(n: number): void {
@@ -117,7 +121,7 @@ export class OwnedTable {
     if (this.#live > 0 || this.#closed) return;
     // Nothing left: closing the owning socket makes the kernel delete the table.
     this.#closed = true;
-    TABLES.delete(this.netnsPath ?? '');
+    TABLES.delete(this.#key);
     this.#conn.close();
   }
 }
