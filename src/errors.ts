@@ -65,13 +65,8 @@ export class NetlinkError extends DivertError {
   }
 }
 
-/** What a FirewallError knows: the binary that failed, or where the kernel refused an nf_tables batch. */
+/** What a FirewallError knows: where the kernel refused an nf_tables batch, and why. */
 export interface FirewallErrorDetails {
-  /** Firewall binary that failed (iptables, ip6tables, nft, tc). */
-  backend?: string | undefined;
-  argv?: readonly string[] | undefined;
-  exitCode?: number | null | undefined;
-  stderr?: string | undefined;
   /** nf_tables message the kernel refused, by uapi name ("NFT_MSG_NEWRULE"). */
   messageType?: string | undefined;
   /** What that message was about ("rule inet divert-123 prerouting"). */
@@ -85,18 +80,11 @@ export interface FirewallErrorDetails {
 }
 
 /**
- * A firewall change was refused: a binary (iptables, ip6tables, nft, tc) failed, or the kernel
- * refused an nf_tables batch (then `code` is the errno name and `messageType`, `object`,
- * `attribute` say where).
+ * A firewall change was refused: the kernel refused an nf_tables batch (then `code` is the errno
+ * name and `messageType`, `object`, `attribute` say where), or divert found the kernel's answer
+ * unusable (`ERR_DIVERT_FIREWALL`).
  */
 export class FirewallError extends DivertError {
-  /** Binary that failed; '' for a refused nf_tables batch. */
-  readonly backend: string;
-  /** Its arguments; empty for a refused batch. */
-  readonly argv: readonly string[];
-  readonly exitCode: number | null;
-  /** Its stderr; '' for a refused batch. */
-  readonly stderr: string;
   readonly messageType: string | undefined;
   readonly object: string | undefined;
   readonly attribute: string | undefined;
@@ -105,10 +93,6 @@ export class FirewallError extends DivertError {
   constructor(message: string, details: FirewallErrorDetails = {}, code = 'ERR_DIVERT_FIREWALL', options?: { cause?: unknown }) {
     super(message, code, options);
     this.name = 'FirewallError';
-    this.backend = details.backend ?? '';
-    this.argv = details.argv ?? [];
-    this.exitCode = details.exitCode ?? null;
-    this.stderr = details.stderr ?? '';
     this.messageType = details.messageType;
     this.object = details.object;
     this.attribute = details.attribute;
