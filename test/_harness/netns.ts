@@ -188,6 +188,16 @@ export async function waitFor(predicate: () => boolean, timeoutMs = 3000, stepMs
   return predicate();
 }
 
+/** {@link waitFor} with an async predicate (e.g. a netlink dump). */
+export async function waitForAsync(predicate: () => Promise<boolean>, timeoutMs = 3000, stepMs = 20): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await predicate()) return true;
+    await sleep(stepMs);
+  }
+  return predicate();
+}
+
 // The traffic peer of `divert demo` (src/cli/demo/peer.ts) serves the tests too.
 const PEER = new URL('../../src/cli/demo/peer.js', import.meta.url).pathname;
 

@@ -7,10 +7,14 @@
 import { NftConnection } from '../../src/nftables/conn.js';
 import { formatExprs } from '../../src/nftables/format.js';
 import { NFPROTO } from '../../src/netlink/netfilter.js';
+import { listRules } from '../../src/firewall/mod.js';
 import type { Netns } from './netns.js';
 
-/** The ruleset of `ns`, one line per object, sorted. */
-export async function rulesetDump(ns: Netns): Promise<string[]> {
+/**
+ * The ruleset of `ns`, one line per object, sorted. Any namespace path will do, e.g. the host's
+ * own `{ path: '/proc/1/ns/net' }` (read only).
+ */
+export async function rulesetDump(ns: Pick<Netns, 'path'>): Promise<string[]> {
   const conn = NftConnection.open({ netnsPath: ns.path });
   try {
     const lines: string[] = [];
@@ -29,11 +33,20 @@ export async function rulesetDump(ns: Netns): Promise<string[]> {
 }
 
 /** Names of divert's tables in `ns` (`divert`, `divert-<pid>`). */
-export async function divertTables(ns: Netns): Promise<string[]> {
+export async function divertTables(ns: Pick<Netns, 'path'>): Promise<string[]> {
   const conn = NftConnection.open({ netnsPath: ns.path });
   try {
     return (await conn.listTables(NFPROTO.NFPROTO_INET)).map((t) => t.name).filter((n) => /^divert(-\d+)?$/.test(n)).sort();
   } finally {
     conn.close();
   }
+}
+
+/**
+ * divert's rules in `ns` as `divert rules list` reads them (listRules, over netlink), one
+ * `<table> <kind> <text>` line each in listing order: e.g.
+ * `divert-4242 divert -A input -p icmp -j DIVERT 7`, `divert defrag …` for the defrag rule.
+ */
+export async function divertRules(ns: Pick<Netns, 'path'>): Promise<string[]> {
+  return (await listRules({ netns: ns.path })).map((r) => `${r.table} ${r.kind} ${r.text}`);
 }

@@ -5,19 +5,25 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { requirePrivilege, spawnWatched, run } from '../_harness/netns.js';
+import { rulesetDump } from '../_harness/ruleset.js';
 
 const BIN = new URL('../../../bin/divert.js', import.meta.url).pathname;
 
 /** `ip netns list`, only the names divert's commands make (other test files run at the same time). */
 const namespaces = (): string[] => run('ip', ['netns', 'list']).split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith('divert-')).sort();
-/** The host's mangle ruleset, counters and comments left out: read only, to prove it is unchanged. */
-const hostMangle = (): string => ['iptables-save', 'ip6tables-save'].map((b) => run(b, ['-t', 'mangle']).split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/g, '')).join('\n')).join('\n');
+/**
+ * The whole nf_tables ruleset of the namespace the demo is started in (this process's: the
+ * "host" from the demo's point of view), read over netlink with counters left out: read only, to
+ * prove it is unchanged. (nf_tables holds every rule divert could write, nft_compat's NFQUEUE
+ * target included.)
+ */
+const hostRuleset = (): Promise<string[]> => rulesetDump({ path: `/proc/${process.pid}/ns/net` });
 
 describe('divert demo and doctor', () => {
   test('demo runs every step and leaves no namespace or rule behind', async (t) => {
     if (!requirePrivilege(t)) return;
     const nsBefore = namespaces();
-    const fwBefore = hostMangle();
+    const fwBefore = await hostRuleset();
     const w = spawnWatched(undefined, process.execPath, [BIN, 'demo'], 60_000);
     const { code } = await w.exit;
     assert.equal(code, 0, w.stdout() + w.stderr());
@@ -29,9 +35,9 @@ describe('divert demo and doctor', () => {
     assert.match(out, /the client got "ack:GET \/demo"/);
     assert.match(out, /the server received "public note 1", "public note 2"/);
     assert.match(out, /Every step worked\./);
-    assert.match(out, /fwd eth0>eth1 IP 198\.18\.1\.2 > 198\.18\.2\.2: ICMP echo-request/);
+    assert.match(out, /fwd eth0>eth1 IP 198\.18\.1\.2 > 198\.18\.2\.2: icmp echo-request/);
     assert.deepEqual(namespaces(), nsBefore, 'no namespace left');
-    assert.equal(hostMangle(), fwBefore, "the host's firewall is untouched");
+    assert.deepEqual(await hostRuleset(), fwBefore, "the host's firewall is untouched");
   });
 
   test('demo interrupted with SIGINT still deletes its namespaces', async (t) => {
@@ -46,17 +52,22 @@ describe('divert demo and doctor', () => {
     assert.deepEqual(namespaces(), nsBefore);
   });
 
-  test('doctor: exit 0 here, nfnetlink_queue and NFQUEUE probes ok, JSON agrees', async (t) => {
+  test('doctor: exit 0 here, nfnetlink_queue, nf_tables and tc probes ok, no firewall binary wanted, JSON agrees', async (t) => {
     if (!requirePrivilege(t)) return;
     const nsBefore = namespaces();
     const w = spawnWatched(undefined, process.execPath, [BIN, 'doctor'], 30_000);
     assert.equal((await w.exit).code, 0, w.stdout() + w.stderr());
     const out = w.stdout();
     assert.match(out, /^ok\s+nfnetlink_queue\s+bound divert port/m);
-    assert.match(out, /^ok\s+xt NFQUEUE \(iptables\)/m);
+    assert.match(out, /^ok\s+nf_tables owner tables\s+a table owned by its program is accepted/m);
+    assert.match(out, /^ok\s+queueing from nf_tables\s+the (native queue expression|xtables NFQUEUE target through nft_compat)/m);
+    assert.match(out, /^ok\s+nft_ct \(always-defragment\)\s+the ct expression is accepted/m);
+    for (const probe of ['clsact qdisc', 'cls_bpf', 'act_mirred']) assert.match(out, new RegExp(`^ok\\s+${probe}\\s+accepted \\(inbound injection works\\)`, 'm'), probe);
     assert.match(out, /^ok\s+privileges/m);
-    assert.match(out, /^ok\s+iptables\s+iptables v[\d.]+ \((nf_tables|legacy)\)/m);
-    assert.match(out, /^(ok|warn)\s+nft queue/m);
+    // The programs it looks for are the CLI's own (ip for the demo, unshare for rootless runs) and no others.
+    assert.match(out, /^ok\s+ip\s+\/\S*\/ip$/m);
+    assert.match(out, /^ok\s+unshare\s+\/\S*\/unshare$/m);
+    assert.doesNotMatch(out, /^\S+\s+(iptables|ip6tables|nft|tc|tshark|ping)\s/m, 'no firewall, tc, tshark or ping binary checked');
     assert.match(out, /divert is usable here/);
     for (const line of out.split('\n').filter((l) => /^(warn|FAIL)/.test(l))) {
       const i = out.split('\n').indexOf(line);
@@ -66,7 +77,9 @@ describe('divert demo and doctor', () => {
     assert.equal((await j.exit).code, 0);
     const report = JSON.parse(j.stdout()) as { usable: boolean; checks: Array<{ name: string; status: string }> };
     assert.equal(report.usable, true);
-    assert.equal(report.checks.find((c) => c.name === 'nfnetlink_queue')?.status, 'ok');
+    for (const name of ['nfnetlink_queue', 'nf_tables owner tables', 'queueing from nf_tables', 'nft_ct (always-defragment)', 'clsact qdisc', 'cls_bpf', 'act_mirred', 'ip', 'unshare']) {
+      assert.equal(report.checks.find((c) => c.name === name)?.status, 'ok', name);
+    }
     assert.deepEqual(namespaces(), nsBefore, 'the probe namespace is gone');
   });
 });

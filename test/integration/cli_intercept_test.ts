@@ -13,6 +13,8 @@ import { parsePcap } from '../../src/pcap/pcap_reader.js';
 import { LINKTYPE_RAW } from '../../src/pcap/pcap_writer.js';
 import { parsePacket } from '../../src/packet/mod.js';
 import { createNetns, connect, pingAsync, pingFrom, requirePrivilege, spawnWatched, type Netns, type Link } from '../_harness/netns.js';
+import { divertRules, divertTables } from '../_harness/ruleset.js';
+import { addRule } from '../../src/firewall/mod.js';
 
 const BIN = new URL('../../../bin/divert.js', import.meta.url).pathname;
 let nextPort = 300;
@@ -44,8 +46,10 @@ function onPath(cmd: string): boolean {
   });
 }
 
-function mangleRules(ns: Netns, v6 = false): string {
-  return ns.exec(v6 ? 'ip6tables-save' : 'iptables-save', ['-t', 'mangle']);
+/** Nothing of divert's is left in `ns`: no rule, and no table (a program's own table goes with it). */
+async function assertNothingLeft(ns: Netns, message: string): Promise<void> {
+  assert.deepEqual(await divertRules(ns), [], message);
+  assert.deepEqual(await divertTables(ns), [], `${message}: no table either`);
 }
 
 describe('divert intercept (real kernel)', () => {
@@ -67,13 +71,13 @@ describe('divert intercept (real kernel)', () => {
       assert.equal(m[4], 'IP');
       assert.equal(m[5], link.a4);
       assert.equal(m[6], link.b4);
-      assert.equal(m[7], 'ICMP');
+      assert.equal(m[7], 'icmp');
       assert.match(m[8]!, new RegExp(`^echo-request id \\d+ seq ${i + 1}$`));
       assert.equal(m[9], '84');
       assert.equal(m[10], 'reinject');
     });
     assert.match(w.stderr(), /2 packets received, 2 reinjected, 0 dropped/);
-    assert.doesNotMatch(mangleRules(b), /NFQUEUE/, 'the rule is gone');
+    await assertNothingLeft(b, 'the rule is gone');
   });
 
   test('--defragment: a fragmented ping arrives as one whole packet', async (t) => {
@@ -88,7 +92,7 @@ describe('divert intercept (real kernel)', () => {
     const objs = w.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.equal(objs.length, 1);
     assert.equal(objs[0]!['length'], 3028, 'reassembled by the kernel before the divert port');
-    assert.doesNotMatch(mangleRules(b), /NFQUEUE|conntrack/, 'the rule and the defrag rule are gone');
+    await assertNothingLeft(b, 'the rule and the defrag rule are gone');
   });
 
   test('--json over IPv6: one object per packet with the line fields', async (t) => {
@@ -112,7 +116,7 @@ describe('divert intercept (real kernel)', () => {
       assert.equal(o['dst'], link.b6);
       assert.equal(o['srcPort'], null);
       assert.equal(o['dstPort'], null);
-      assert.equal(o['protocol'], 'ICMPv6');
+      assert.equal(o['protocol'], 'icmpv6');
       assert.equal(o['flags'], null);
       assert.match(o['info'] as string, /^echo-request id \d+ seq [12]$/);
       assert.equal(o['length'], 104);
@@ -164,9 +168,9 @@ describe('divert intercept (real kernel)', () => {
     if (!requirePrivilege(t)) return;
     const { a, b, link } = pair(15);
     const port = nextPort++;
-    // Only a's addresses: the links' own IPv6 chatter (MLD, router solicitations) stays out.
-    b.exec('iptables', ['-t', 'mangle', '-A', 'PREROUTING', '-p', 'icmp', '-s', link.a4, '-j', 'NFQUEUE', '--queue-num', String(port)]);
-    b.exec('ip6tables', ['-t', 'mangle', '-A', 'PREROUTING', '-p', 'icmpv6', '-s', link.a6, '-j', 'NFQUEUE', '--queue-num', String(port)]);
+    // Rules intercept does not own (persistent, as `divert rules add` writes them), and only a's
+    // addresses: the links' own IPv6 chatter (MLD, router solicitations) stays out.
+    const rules = await addRule([`-A input -p icmp -s ${link.a4} -j DIVERT ${port}`, `-A input -6 -p icmpv6 -s ${link.a6} -j DIVERT ${port}`], { netns: b.name, owner: 'cli' });
     const dir = mkdtempSync(join(tmpdir(), 'divert-pcap-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'out.pcap');
@@ -174,6 +178,7 @@ describe('divert intercept (real kernel)', () => {
     assert.equal(await pingAsync(a, link.b4, 2), true);
     assert.equal(await pingAsync(a, link.b6, 2), true);
     assert.equal((await w.exit).code, 0, w.stderr());
+    assert.equal(await rules.remove(), 2, 'the persistent rules outlived intercept; removed now');
     assert.equal(w.stdout(), '', 'like tcpdump -w: nothing per packet on stdout');
     const { header, records } = parsePcap(readFileSync(file));
     assert.equal(header.linktype, LINKTYPE_RAW);
@@ -210,13 +215,13 @@ describe('divert intercept (real kernel)', () => {
       const port = nextPort++;
       const w = spawnWatched(undefined, process.execPath, [BIN, 'intercept', String(port), '--netns', b.name, '--firewall', '-A input -p udp --dport 5353'], 15_000);
       assert.ok(await w.waitForOutput(/listening on divert port/), w.stderr());
-      const during = mangleRules(b);
-      assert.match(during, new RegExp(`-p udp .*--dport 5353 .*NFQUEUE --queue-num ${port}`));
+      // The rule lives in intercept's own table (it goes with the process), diverting to its port.
+      assert.deepEqual(await divertRules(b), [`divert-${w.child.pid} divert -A input -p udp --dport 5353 -j DIVERT ${port}`]);
       w.child.kill(signal);
       const { code } = await w.exit;
       assert.equal(code, 0, w.stderr());
       assert.match(w.stderr(), /0 packets received, 0 reinjected, 0 dropped/);
-      assert.doesNotMatch(mangleRules(b), /NFQUEUE/, 'no rule left');
+      await assertNothingLeft(b, 'no rule left');
     });
   }
 
@@ -229,7 +234,7 @@ describe('divert intercept (real kernel)', () => {
     w.child.kill('SIGINT');
     assert.equal((await w.exit).code, 0, w.stderr());
     assert.match(w.stderr(), /2 packets received, 2 reinjected, 0 dropped/);
-    assert.doesNotMatch(mangleRules(b), /NFQUEUE/);
+    await assertNothingLeft(b, 'no rule left');
     assert.equal(await pingAsync(a, link.b4, 1), true, 'traffic flows normally afterwards');
   });
 

@@ -4,7 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createNetns, connect, pingAsync, requirePrivilege, spawnWatched, tryRun } from '../_harness/netns.js';
+import { createNetns, connect, pingAsync, requirePrivilege, spawnWatched, tryRun, waitForAsync } from '../_harness/netns.js';
+import { divertRules } from '../_harness/ruleset.js';
 
 const BIN = new URL('../../../bin/divert.js', import.meta.url).pathname;
 
@@ -20,9 +21,9 @@ test('intercept on a TTY draws a status line with rate, verdicts and kernel coun
   const cmd = `${process.execPath} ${BIN} intercept 820 --netns ${b.name} --firewall '-A input -p icmp' -c 3`;
   // script gives the command a terminal and copies what it writes (stdout and stderr) to ours.
   const w = spawnWatched(undefined, 'script', ['-qfec', cmd, '/dev/null'], 20_000);
-  // The --firewall rule is live once the socket is bound.
-  const deadline = Date.now() + 5000;
-  while (!/NFQUEUE/.test(b.exec('iptables', ['-t', 'mangle', '-S'])) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  // The --firewall rule is live once the socket is bound (read over netlink).
+  const rule = /^divert-\d+ divert -A input -p icmp -j DIVERT 820$/;
+  assert.ok(await waitForAsync(async () => (await divertRules(b)).some((r) => rule.test(r)), 5000, 50), 'the --firewall rule is installed');
   // One echo request, then a pause longer than the status line's 1 s tick, then two more.
   assert.equal(await pingAsync(a, link.b4, 1), true);
   assert.ok(await w.waitForOutput(/\d+ pkts \(\d+\/s\)\s+reinjected \d+\s+dropped 0\s+kernel: waiting \d+, queue-full drops 0, socket drops 0/, 4000), w.stdout());

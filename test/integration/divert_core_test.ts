@@ -1,7 +1,8 @@
 /**
  * The divert socket against the real kernel: receive, reinject, drop, mangle, close, in throwaway
- * namespaces. Rules are written with plain iptables here so these tests check the socket alone
- * (the rule tool has its own tests).
+ * namespaces. Rules are written here as persistent DIVERT rules (owner "cli", as `divert rules
+ * add` writes them, in the shared table `inet divert`), never the socket's own, so these tests
+ * check the socket alone (the rule tool has its own tests).
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,16 +16,19 @@ import {
   sleep,
   type Netns,
 } from '../_harness/netns.js';
+import { divertRules, divertTables } from '../_harness/ruleset.js';
 import { createDivertSocket, DivertError, type DivertPacket, type DivertSocket } from '../../src/mod.js';
+import { addRule, flushRules, type RuleHandle } from '../../src/firewall/mod.js';
 import { parsePacket } from '../../src/packet/parse.js';
 
 let nextPort = 100;
 
-/** Adds `-j NFQUEUE` to a mangle chain of `ns` (the seed's DIVERT rule, spelled by hand). */
-function divertRule(ns: Netns, chain: string, match: string[], port: number, options: { bypass?: boolean; v6?: boolean } = {}): void {
-  ns.exec(options.v6 ? 'ip6tables' : 'iptables', [
-    '-t', 'mangle', '-A', chain, ...match, '-j', 'NFQUEUE', '--queue-num', String(port), ...(options.bypass ? ['--queue-bypass'] : []),
-  ]);
+/**
+ * Appends `-A <rule> -j DIVERT <port>` to `ns` as a persistent rule of owner "cli" (as `divert
+ * rules add` does): the socket under test does not own it and never removes it.
+ */
+function divertRule(ns: Netns, rule: string, port: number | string, options: { passThrough?: boolean } = {}): Promise<RuleHandle> {
+  return addRule(`-A ${rule} -j DIVERT ${port}${options.passThrough ? ' --pass-through' : ''}`, { netns: ns.name, owner: 'cli' });
 }
 
 /** Reinjects every packet, unchanged or through `mangle`, and records it. */
@@ -64,7 +68,7 @@ describe('divert socket (real kernel)', () => {
     if (!requirePrivilege(t)) return;
     const { a, b, link } = twoHosts();
     const port = nextPort++;
-    divertRule(b, 'PREROUTING', ['-p', 'icmp'], port);
+    await divertRule(b, 'input -p icmp', port);
     await using sock = createDivertSocket({ port, netns: b.name });
     const seen: DivertPacket[] = [];
     const loop = serve(sock, seen);
@@ -86,7 +90,7 @@ describe('divert socket (real kernel)', () => {
     if (!requirePrivilege(t)) return;
     const { a, b, link } = twoHosts();
     const port = nextPort++;
-    divertRule(b, 'POSTROUTING', ['-p', 'icmp'], port);
+    await divertRule(b, 'output -p icmp', port);
     await using sock = createDivertSocket({ port, netns: b.name });
     const seen: DivertPacket[] = [];
     const loop = serve(sock, seen);
@@ -111,7 +115,7 @@ describe('divert socket (real kernel)', () => {
     a.exec('ip', ['route', 'add', '198.18.3.0/24', 'via', left.b4]);
     b.exec('ip', ['route', 'add', '198.18.2.0/24', 'via', right.a4]);
     const port = nextPort++;
-    divertRule(r, 'FORWARD', ['-p', 'icmp'], port);
+    await divertRule(r, 'forward -p icmp', port);
     await using sock = createDivertSocket({ port, netns: r.name });
     const seen: DivertPacket[] = [];
     const loop = serve(sock, seen);
@@ -129,7 +133,7 @@ describe('divert socket (real kernel)', () => {
     if (!requirePrivilege(t)) return;
     const { a, b, link } = twoHosts();
     const port = nextPort++;
-    divertRule(b, 'PREROUTING', ['-p', 'icmp'], port);
+    await divertRule(b, 'input -p icmp', port);
     await using sock = createDivertSocket({ port, netns: b.name });
     let dropped = 0;
     const loop = (async () => {
@@ -148,10 +152,10 @@ describe('divert socket (real kernel)', () => {
   test('no listener: DENY without bypass, pass with it', async (t) => {
     if (!requirePrivilege(t)) return;
     const { a, b, link } = twoHosts();
-    divertRule(b, 'PREROUTING', ['-p', 'icmp'], nextPort++);
+    await divertRule(b, 'input -p icmp', nextPort++);
     assert.equal(await pingAsync(a, link.b4, 1, 2), false, 'a DIVERT rule with nobody listening is a DENY');
-    b.exec('iptables', ['-t', 'mangle', '-F', 'PREROUTING']);
-    divertRule(b, 'PREROUTING', ['-p', 'icmp'], nextPort++, { bypass: true });
+    assert.equal(await flushRules({ netns: b.name }), 1);
+    await divertRule(b, 'input -p icmp', nextPort++, { passThrough: true });
     assert.equal(await pingAsync(a, link.b4, 1, 2), true, 'pass-through lets packets continue');
   });
 
@@ -159,7 +163,7 @@ describe('divert socket (real kernel)', () => {
     if (!requirePrivilege(t)) return;
     const { a, b, link } = twoHosts();
     const port = nextPort++;
-    divertRule(a, 'POSTROUTING', ['-p', 'udp', '--dport', '5555'], port);
+    await divertRule(a, 'output -p udp --dport 5555', port);
     await using sock = createDivertSocket({ port, netns: a.name });
     const seen: DivertPacket[] = [];
     const loop = serve(sock, seen, (p) => replacePayload(p, 'hello', 'HELLO'));
@@ -177,7 +181,7 @@ describe('divert socket (real kernel)', () => {
     if (!requirePrivilege(t)) return;
     const { a, b, link } = twoHosts();
     const port = nextPort++;
-    divertRule(a, 'POSTROUTING', ['-p', 'tcp', '--dport', '6000'], port);
+    await divertRule(a, 'output -p tcp --dport 6000', port);
     await using sock = createDivertSocket({ port, netns: a.name });
     const seen: DivertPacket[] = [];
     const loop = serve(sock, seen, (p) => replacePayload(p, 'secret', 'SECRET'));
@@ -195,8 +199,9 @@ describe('divert socket (real kernel)', () => {
     if (!requirePrivilege(t)) return;
     const { a, b, link } = twoHosts();
     const port = nextPort++;
-    divertRule(b, 'PREROUTING', ['-p', 'udp', '--dport', '5591'], port);
+    await divertRule(b, 'input -p udp --dport 5591', port);
     const sock = createDivertSocket({ port, netns: b.name, verdictTimeoutMs: 0 });
+    t.after(() => sock.close()); // idempotent: a failed assertion must not leave it open (the file would never end)
     // One datagram, never sent again: it arrives only if the held copy is reinjected.
     const recv = startPeer(b, ['udp-recv', '5591', '1', '5000', '4']);
     await recv.ready;
@@ -215,8 +220,9 @@ describe('divert socket (real kernel)', () => {
     const { a, b, link } = twoHosts();
     const port = nextPort++;
     // A rule installed by someone else (pass-through), so close() cannot remove it first.
-    divertRule(b, 'PREROUTING', ['-p', 'udp', '--dport', '5592'], port, { bypass: true });
+    await divertRule(b, 'input -p udp --dport 5592', port, { passThrough: true });
     const sock = createDivertSocket({ port, netns: b.name });
+    t.after(() => sock.close()); // idempotent: a failed assertion must not leave it open (the file would never end)
     await sock.ready;
     const loop = serve(sock, []);
     const N = 10_000;
@@ -239,7 +245,7 @@ describe('divert socket (real kernel)', () => {
     if (!requirePrivilege(t)) return;
     const { a, b, link } = twoHosts();
     const port = nextPort++;
-    divertRule(b, 'PREROUTING', ['-p', 'icmp'], port);
+    await divertRule(b, 'input -p icmp', port);
     await using sock = createDivertSocket({ port, netns: b.name, verdictTimeoutMs: 300 });
     const ping = pingAsync(a, link.b4, 1, 4);
     const held = await sock.recvfrom();
@@ -255,7 +261,7 @@ describe('divert socket (real kernel)', () => {
     if (!requirePrivilege(t)) return;
     const { a, b, link } = twoHosts();
     const port = nextPort++;
-    divertRule(b, 'PREROUTING', ['-p', 'icmp'], port);
+    await divertRule(b, 'input -p icmp', port);
     await using sock = createDivertSocket({ port, netns: b.name, verdictTimeoutMs: 200 });
     await sock.ready;
     // Nobody reads while three echo requests arrive and time out (accepted: the pings succeed).
@@ -273,7 +279,7 @@ describe('divert socket (real kernel)', () => {
     if (!requirePrivilege(t)) return;
     const { a, b, link } = twoHosts();
     const port = nextPort++;
-    divertRule(b, 'PREROUTING', ['-p', 'icmp'], port);
+    await divertRule(b, 'input -p icmp', port);
     await using sock = createDivertSocket({ port, netns: b.name });
     const ping = pingAsync(a, link.b4, 1, 4);
     const { packet, address } = await sock.recvfrom();
@@ -286,8 +292,8 @@ describe('divert socket (real kernel)', () => {
     if (!requirePrivilege(t)) return;
     const { a, b, link } = twoHosts();
     const port = nextPort++;
-    divertRule(b, 'PREROUTING', ['-p', 'ipv6-icmp', '--icmpv6-type', 'echo-request'], port, { v6: true });
-    divertRule(a, 'POSTROUTING', ['-p', 'udp', '--dport', '5556'], port + 1, { v6: true });
+    await divertRule(b, 'input -6 -p icmpv6 --icmp-type echo-request', port);
+    await divertRule(a, 'output -6 -p udp --dport 5556', port + 1);
     nextPort++;
     await using inSock = createDivertSocket({ port, netns: b.name });
     await using outSock = createDivertSocket({ port: port + 1, netns: a.name });
@@ -325,6 +331,7 @@ describe('divert socket (real kernel)', () => {
       });
       await sleep(100);
       const sock = createDivertSocket({ netns: b.name });
+      t.after(() => sock.close()); // idempotent: a failed assertion must not leave it open (the file would never end)
       await assert.rejects(sock.bind(port), (e: DivertError) => {
         assert.equal(e.code, 'ERR_DIVERT_PORT_IN_USE');
         assert.match(e.message, new RegExp(`port ${port}.*another process`));
@@ -343,15 +350,17 @@ describe('divert socket with its own rules', () => {
     const { a, b, link } = twoHosts();
     const port = nextPort++;
     const sock = createDivertSocket({ port, netns: b.name, rules: ['-A input -p icmp'] });
+    t.after(() => sock.close()); // idempotent: a failed assertion must not leave it open (the file would never end)
     await sock.ready;
     const seen: DivertPacket[] = [];
     const loop = serve(sock, seen);
     assert.equal(await pingAsync(a, link.b4, 1), true);
     assert.ok(seen.length >= 1, 'the rule diverted the echo request');
-    assert.match(b.exec('iptables', ['-t', 'mangle', '-S']), new RegExp(`NFQUEUE --queue-num ${port}`));
+    assert.deepEqual(await divertRules(b), [`divert-${process.pid} divert -A input -p icmp -j DIVERT ${port}`], 'in this process\'s own table');
     await sock.close();
     await loop;
-    assert.doesNotMatch(b.exec('iptables', ['-t', 'mangle', '-S']), /NFQUEUE/, 'no rule left behind');
+    assert.deepEqual(await divertRules(b), [], 'no rule left behind');
+    assert.deepEqual(await divertTables(b), [], 'nor its table');
     assert.equal(await pingAsync(a, link.b4, 1), true, 'traffic flows after close');
   });
 });
@@ -363,8 +372,9 @@ describe('a DIVERT rule spread over several ports', () => {
     const first = nextPort;
     nextPort += 2;
     const socks = [createDivertSocket({ port: first, netns: b.name }), createDivertSocket({ port: first + 1, netns: b.name })];
+    t.after(() => Promise.all(socks.map((s) => s.close()))); // idempotent: a failed assertion must not leave them open
     await Promise.all(socks.map((s) => s.ready));
-    b.exec('iptables', ['-t', 'mangle', '-A', 'PREROUTING', '-p', 'udp', '--dport', '5580', '-j', 'NFQUEUE', '--queue-balance', `${first}:${first + 1}`]);
+    await divertRule(b, 'input -p udp --dport 5580', `${first}:${first + 1}`);
     const seen: DivertPacket[][] = [[], []];
     const loops = socks.map((s, i) => serve(s, seen[i]!));
     // The kernel hashes a flow by its addresses (and protocol): 16 sources, 2 datagrams each.

@@ -5,6 +5,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createNetns, connect, execAsync, pingAsync, pingFrom, requirePrivilege, spawnWatched, startPeer, type Netns, type Link } from '../_harness/netns.js';
+import { divertRules, divertTables } from '../_harness/ruleset.js';
 
 const example = (name: string): string => new URL(`../../examples/${name}.js`, import.meta.url).pathname;
 
@@ -20,20 +21,24 @@ async function start(ns: Netns, name: string, args: string[], ready: RegExp) {
   return w;
 }
 
-const mangle = (ns: Netns): string => ns.exec('iptables-save', ['-t', 'mangle']);
+/** No rule and no table of divert's left in `ns` (read over netlink). */
+async function assertNothingLeft(ns: Netns, message: string): Promise<void> {
+  assert.deepEqual(await divertRules(ns), [], message);
+  assert.deepEqual(await divertTables(ns), [], `${message}: no table either`);
+}
 
 describe('examples (real kernel)', () => {
   test('interceptor --firewall: seed output for ICMP on output, rule removed on Ctrl-C', async (t) => {
     if (!requirePrivilege(t)) return;
     const { a, b, link } = pair(21);
     const w = await start(b, 'interceptor', ['--firewall', '610'], /Waiting for data/);
-    assert.match(mangle(b), /-p icmp .*NFQUEUE --queue-num 610/, 'the -DFIREWALL rule is installed');
+    assert.deepEqual(await divertRules(b), [`divert-${w.child.pid} divert -A output -p icmp -j DIVERT 610`], 'the -DFIREWALL rule is installed');
     assert.equal(await pingAsync(a, link.b4, 2), true, 'replies are reinjected');
     assert.ok(await w.waitForOutput(/84 bytes reinjected\.\n[^]*84 bytes reinjected\.\n/));
     w.child.kill('SIGINT');
     const end = await w.exit;
     assert.ok(end.signal === 'SIGINT' || end.code === 0 || end.code === 130, `exit ${JSON.stringify(end)}`);
-    assert.doesNotMatch(mangle(b), /NFQUEUE/, 'the rule is gone after Ctrl-C');
+    await assertNothingLeft(b, 'the rule is gone after Ctrl-C');
     assert.match(w.stderr(), /^interceptor:Creating a socket\ninterceptor:Binding a socket\n/);
     const lines = w.stdout().split('\n');
     assert.equal(lines[0], 'interceptor: Waiting for data...');
@@ -65,7 +70,7 @@ describe('examples (real kernel)', () => {
     assert.match(w.stdout(), new RegExp(`${link.b4.replaceAll('.', '\\.')} > ${link.a4.replaceAll('.', '\\.')} ttl 64 -> 200`));
     w.child.kill('SIGTERM');
     await w.exit;
-    assert.doesNotMatch(mangle(b), /NFQUEUE/);
+    await assertNothingLeft(b, 'the rule is gone');
   });
 
   test('dns_logger: logs the query name and type', async (t) => {
@@ -95,6 +100,6 @@ describe('examples (real kernel)', () => {
     assert.deepEqual(w.stdout().trim().split('\n').map((l) => l.split(' ')[0]), ['pass', 'drop', 'pass']);
     w.child.kill('SIGTERM');
     await w.exit;
-    assert.doesNotMatch(mangle(b), /NFQUEUE/);
+    await assertNothingLeft(b, 'the rule is gone');
   });
 });

@@ -1,13 +1,29 @@
 /**
  * Injection with no interception (seed §7.2) and multicast: outbound, inbound as if received on
- * an interface, forwarded, and out of a chosen interface.
+ * an interface, forwarded, and out of a chosen interface. The tc objects behind inbound injection
+ * are read over rtnetlink (no tc binary).
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createNetns, connect, enableForwarding, startPeer, requirePrivilege, run, sleep, type Netns } from '../_harness/netns.js';
 import { createDivertSocket, DIVERT_MARK, type DivertPacket, type DivertSocket } from '../../src/mod.js';
+import { INJECT_REDIRECT } from '../../src/firewall/mod.js';
+import { queueExpr } from '../../src/firewall/compile.js';
+import { probeKernel } from '../../src/firewall/kernel.js';
+import { rulesCommand } from '../../src/cli/commands/rules.js';
 import { buildUdpPacket } from '../../src/packet/build.js';
 import { parsePacket } from '../../src/packet/parse.js';
+import { NetlinkProtocol } from '../../src/netlink/constants.js';
+import { NFPROTO, NF_INET_HOOKS } from '../../src/netlink/netfilter.js';
+import { NetlinkSocket } from '../../src/socket/netlink_socket.js';
+import { NftConnection } from '../../src/nftables/conn.js';
+import { be16, u8 } from '../../src/nftables/data.js';
+import { NFT_CMP, NFT_META, NFT_PAYLOAD, NFT_REG } from '../../src/nftables/expr_constants.js';
+import { markMatchProgram } from '../../src/rtnetlink/cbpf.js';
+import { listFilters, listQdiscs, replaceBpfFilter, addClsact } from '../../src/rtnetlink/tc_ops.js';
+import { listRedirectFilters, type RedirectFilter } from '../../src/rtnetlink/tc_redirect.js';
 
 let nextPort = 500;
 
@@ -25,6 +41,86 @@ async function received(ns: Netns, args: string[], send: () => void): Promise<{ 
   await peer.ready;
   send();
   return (await peer.result) as { got: string[]; from: string[] };
+}
+
+/** Runs `work` with a NETLINK_ROUTE socket opened in `ns`, closed after. */
+async function withRtnl<T>(ns: Netns, work: (sock: NetlinkSocket) => Promise<T>): Promise<T> {
+  const sock = NetlinkSocket.open(NetlinkProtocol.NETLINK_ROUTE, { netnsPath: ns.path, slotSize: 32768, batch: 4 });
+  try {
+    return await work(sock);
+  } finally {
+    sock.close();
+  }
+}
+
+/** divert's inbound-injection redirects (tc bpf + mirred filters) in `ns`, by interface name and owner pid. */
+async function redirects(ns: Netns): Promise<Array<[string, number]>> {
+  const found: RedirectFilter[] = await withRtnl(ns, (sock) => listRedirectFilters(sock, INJECT_REDIRECT));
+  return found.map((f): [string, number] => [f.ifname, f.pid]).sort((x, y) => x[1] - y[1]);
+}
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+
+/**
+ * Every qdisc in `ns` and every filter on each clsact hook, as sorted lines that compare equal
+ * when nothing changed (what `tc qdisc show` and `tc filter show dev … ingress|egress` list;
+ * reference counts and action indexes left out).
+ */
+async function tcState(ns: Netns): Promise<string[]> {
+  return withRtnl(ns, async (sock) => {
+    const lines: string[] = [];
+    const qdiscs = await listQdiscs(sock);
+    for (const q of qdiscs) lines.push(`qdisc ${q.ifindex} ${q.kind} handle ${hex(q.handle)} parent ${hex(q.parent)}`);
+    for (const ifindex of new Set(qdiscs.filter((q) => q.kind === 'clsact').map((q) => q.ifindex))) {
+      for (const direction of ['ingress', 'egress'] as const) {
+        for (const f of await listFilters(sock, ifindex, direction)) {
+          const actions = (f.bpf?.actions ?? []).map((a) => `${a.order}:${a.kind}${a.mirred ? `(${a.mirred.eaction}>${a.mirred.ifindex})` : ''}`);
+          lines.push(`filter ${ifindex} ${direction} ${f.kind} prio ${f.prio} handle ${hex(f.handle)} protocol ${hex(f.protocol)} ops ${JSON.stringify(f.bpf?.ops)} actions ${actions.join(',')}`);
+        }
+      }
+    }
+    return lines.sort();
+  });
+}
+
+/** Whether interface `ifname` of `ns` has a clsact qdisc. */
+async function hasClsact(ns: Netns, ifname: string): Promise<boolean> {
+  return (await tcState(ns)).some((l) => l.startsWith(`qdisc ${ifindexOf(ns, ifname)} clsact `));
+}
+
+function ifindexOf(ns: Netns, ifname: string): number {
+  return (JSON.parse(ns.exec('ip', ['-j', 'link', 'show', 'dev', ifname])) as Array<{ ifindex: number }>)[0]!.ifindex;
+}
+
+/**
+ * A plain queue rule of a table of our own (not divert's): UDP to `dport` over IPv4 queued to
+ * `port` at prerouting, priority mangle, with no exclusion of the divert mark (every DIVERT rule
+ * has one), so it shows each crossing of the hook, injected packets included. The queue
+ * verdict is the one this kernel takes (the native expression, else the compat NFQUEUE target).
+ */
+async function plainQueueRule(ns: Netns, dport: number, port: number): Promise<void> {
+  const conn = NftConnection.open({ netnsPath: ns.path });
+  try {
+    const probe = await probeKernel(conn);
+    const family = NFPROTO.NFPROTO_INET;
+    const b = conn.batch();
+    b.addTable({ family, name: 'watch' });
+    b.addChain({ family, table: 'watch', name: 'pre', type: 'filter', hook: { hooknum: NF_INET_HOOKS.NF_INET_PRE_ROUTING, priority: -150 } });
+    b.addRule({
+      family, table: 'watch', chain: 'pre', exprs: [
+        { type: 'meta', key: NFT_META.NFT_META_NFPROTO, dreg: NFT_REG.NFT_REG_1 },
+        { type: 'cmp', op: NFT_CMP.NFT_CMP_EQ, sreg: NFT_REG.NFT_REG_1, data: u8(NFPROTO.NFPROTO_IPV4) },
+        { type: 'meta', key: NFT_META.NFT_META_L4PROTO, dreg: NFT_REG.NFT_REG_1 },
+        { type: 'cmp', op: NFT_CMP.NFT_CMP_EQ, sreg: NFT_REG.NFT_REG_1, data: u8(17) },
+        { type: 'payload', base: NFT_PAYLOAD.NFT_PAYLOAD_TRANSPORT_HEADER, offset: 2, len: 2, dreg: NFT_REG.NFT_REG_1 },
+        { type: 'cmp', op: NFT_CMP.NFT_CMP_EQ, sreg: NFT_REG.NFT_REG_1, data: be16(dport) },
+        queueExpr({ port, passThrough: false }, probe.queue === undefined ? 'queue' : 'compat'),
+      ],
+    });
+    await conn.commit(b);
+  } finally {
+    conn.close();
+  }
 }
 
 describe('injection (real kernel)', () => {
@@ -53,13 +149,15 @@ describe('injection (real kernel)', () => {
     const link = connect(a, b, 11);
     // Our own DIVERT rule on input must NOT take injected packets (loop avoidance)...
     const mine = createDivertSocket({ port: nextPort++, netns: a.name, rules: ['-A input -p udp'] });
+    t.after(() => mine.close()); // idempotent: a failed assertion must not leave it open (the file would never end)
     await mine.ready;
     const mineSeen: DivertPacket[] = [];
     const mineLoop = collect(mine, mineSeen);
-    // ...while a plain NFQUEUE rule (no mark exclusion) shows each crossing of the input hook.
+    // ...while a plain queue rule (no mark exclusion) shows each crossing of the input hook.
     const watchPort = nextPort++;
-    a.exec('iptables', ['-t', 'mangle', '-I', 'PREROUTING', '-p', 'udp', '--dport', '5561', '-j', 'NFQUEUE', '--queue-num', String(watchPort)]);
+    await plainQueueRule(a, 5561, watchPort);
     const watch = createDivertSocket({ port: watchPort, netns: a.name });
+    t.after(() => watch.close());
     const watchSeen: DivertPacket[] = [];
     const watchLoop = collect(watch, watchSeen);
 
@@ -87,7 +185,8 @@ describe('injection (real kernel)', () => {
     await mine.close();
     await watch.close();
     await Promise.all([mineLoop, watchLoop]);
-    assert.doesNotMatch(a.exec('tc', ['filter', 'show', 'dev', link.a, 'egress']), /mirred/, 'the redirect filter is removed at close');
+    assert.deepEqual(await redirects(a), [], 'the redirect filter is removed at close');
+    assert.equal(await hasClsact(a, link.a), false, 'and the clsact qdisc the socket added for it');
   });
 
   test('inbound on a router: a packet for the far side is forwarded there', async (t) => {
@@ -165,17 +264,20 @@ describe('injection (real kernel)', () => {
     const link = connect(a, b, 19);
     const first = createDivertSocket({ netns: a.name, handleSignals: false });
     const second = createDivertSocket({ netns: a.name, handleSignals: false });
+    t.after(() => Promise.all([first.close(), second.close()])); // idempotent: a failed assertion must not leave them open
     const pkt = (text: string): Uint8Array => buildUdpPacket({ src: link.b4, dst: link.a4, srcPort: 1, dstPort: 5593, payload: text });
     first.sendto(pkt('one'), { address: link.a4 });
     second.sendto(pkt('two'), { address: link.a4 });
+    assert.deepEqual(await redirects(a), [[link.a, process.pid]], 'one redirect per process and interface');
     await first.close();
-    assert.match(a.exec('tc', ['filter', 'show', 'dev', link.a, 'egress']), /mirred/, 'the shared redirect stays');
+    assert.deepEqual(await redirects(a), [[link.a, process.pid]], 'the shared redirect stays');
     const got = await received(a, ['udp-recv', '5593', '1', '2000', '4'], () => {
       second.sendto(pkt('after'), { address: link.a4 });
     });
     assert.deepEqual(got.got, ['after']);
     await second.close();
-    assert.doesNotMatch(a.exec('tc', ['filter', 'show', 'dev', link.a, 'egress']), /mirred/, 'the last one out removes it');
+    assert.deepEqual(await redirects(a), [], 'the last one out removes it');
+    assert.equal(await hasClsact(a, link.a), false, 'and the clsact qdisc');
   });
 
   test('multicast: a send naming no interface follows the routing table, whatever was named before', async (t) => {
@@ -218,16 +320,66 @@ describe('injection (real kernel)', () => {
     // This process injects on the same interface too: its filter must survive the sweep.
     await using live = createDivertSocket({ netns: a.name, handleSignals: false });
     live.sendto(buildUdpPacket({ src: link.b4, dst: link.a4, srcPort: 1, dstPort: 9, payload: 'y' }), { address: link.a4 });
-    const filters = (): number => (a.exec('tc', ['filter', 'show', 'dev', link.a, 'egress']).match(/mirred/g) ?? []).length;
-    assert.equal(filters(), 2);
+    const both = [[link.a, process.pid], [link.a, child.pid!]].sort((x, y) => (x[1] as number) - (y[1] as number));
+    assert.deepEqual(await redirects(a), both);
     child.kill('SIGKILL');
     await new Promise((resolve) => child.on('exit', resolve));
-    assert.equal(filters(), 2, 'SIGKILL left the filter behind');
+    assert.deepEqual(await redirects(a), both, 'SIGKILL left the filter behind');
     const bin = new URL('../../../bin/divert.js', import.meta.url).pathname;
     const out = run(process.execPath, [bin, 'rules', 'sweep', '--netns', a.name]);
-    assert.match(out, /1 injection filter/);
-    assert.equal(filters(), 1, 'only the dead process\'s filter went');
+    assert.equal(out, 'swept 0 rules, 1 injection redirect\n');
+    assert.deepEqual(await redirects(a), [[link.a, process.pid]], 'only the dead process\'s filter went');
   });
+
+  for (const hostFilter of [false, true]) {
+    test(`SIGKILL of a program that injected inbound: after \`divert rules sweep\`, qdiscs and filters are exactly as before (${hostFilter ? 'a clsact with a filter of the host\'s own was there' : 'no clsact before'})`, async (t) => {
+      if (!requirePrivilege(t)) return;
+      const a = createNetns();
+      const b = createNetns();
+      const link = connect(a, b, hostFilter ? 30 : 29);
+      if (hostFilter) {
+        // An administrator's own tc objects on the same interface: a clsact and an ingress filter.
+        await withRtnl(a, async (sock) => {
+          const ifindex = ifindexOf(a, link.a);
+          assert.equal(await addClsact(sock, ifindex), true);
+          await replaceBpfFilter(sock, { ifindex, direction: 'ingress', prio: 7, handle: 7, ops: markMatchProgram(0x1234), actions: [] });
+        });
+      }
+      const before = await tcState(a);
+      assert.equal(before.some((l) => l.startsWith('filter ')), hostFilter);
+      const mod = new URL('../../src/mod.js', import.meta.url).href;
+      const build = new URL('../../src/packet/build.js', import.meta.url).href;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', `
+        const { createDivertSocket } = await import(${JSON.stringify(mod)});
+        const { buildUdpPacket } = await import(${JSON.stringify(build)});
+        const sock = createDivertSocket({ netns: ${JSON.stringify(a.name)} });
+        sock.sendto(buildUdpPacket({ src: '${link.b4}', dst: '${link.a4}', srcPort: 1, dstPort: 9, payload: 'x' }), { address: '${link.a4}' });
+        process.stdout.write('ready\\n');
+        setTimeout(() => process.exit(3), 20000);`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      t.after(() => child.kill('SIGKILL'));
+      let out = '';
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('ready\n')) resolve();
+        });
+        child.on('exit', (code) => reject(new Error(`injector child ended early (${code}): ${err}`)));
+      });
+      assert.deepEqual(await redirects(a), [[link.a, child.pid!]], 'the child\'s redirect is in place');
+      assert.notDeepEqual(await tcState(a), before);
+      child.kill('SIGKILL');
+      const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+      assert.deepEqual([code, signal], [null, 'SIGKILL']);
+      assert.deepEqual(await redirects(a), [[link.a, child.pid!]], 'SIGKILL left the redirect behind');
+      let swept = '';
+      let sweepErr = '';
+      assert.equal(await rulesCommand(['sweep', '--netns', a.name], { stdout: (s) => (swept += s), stderr: (s) => (sweepErr += s) }), 0, sweepErr);
+      assert.equal(swept, 'swept 0 rules, 1 injection redirect\n');
+      assert.deepEqual(await tcState(a), before, 'qdiscs and filters exactly as before');
+    });
+  }
 
   test('errors: unknown inbound address, malformed packets', async (t) => {
     if (!requirePrivilege(t)) return;

@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createNetns, connect, pingAsync, requirePrivilege, spawnWatched } from '../_harness/netns.js';
+import { createNetns, connect, pingAsync, requirePrivilege, spawnWatched, waitForAsync } from '../_harness/netns.js';
+import { divertRules, divertTables } from '../_harness/ruleset.js';
 
 const ROOT = new URL('../../../', import.meta.url);
 
@@ -22,13 +23,13 @@ test('README example: intercepts, prints and reinjects ICMP; Ctrl-C removes its 
   const b = createNetns();
   const link = connect(a, b, 30);
   const w = spawnWatched(b, process.execPath, [file], 20_000);
-  // The rule is live once the socket is bound; wait for it.
-  const deadline = Date.now() + 5000;
-  while (!/NFQUEUE/.test(b.exec('iptables', ['-t', 'mangle', '-S'])) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  // The rule is live once the socket is bound; wait for it (read over netlink).
+  assert.ok(await waitForAsync(async () => (await divertRules(b)).some((r) => r.startsWith(`divert-${w.child.pid} divert `)), 5000, 50), 'the example installed its rule, in its own table');
   assert.equal(await pingAsync(a, link.b4, 2), true, 'pings pass through the example');
   assert.ok(await w.waitForOutput(new RegExp(`84 bytes via ${link.b} \\(${link.b4.replaceAll('.', '\\.')}\\)`)), w.stdout() + w.stderr());
   w.child.kill('SIGINT');
   const end = await w.exit;
   assert.ok(end.signal === 'SIGINT' || end.code === 130, JSON.stringify(end));
-  assert.doesNotMatch(b.exec('iptables', ['-t', 'mangle', '-S']), /NFQUEUE/, 'no rule left behind');
+  assert.deepEqual(await divertRules(b), [], 'no rule left behind');
+  assert.deepEqual(await divertTables(b), [], 'no table left behind');
 });
