@@ -36,16 +36,28 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// A file that leaves a handle open after a failure (a socket, a timer) must not hang the run:
+// --test-force-exit ends it once its tests are done (Node >= 20.14), and a file still running
+// after FILE_TIMEOUT_S is killed and reported as failed.
+const [major, minor] = process.versions.node.split('.').map(Number);
+const forceExit = major > 20 || (major === 20 && minor >= 14) ? ['--test-force-exit'] : [];
+const FILE_TIMEOUT_S = Number(process.env.DIVERT_TEST_FILE_TIMEOUT_S ?? 600);
+
 /** Runs one file; resolves with its counts, time and the TAP lines worth showing. */
 function runFile(file) {
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--test', '--test-reporter=tap', ...nodeFlags, file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--test', '--test-reporter=tap', ...forceExit, ...nodeFlags, file], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
+    const timer = setTimeout(() => {
+      err += `run_tests: ${file} still running after ${FILE_TIMEOUT_S} s: killed\n`;
+      child.kill('SIGKILL');
+    }, FILE_TIMEOUT_S * 1000);
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
     child.on('close', (code) => {
+      clearTimeout(timer);
       const count = (key) => Number(new RegExp(`^# ${key} (\\d+)$`, 'm').exec(out)?.[1] ?? 0);
       resolve({ file, code, out, err, seconds: (performance.now() - started) / 1000, tests: count('tests'), pass: count('pass'), fail: count('fail'), skipped: count('skipped') });
     });

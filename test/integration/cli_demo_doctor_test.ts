@@ -9,8 +9,12 @@ import { rulesetDump } from '../_harness/ruleset.js';
 
 const BIN = new URL('../../../bin/divert.js', import.meta.url).pathname;
 
-/** `ip netns list`, only the names divert's commands make (other test files run at the same time). */
-const namespaces = (): string[] => run('ip', ['netns', 'list']).split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith('divert-')).sort();
+/**
+ * `ip netns list`, only the names the command run as process `pid` makes (`divert-demo-<pid>-…`,
+ * `divert-doctor-<pid>-…`): other test files, a clean clone's suite among them, run demos too.
+ */
+const namespaces = (pid: number | undefined): string[] =>
+  run('ip', ['netns', 'list']).split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => new RegExp(`^divert-(demo|doctor)-${pid}-`).test(n)).sort();
 /**
  * The whole nf_tables ruleset of the namespace the demo is started in (this process's: the
  * "host" from the demo's point of view), read over netlink with counters left out: read only, to
@@ -22,7 +26,6 @@ const hostRuleset = (): Promise<string[]> => rulesetDump({ path: `/proc/${proces
 describe('divert demo and doctor', () => {
   test('demo runs every step and leaves no namespace or rule behind', async (t) => {
     if (!requirePrivilege(t)) return;
-    const nsBefore = namespaces();
     const fwBefore = await hostRuleset();
     const w = spawnWatched(undefined, process.execPath, [BIN, 'demo'], 60_000);
     const { code } = await w.exit;
@@ -36,25 +39,24 @@ describe('divert demo and doctor', () => {
     assert.match(out, /the server received "public note 1", "public note 2"/);
     assert.match(out, /Every step worked\./);
     assert.match(out, /fwd eth0>eth1 IP 198\.18\.1\.2 > 198\.18\.2\.2: icmp echo-request/);
-    assert.deepEqual(namespaces(), nsBefore, 'no namespace left');
+    assert.deepEqual(namespaces(w.child.pid), [], 'no namespace left');
     assert.deepEqual(await hostRuleset(), fwBefore, "the host's firewall is untouched");
   });
 
   test('demo interrupted with SIGINT still deletes its namespaces', async (t) => {
     if (!requirePrivilege(t)) return;
-    const nsBefore = namespaces();
     const w = spawnWatched(undefined, process.execPath, [BIN, 'demo'], 60_000);
     assert.ok(await w.waitForOutput(/\[2\/5\]/, 30_000), w.stdout());
+    assert.ok(namespaces(w.child.pid).length > 0, "the demo's namespaces exist while it runs (named after its pid)");
     w.child.kill('SIGINT');
     const { code } = await w.exit;
     assert.equal(code, 130);
     assert.match(w.stderr(), /SIGINT: stopped; the demo namespaces are deleted/);
-    assert.deepEqual(namespaces(), nsBefore);
+    assert.deepEqual(namespaces(w.child.pid), []);
   });
 
   test('doctor: exit 0 here, nfnetlink_queue, nf_tables and tc probes ok, no firewall binary wanted, JSON agrees', async (t) => {
     if (!requirePrivilege(t)) return;
-    const nsBefore = namespaces();
     const w = spawnWatched(undefined, process.execPath, [BIN, 'doctor'], 30_000);
     assert.equal((await w.exit).code, 0, w.stdout() + w.stderr());
     const out = w.stdout();
@@ -80,6 +82,6 @@ describe('divert demo and doctor', () => {
     for (const name of ['nfnetlink_queue', 'nf_tables owner tables', 'queueing from nf_tables', 'nft_ct (always-defragment)', 'clsact qdisc', 'cls_bpf', 'act_mirred', 'ip', 'unshare']) {
       assert.equal(report.checks.find((c) => c.name === name)?.status, 'ok', name);
     }
-    assert.deepEqual(namespaces(), nsBefore, 'the probe namespace is gone');
+    assert.deepEqual(namespaces(w.child.pid), [], 'the probe namespace is gone');
   });
 });
