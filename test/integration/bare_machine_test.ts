@@ -10,7 +10,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requirePrivilege, tryRun } from '../_harness/netns.js';
@@ -49,7 +49,7 @@ function runHidden(cmd: string, args: readonly string[], options: { cwd?: string
   const script = `${hide || 'true'} && exec "$@"`;
   const child = spawn('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', cmd, ...args], {
     cwd: options.cwd ?? ROOT,
-    env: options.env ?? process.env,
+    env: options.env ?? freshEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // its own process group: a timeout kills npm and everything it started
   });
@@ -73,10 +73,20 @@ function runHidden(cmd: string, args: readonly string[], options: { cwd?: string
 }
 
 const tail = (s: string, lines = 60): string => s.split('\n').slice(-lines).join('\n');
+
+/** This environment without node:test's marker, so `node --test` in a child runs its files. */
+function freshEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra };
+  delete env['NODE_TEST_CONTEXT'];
+  return env;
+}
 const nested = process.env['DIVERT_BARE_NESTED'] === '1';
 
-describe('a bare machine: no iptables, nft, tc, tshark or ping', { skip: nested ? 'inside the clean clone\'s own suite (DIVERT_BARE_NESTED=1)' : false }, () => {
-  test('the hidden programs cannot run in the hidden view, and still can outside it', async (t) => {
+// Each test skips itself (a skipped describe would leave the file with no test, a failure).
+const skip = nested ? "inside the clean clone's own suite (DIVERT_BARE_NESTED=1)" : false;
+
+describe('a bare machine: no iptables, nft, tc, tshark or ping', () => {
+  test('the hidden programs cannot run in the hidden view, and still can outside it', { skip }, async (t) => {
     if (!requirePrivilege(t)) return;
     const hidden = programsToHide();
     t.diagnostic(`hidden: ${hidden.join(' ') || '(none installed)'}`);
@@ -87,7 +97,7 @@ describe('a bare machine: no iptables, nft, tc, tshark or ping', { skip: nested 
     for (const p of hidden) assert.ok(existsSync(p), `${p} is still there outside the view`);
   });
 
-  test('inbound injection (IPv4, IPv6), forwarded injection and multicast reinjection work', async (t) => {
+  test('inbound injection (IPv4, IPv6), forwarded injection and multicast reinjection work', { skip }, async (t) => {
     if (!requirePrivilege(t)) return;
     const file = join(ROOT, 'dist/test/integration/inject_test.js');
     const r = await runHidden(process.execPath, ['--test', '--test-reporter=tap', file], { timeoutMs: 180_000 });
@@ -102,7 +112,7 @@ describe('a bare machine: no iptables, nft, tc, tshark or ping', { skip: nested 
     assert.equal(count('skipped'), 0, 'nothing skipped for want of a program');
   });
 
-  test("the README's two commands, from a clean clone", async (t) => {
+  test("the README's two commands, from a clean clone", { skip }, async (t) => {
     if (!requirePrivilege(t)) return;
     if (!tryRun('git', ['--version']).ok) {
       t.skip('git is not installed: cannot make a clean clone');
@@ -116,11 +126,12 @@ describe('a bare machine: no iptables, nft, tc, tshark or ping', { skip: nested 
     assert.equal(testLine, 'npm ci && npm test');
 
     const dir = mkdtempSync(join(tmpdir(), 'divert-clone-'));
+    chmodSync(dir, 0o755); // tests run a child as user nobody, which must read the clone
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const clone = tryRun('git', ['clone', '--quiet', ROOT, join(dir, 'divert')]);
     assert.ok(clone.ok, clone.stderr);
     const cwd = join(dir, 'divert');
-    const env = { ...process.env, DIVERT_BARE_NESTED: '1', npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' };
+    const env = freshEnv({ DIVERT_BARE_NESTED: '1', npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' });
 
     const demo = await runHidden('sh', ['-c', demoLine], { cwd, env, timeoutMs: 600_000 });
     assert.equal(demo.code, 0, tail(demo.out));

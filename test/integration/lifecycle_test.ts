@@ -136,7 +136,9 @@ describe('lifecycle: signals, crashes, abort', () => {
     // setpriv drops every capability and becomes nobody, inside the test namespace.
     const r = b.tryExec('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all',
       process.execPath, '--input-type=module', '-e', script]);
-    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { code: string; message: string };
+    const last = r.stdout.trim().split('\n').pop() ?? '';
+    assert.ok(last.startsWith('{'), `the unprivileged child printed no result (can user nobody read this checkout?): ${r.stdout}${r.stderr}`);
+    const out = JSON.parse(last) as { code: string; message: string };
     assert.equal(out.code, 'EPERM');
     assert.match(out.message, /CAP_NET_ADMIN/);
     assert.match(out.message, /unshare --user --map-root-user --net/);
@@ -154,7 +156,9 @@ describe('lifecycle: signals, crashes, abort', () => {
       await sock.close();`;
     const r = b.tryExec('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all',
       process.execPath, '--input-type=module', '-e', script]);
-    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { code: string; message: string; injected: number };
+    const last = r.stdout.trim().split('\n').pop() ?? '';
+    assert.ok(last.startsWith('{'), `the unprivileged child printed no result (can user nobody read this checkout?): ${r.stdout}${r.stderr}`);
+    const out = JSON.parse(last) as { code: string; message: string; injected: number };
     assert.equal(out.code, 'EPERM');
     assert.match(out.message, /CAP_NET_RAW/);
     assert.equal(out.injected, 0);
