@@ -5,6 +5,7 @@
  * turn negative results into `SystemCallError`s with `check()` from ./errno.ts.
  * @module
  */
+import { close as fsClose } from 'node:fs';
 import { createRequire } from 'node:module';
 import { DivertError } from '../errors.js';
 
@@ -18,6 +19,12 @@ export interface NativeBinding {
   setsockopt(fd: number, level: number, name: number, value: number | Uint8Array): number;
   getsockopt(fd: number, level: number, name: number, out: Uint8Array): number;
   close(fd: number): number;
+  /**
+   * close(2) on libuv's threadpool, `done(0 | -errno)` on this thread afterwards: closing a
+   * netlink socket can wait in the kernel (nf_tables flushes its destroy work, an RCU grace
+   * period). Optional: without it callers close synchronously.
+   */
+  closeAsync?(fd: number, done: (result: number) => void): void;
   sendto(fd: number, bytes: Uint8Array, sockaddr: Uint8Array | null, flags: number): number;
   /** Receives up to `max` datagrams, datagram i at arena[i*slotSize]; lengths[i] bit 31 = MSG_TRUNC. 0 on EAGAIN. */
   recvmmsg(fd: number, arena: Uint8Array, slotSize: number, max: number, lengths: Uint32Array): number;
@@ -54,7 +61,10 @@ export function loadNative(): NativeBinding {
   // dist/src/_native/binding.js → <package root>/build/Release/
   const path = new URL('../../../build/Release/divert_native.node', import.meta.url).pathname;
   try {
-    cached = require(path) as NativeBinding;
+    const addon = require(path) as NativeBinding;
+    // fs.close is close(2) on the threadpool: any fd will do, sockets included.
+    const closeAsync = (fd: number, done: (result: number) => void): void => fsClose(fd, (err) => done(err ? -Math.abs(err.errno ?? 5) : 0));
+    cached = { ...addon, closeAsync };
   } catch (cause) {
     throw new DivertError(
       `Cannot load the divert native addon at ${path}: run "npm rebuild divert" (needs python3, make and a C compiler)`,

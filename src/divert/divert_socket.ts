@@ -292,7 +292,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     this.#answerHeld();
     await this.#queue?.close();
     // Only now may the rules' table (and its hooks) go: the kernel drops what is queued from a hook that goes.
-    this.#rules?.release();
+    await this.#rules?.release();
     await this.#injector?.close();
     this.#finish();
     if (ruleError) throw ruleError;
@@ -323,7 +323,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     }
     this.#answerHeld();
     this.#queue?.closeSync();
-    this.#rules?.release();
+    void this.#rules?.release();
     this.#injector?.closeSync();
     this.#finish();
   }

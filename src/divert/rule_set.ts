@@ -86,7 +86,7 @@ export class RuleSet {
   }
 
   /** Lets the process's table go once it is empty (after the socket answered what it held). */
-  release(): void {
-    releaseOwnedTable(this.#options.netns);
+  release(): Promise<void> {
+    return releaseOwnedTable(this.#options.netns);
   }
 }

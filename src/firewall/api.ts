@@ -129,7 +129,7 @@ async function install(entries: InstallEntry[], options: AddOptions): Promise<Ru
     const { table, rules } = await OwnedTable.install(netnsPath, entries, owner, priority);
     return handle(rules, owner, false, async (o) => {
       await table.remove(rules);
-      if (!o?.keepTable) table.release();
+      if (!o?.keepTable) await table.release();
     }, (o) => {
       table.removeSync(rules);
       if (!o?.keepTable) table.release();
@@ -174,8 +174,8 @@ function handle(rules: InstalledRule[], owner: Owner, persistent: boolean, remov
  * {@link RemoveOptions.keepTable}); packets still queued from its hooks are dropped by the kernel.
  * @example await h.remove({ keepTable: true }); await sock.close(); releaseOwnedTable();
  */
-export function releaseOwnedTable(netns?: string): void {
-  OwnedTable.release(Netns.pathOf(netns));
+export function releaseOwnedTable(netns?: string): Promise<void> {
+  return OwnedTable.release(Netns.pathOf(netns));
 }
 
 /** Deletes persistent rules still present with the same handle, text and owner (handles restart when the table is made again). */
@@ -204,7 +204,9 @@ async function withConnection<T>(netnsPath: string | undefined, work: (conn: Nft
   try {
     return await work(conn);
   } finally {
-    conn.close();
+    // Not awaited: the kernel may take 5–25 ms to let the socket go, and nothing here depends on
+    // it (the shared table has no owner); close(2) runs on the threadpool meanwhile.
+    void conn.closeAsync();
   }
 }
 
@@ -254,7 +256,7 @@ export async function addFilter(filter: string | FilterAst, options: FilterOptio
   const { table, rules } = await OwnedTable.install(netnsPath, entries, owner, priority);
   const h = handle(rules, owner, false, async (o) => {
     await table.remove(rules);
-    if (!o?.keepTable) table.release();
+    if (!o?.keepTable) await table.release();
   }, (o) => {
     table.removeSync(rules);
     if (!o?.keepTable) table.release();

@@ -25,6 +25,8 @@ const INET = NFPROTO.NFPROTO_INET;
 /** Open owned tables of this process by namespace identity ('' = its own namespace): a name, a
  * /proc path and a pinned path of one namespace find the same table. */
 const TABLES = new Map<string, Promise<OwnedTable>>();
+/** Tables whose socket is being closed, by the same key: the next one waits for the old to go. */
+const CLOSING = new Map<string, Promise<void>>();
 
 export class OwnedTable {
   readonly netnsPath: string | undefined;
@@ -37,6 +39,8 @@ export class OwnedTable {
   /** The chains this table has (the table exists once one does): only its owner changes it. */
   #chains = new Set<string>();
   #closed = false;
+  /** Settles when the socket is closed and the kernel has deleted the table. */
+  #released: Promise<void> | undefined;
 
   private constructor(netnsPath: string | undefined, key: string, conn: NftConnection, caps: Capabilities) {
     this.netnsPath = netnsPath;
@@ -51,6 +55,7 @@ export class OwnedTable {
     let t = TABLES.get(key);
     if (!t) {
       t = (async () => {
+        await CLOSING.get(key);
         const conn = NftConnection.open({ netnsPath });
         try {
           return new OwnedTable(netnsPath, key, conn, await capabilities(conn, key));
@@ -107,21 +112,33 @@ export class OwnedTable {
    * Closes the table's socket — the kernel then deletes the table — when it holds no rule of
    * this process any more. Packets still queued from its hooks are dropped by the kernel then.
    */
-  release(): void {
+  release(): Promise<void> {
     this.#forget(0);
+    return this.#released ?? Promise.resolve();
   }
 
-  /** Releases this process's table in the namespace, if it has one and it is empty. */
-  static release(netnsPath: string | undefined): void {
-    void TABLES.get(Netns.identity(netnsPath) ?? '')?.then((t) => t.release(), () => undefined);
+  /**
+   * Releases this process's table in the namespace, if it has one and it is empty; resolves
+   * when it is gone (or at once when it stays).
+   */
+  static async release(netnsPath: string | undefined): Promise<void> {
+    const t = await TABLES.get(Netns.identity(netnsPath) ?? '')?.catch(() => undefined);
+    await t?.release();
   }
 
   #forget(n: number): void {
     this.#live -= n;
     if (this.#live > 0 || this.#closed) return;
-    // Nothing left: closing the owning socket makes the kernel delete the table.
+    // Nothing left: closing the owning socket makes the kernel delete the table. close(2) runs
+    // on the threadpool (the kernel unregisters the hooks meanwhile, waiting for RCU); a new
+    // table in this namespace waits for it (acquire), the name being the same.
     this.#closed = true;
     TABLES.delete(this.#key);
-    this.#conn.close();
+    const released = this.#conn.closeAsync();
+    this.#released = released;
+    CLOSING.set(this.#key, released);
+    void released.then(() => {
+      if (CLOSING.get(this.#key) === released) CLOSING.delete(this.#key);
+    });
   }
 }

@@ -245,7 +245,8 @@ export class NfQueue {
       // Closing the socket unbinds too (NETLINK_URELEASE); nothing more to do.
     } finally {
       this.#bound = false;
-      this.socket.close();
+      // close(2) on the threadpool: the kernel's release work must not stall the event loop.
+      await this.socket.closeAsync();
     }
   }
 

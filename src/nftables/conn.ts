@@ -166,9 +166,15 @@ export class NftConnection {
     return gen;
   }
 
-  /** Closes the socket; the kernel deletes the owner tables it created. Idempotent. */
+  /** Closes the socket; the kernel deletes the owner tables it created. Idempotent. Blocks
+   * while the kernel finishes (5–25 ms after changes): exit paths; else {@link closeAsync}. */
   close(): void {
     this.#sock.close();
+  }
+
+  /** {@link close} without blocking the event loop; resolves when the socket is closed (and its owner tables gone). */
+  closeAsync(): Promise<void> {
+    return this.#sock.closeAsync();
   }
 
   #prepare(batch: NftBatch, dryRun: boolean): { datagrams: Uint8Array[]; answers: BatchAnswers } {

@@ -90,6 +90,8 @@ export class NetlinkSocket {
   #events: SocketEvents | undefined;
   /** start() was called and pause() is not in effect: watch the fd for the handler. */
   #reading = false;
+  /** Settles once the fd is closed (see closeAsync). */
+  #released: Promise<void> | undefined;
   #bySeq = new Map<number, Exchange>();
   /** Whether a watched fd keeps the process alive (kept across poll handles). */
   #ref = true;
@@ -427,10 +429,33 @@ export class NetlinkSocket {
   /** Stops polling and closes the fd; idempotent. Requests still waiting are rejected. */
   close(): void {
     if (this.#closed) return;
+    this.#shutDown();
+    this.#native.close(this.fd);
+    this.#released = Promise.resolve();
+  }
+
+  /**
+   * {@link close}, with close(2) itself on libuv's threadpool, so the event loop never waits for
+   * the kernel (closing an nf_tables socket flushes the kernel's destroy work, an RCU grace
+   * period of 5–25 ms; an owner table goes then too). The socket is closed for JavaScript at
+   * once; resolves when the fd is. Idempotent.
+   */
+  closeAsync(): Promise<void> {
+    if (this.#closed) return this.#released ?? Promise.resolve();
+    this.#shutDown();
+    const native = this.#native;
+    const fd = this.fd;
+    this.#released = native.closeAsync
+      ? new Promise<void>((resolve) => native.closeAsync!(fd, () => resolve()))
+      : Promise.resolve(void native.close(fd));
+    return this.#released;
+  }
+
+  /** Everything of close() but the fd: stop polling, refuse further use, reject waiting requests. */
+  #shutDown(): void {
     this.#stopPoll();
     this.#closed = true;
     this.#reading = false;
-    this.#native.close(this.fd);
     for (const ex of new Set(this.#bySeq.values())) ex.settle?.(new NetlinkError(ex.op, Errno.EBADF, ex.seqs[0] ?? 0, {}, `${ex.op}: socket closed`));
     this.#bySeq.clear();
   }

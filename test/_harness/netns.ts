@@ -319,3 +319,21 @@ export function spawnWatched(ns: Netns | undefined, cmd: string, args: readonly 
     exit,
   };
 }
+
+/**
+ * Watches the event loop: a 1 ms interval records the longest gap between its ticks (a stalled
+ * loop shows as a long gap, however it stalled). Call the returned function to stop and read it.
+ */
+export function watchLoopGaps(): () => number {
+  let last = performance.now();
+  let max = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    max = Math.max(max, now - last);
+    last = now;
+  }, 1);
+  return () => {
+    clearInterval(timer);
+    return Math.max(max, performance.now() - last);
+  };
+}

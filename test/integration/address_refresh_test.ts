@@ -7,7 +7,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { connect, createNetns, execAsync, requirePrivilege, spawnWatched } from '../_harness/netns.js';
+import { connect, createNetns, execAsync, requirePrivilege, spawnWatched, watchLoopGaps } from '../_harness/netns.js';
 import { createDivertSocket } from '../../src/mod.js';
 import { countersAddUp } from '../../src/divert/counters.js';
 
@@ -30,6 +30,7 @@ describe('interface table under traffic (real kernel)', () => {
     const delay = monitorEventLoopDelay({ resolution: 1 });
     const seen: Array<{ seq: number; address: string; afterAdd: boolean }> = [];
     let added = false;
+    let stopGaps: (() => number) | undefined;
     let adding: Promise<{ ok: boolean; stderr: string }> | undefined;
     const reader = (async () => {
       for await (const p of sock) {
@@ -38,6 +39,7 @@ describe('interface table under traffic (real kernel)', () => {
         p.drop();
         if (seen.length === 200) {
           delay.enable();
+          stopGaps = watchLoopGaps();
           adding = execAsync(b, 'ip', ['addr', 'add', `${link.b4}/24`, 'dev', link.b]).then((r) => {
             added = true;
             return r;
@@ -59,19 +61,21 @@ describe('interface table under traffic (real kernel)', () => {
     await reader;
     clearTimeout(stop);
     delay.disable();
+    const gapMs = stopGaps?.() ?? 0;
     await sender.exit;
     const result = await adding;
 
     assert.ok(result?.ok, `ip addr add: ${result?.stderr}`);
     const before = seen.filter((s) => !s.afterAdd);
     const after = seen.filter((s) => s.afterAdd);
-    t.diagnostic(`${seen.length} packets read, ${before.length} before the address came, ${after.length} after; event-loop delay max ${(delay.max / 1e6).toFixed(1)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms`);
+    t.diagnostic(`${seen.length} packets read, ${before.length} before the address came, ${after.length} after; event-loop delay max ${(delay.max / 1e6).toFixed(1)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms, longest gap between 1 ms ticks ${gapMs.toFixed(1)} ms`);
     assert.ok(before.length >= 200 && after.length >= 100, 'packets on both sides of the change');
     assert.deepEqual([...new Set(before.slice(0, 200).map((s) => s.address))], ['0.0.0.0'], 'no IPv4 address yet: 0.0.0.0');
     assert.deepEqual([...new Set(after.map((s) => s.address))], [link.b4], 'every packet read after `ip addr add` returned carries the new address');
     const firstNew = seen.findIndex((s) => s.address === link.b4);
     assert.ok(seen.slice(firstNew).every((s) => s.address === link.b4), 'once seen, the address stays');
     assert.ok(delay.max / 1e6 < 50, `the event loop paused for ${(delay.max / 1e6).toFixed(1)} ms`);
+    assert.ok(gapMs < 50, `the event loop paused for ${gapMs.toFixed(1)} ms`);
     assert.ok(countersAddUp(sock.stats), JSON.stringify(sock.stats));
     assert.equal(sock.stats.held, 0);
   });
