@@ -3,18 +3,21 @@
  * netlink, beside iptables-restore doing the same job, in one run on one machine.
  *
  * (a) one add and one delete, 1000 times, in a program's own table (a keeper rule holds the
- *     table open, so each add is one batch: the steady state), and in the shared persistent
- *     table (each call opens its own connection, as `divert rules add` does): median and p99;
- * (b) 1000 rules installed one by one, then removed one by one: total time, beside 1000
+ *     table open, so each add is one batch: the steady state), in the shared persistent table
+ *     (each call opens its own connection, as `divert rules add` does; a keeper rule there too),
+ *     and in the shared table as its only rule (each delete then removes the table and its
+ *     hooks, which waits for the kernel's RCU grace period): median and p99;
+ * (b) 1000 rules installed one by one, then removed one by one: total time (3 runs), beside 1000
  *     `iptables-restore --noflush` runs adding an equal NFQUEUE rule and 1000 removing them,
  *     where iptables is installed (else that part is skipped, with the reason printed).
  * Every run happens in a throwaway namespace. Needs root.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpus, release } from 'node:os';
+import { machineLine, spread } from './machine.js';
 import { addRule, deleteRule, type RuleHandle } from '../src/firewall/mod.js';
 
 const N = Number(process.env['BENCH_RULES'] ?? 1000);
+const REPS = Number(process.env['BENCH_RULE_REPS'] ?? 3);
 const ns = `dvbr${process.pid}`;
 
 function sh(cmd: string, args: string[]): string {
@@ -36,17 +39,18 @@ async function timed(f: () => Promise<unknown>): Promise<number> {
 }
 
 /** (a): add + delete pairs; returns the per-operation times. */
-async function pairs(persistent: boolean): Promise<{ add: number[]; del: number[] }> {
+async function pairs(persistent: boolean, keep: boolean): Promise<{ add: number[]; del: number[] }> {
   const add: number[] = [];
   const del: number[] = [];
   const options = persistent ? { netns: ns, owner: 'cli' as const } : { netns: ns };
-  const keeper = persistent ? undefined : await addRule('-A output -p udp --dport 1 -j DIVERT 1', options);
+  // The keeper shares the rules' chain and queue: in the shared table an emptied chain is tidied away.
+  const keeper = keep ? await addRule('-A input -p udp --dport 1 -j DIVERT 7', options) : undefined;
   for (let i = 0; i < N; i++) {
     let h!: RuleHandle;
     add.push(await timed(async () => (h = await addRule(`-A input -p udp --dport ${1000 + (i % 50000)} -j DIVERT 7`, options))));
     del.push(await timed(() => (persistent ? deleteRule(h.rules[0]!.id, { netns: ns }) : h.remove())));
   }
-  await keeper?.remove();
+  if (keeper) await (persistent ? deleteRule(keeper.rules[0]!.id, { netns: ns }) : keeper.remove());
   return { add, del };
 }
 
@@ -80,20 +84,35 @@ export async function main(): Promise<void> {
   }
   sh('ip', ['netns', 'add', ns]);
   try {
-    console.log(`rule changes over nf_tables netlink; ${N} of each; kernel ${release()}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}`);
-    await pairs(false); // warm-up: probe, JIT
-    const own = await pairs(false);
-    const shared = await pairs(true);
-    for (const [name, r] of [['own table (steady state)', own], ['shared table (a connection per call)', shared]] as const) {
+    console.log(machineLine());
+    console.log(`rule changes over nf_tables netlink; ${N} of each`);
+    await pairs(false, true); // warm-up: probe, JIT
+    const own = await pairs(false, true);
+    const shared = await pairs(true, true);
+    const last = await pairs(true, false);
+    for (const [name, r] of [['own table (steady state)', own], ['shared table (a connection per call)', shared], ['shared, its only rule (table goes too)', last]] as const) {
       const a = quantiles(r.add);
       const d = quantiles(r.del);
       console.log(`  ${name.padEnd(38)} add: median ${fmt(a.median)}, p99 ${fmt(a.p99)}   delete: median ${fmt(d.median)}, p99 ${fmt(d.p99)}`);
     }
-    const divert = await oneByOne();
-    console.log(`  ${N} rules added then removed one by one: divert ${fmt(divert)} (${fmt(divert / (2 * N))} per change)`);
-    const ipt = iptablesOneByOne();
-    if (ipt === undefined) console.log('  iptables-restore: not installed here, comparison skipped');
-    else console.log(`  the same with iptables-restore --noflush:  ${fmt(ipt)} (${fmt(ipt / (2 * N))} per change); divert is ${(ipt / divert).toFixed(1)}x faster`);
+    // (b), REPS times, divert and iptables-restore alternating: median (min–max).
+    const divert: number[] = [];
+    const ipt: number[] = [];
+    for (let rep = 0; rep < REPS; rep++) {
+      divert.push(await oneByOne());
+      const t = iptablesOneByOne();
+      if (t !== undefined) ipt.push(t);
+    }
+    const show = (xs: number[], f: (x: number) => string): string => {
+      const { median, min, max } = spread(xs);
+      return `${f(median)} (${f(min)}–${f(max)})`;
+    };
+    console.log(`  ${N} rules added then removed one by one, ${REPS} runs: divert ${show(divert, fmt)}, ${show(divert.map((x) => x / (2 * N)), fmt)} per change`);
+    if (ipt.length === 0) console.log('  iptables-restore: not installed here, comparison skipped');
+    else {
+      console.log(`  the same with iptables-restore --noflush:  ${show(ipt, fmt)}, ${show(ipt.map((x) => x / (2 * N)), fmt)} per change`);
+      console.log(`  divert is ${show(ipt.map((x, i) => x / divert[i]!), (x) => `${x.toFixed(1)}x`)} faster (per run)`);
+    }
   } finally {
     sh('ip', ['netns', 'del', ns]);
   }

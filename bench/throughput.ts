@@ -5,11 +5,15 @@
  * Testbed: namespace "sender" floods 64-byte UDP datagrams (bench/c/udp_flood.c, bounded in time
  * and count) over a veth pair to namespace "listener", where a DIVERT rule on input queues them.
  * Each listener measures a window from its first packet: packets verdicted per second and its
- * own CPU microseconds per packet. Needs root, gcc, libnetfilter-queue-dev, libmnl-dev.
+ * own CPU microseconds per packet. Repeated BENCH_REPS times (default 5), C and divert in
+ * alternating order; medians and spreads are printed with the machine. The DIVERT rule is
+ * persistent (the listeners are other processes), made over divert's own netlink.
+ * Needs root, gcc, libnetfilter-queue-dev, libmnl-dev.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { addRule, flushRules } from '../src/firewall/mod.js';
+import { machineLine, spread } from './machine.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const OUT = `${ROOT}bench/out`;
@@ -44,8 +48,6 @@ async function setup(): Promise<void> {
     sh('ip', ['-n', ns, 'link', 'set', dev, 'up']);
     sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
   }
-  // Persistent (the listeners are other processes): divert's own netlink, no iptables needed.
-  await addRule(`-A input -p udp --dport 9999 -j DIVERT ${QUEUE}`, { netns: listener, owner: 'cli' });
 }
 
 function teardown(): void {
@@ -118,30 +120,62 @@ async function runFiltered(flood: string): Promise<{ offered: number; matched: n
   return { offered, matched: Number(m[1]), filtered: Number(m[2]), cpuUs: Number(m[3]) };
 }
 
+const REPS = Number(process.env['BENCH_REPS'] ?? 5);
+
+/** `median (min–max)` of a sample, each value printed by `f`. */
+function show(xs: readonly number[], f: (x: number) => string): string {
+  const { median, min, max } = spread(xs);
+  return `${f(median)} (${f(min)}–${f(max)})`;
+}
+
 export async function main(): Promise<void> {
   if (process.getuid?.() !== 0) {
     console.log('throughput: skipped (needs root to build the veth testbed)');
     return;
   }
   const bins = build();
+  console.log(machineLine());
+  console.log(`${REPS} repetitions, each: the C listener and divert's on the same flood (order alternating), then the filtered listener; median (min–max)`);
+  const C_NAME = 'C libnetfilter_queue (per-packet recv + verdict)';
+  const JS_NAME = 'divert (TypeScript, for await + reinject)';
+  const runs: Array<{ c: Result; js: Result; share: number; kernelShare: number; cpuPerOffered: number }> = [];
   await setup();
   try {
-    const c = await runListener('C libnetfilter_queue (per-packet recv + verdict)', [bins.nfq, String(QUEUE), String(WINDOW_S)], bins.flood);
-    const js = await runListener('divert (TypeScript, for await + reinject)', [process.execPath, `${ROOT}dist/bench/accept_all.js`, String(QUEUE), String(WINDOW_S)], bins.flood);
-    console.log(`\naccept-all throughput, ${PAYLOAD}-byte UDP payloads, ${WINDOW_S}s window, veth, same run:`);
-    for (const r of [c, js]) {
-      console.log(`  ${r.name.padEnd(50)} ${Math.round(r.pps).toLocaleString('en-US').padStart(9)} packets/s  ${r.cpuUsPerPacket.toFixed(2).padStart(6)} µs CPU/packet  (${r.packets} packets)`);
+    for (let rep = 0; rep < REPS; rep++) {
+      await flushRules({ netns: listener });
+      await addRule(`-A input -p udp --dport 9999 -j DIVERT ${QUEUE}`, { netns: listener, owner: 'cli' });
+      const runC = (): Promise<Result> => runListener(C_NAME, [bins.nfq, String(QUEUE), String(WINDOW_S)], bins.flood);
+      const runJs = (): Promise<Result> => runListener(JS_NAME, [process.execPath, `${ROOT}dist/bench/accept_all.js`, String(QUEUE), String(WINDOW_S)], bins.flood);
+      let c: Result;
+      let js: Result;
+      if (rep % 2 === 0) {
+        c = await runC();
+        js = await runJs();
+      } else {
+        js = await runJs();
+        c = await runC();
+      }
+      await flushRules({ netns: listener });
+      const f = await runFiltered(bins.flood);
+      const cpuPerOffered = f.cpuUs / f.offered;
+      runs.push({ c, js, share: cpuPerOffered / js.cpuUsPerPacket, kernelShare: 1 - (f.matched + f.filtered) / f.offered, cpuPerOffered });
+      console.log(`  run ${rep + 1}: C ${Math.round(c.pps).toLocaleString('en-US')} p/s ${c.cpuUsPerPacket.toFixed(2)} µs, divert ${Math.round(js.pps).toLocaleString('en-US')} p/s ${js.cpuUsPerPacket.toFixed(2)} µs, filtered ${(100 * runs.at(-1)!.share).toFixed(2)}% of accept-all CPU (${f.matched} of ${f.offered} reached the program)`);
     }
-    console.log(`  ratio divert/C: ${(js.pps / c.pps).toFixed(2)}x packets/s, ${(js.cpuUsPerPacket / c.cpuUsPerPacket).toFixed(2)}x CPU per packet`);
-    await flushRules({ netns: listener });
-    const f = await runFiltered(bins.flood);
-    const share = f.cpuUs / f.offered / js.cpuUsPerPacket;
-    console.log(`\nfilter "${FILTER}" over a flood spread across ${SPREAD} ports (1 in ${SPREAD} matches), same run:`);
-    console.log(`  offered ${f.offered} packets; ${f.matched} reached the program, ${f.filtered} were decided in user space, ${f.offered - f.matched - f.filtered} (${(100 * (1 - (f.matched + f.filtered) / f.offered)).toFixed(2)}%) in the kernel`);
-    console.log(`  listener CPU ${(f.cpuUs / f.offered).toFixed(4)} µs per offered packet = ${(100 * share).toFixed(2)}% of the unfiltered accept-all's ${js.cpuUsPerPacket.toFixed(2)} µs per packet`);
   } finally {
     teardown();
   }
+  const pps = (x: number): string => `${Math.round(x).toLocaleString('en-US')}`;
+  const us = (x: number): string => x.toFixed(2);
+  const ratio = (x: number): string => `${x.toFixed(2)}x`;
+  const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
+  console.log(`\naccept-all, ${PAYLOAD}-byte UDP payloads, ${WINDOW_S} s windows, veth, listener pinned to CPU ${LISTENER_CPU}, sender to CPU ${SENDER_CPU}:`);
+  for (const [name, rs] of [[C_NAME, runs.map((r) => r.c)], [JS_NAME, runs.map((r) => r.js)]] as const) {
+    console.log(`  ${name.padEnd(50)} packets/s ${show(rs.map((r) => r.pps), pps)}   µs CPU/packet ${show(rs.map((r) => r.cpuUsPerPacket), us)}`);
+  }
+  console.log(`  ratio divert/C per run: packets/s ${show(runs.map((r) => r.js.pps / r.c.pps), ratio)}, CPU per packet ${show(runs.map((r) => r.js.cpuUsPerPacket / r.c.cpuUsPerPacket), ratio)}`);
+  console.log(`\nfilter "${FILTER}" over a flood spread across ${SPREAD} ports (1 in ${SPREAD} matches):`);
+  console.log(`  decided in the kernel: ${show(runs.map((r) => r.kernelShare), pct)} of offered packets`);
+  console.log(`  listener CPU per offered packet: ${show(runs.map((r) => r.cpuPerOffered), (x) => `${x.toFixed(4)} µs`)} = ${show(runs.map((r) => r.share), pct)} of the same run's accept-all CPU per packet`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();
