@@ -4,9 +4,9 @@
  *
  * (a) one add and one delete, 1000 times, in a program's own table (a keeper rule holds the
  *     table open, so each add is one batch: the steady state), in the shared persistent table
- *     (each call opens its own connection, as `divert rules add` does; a keeper rule there too),
- *     and in the shared table as its only rule (each delete then removes the table and its
- *     hooks, which waits for the kernel's RCU grace period): median and p99;
+ *     (a keeper rule there too), and in the shared table as its only rule (each delete then
+ *     removes the table and its hooks, and the next add waits in the kernel for their
+ *     destruction, an RCU grace period, before it may use nft_compat again): median and p99;
  * (b) 1000 rules installed one by one, then removed one by one: total time (3 runs), beside 1000
  *     `iptables-restore --noflush` runs adding an equal NFQUEUE rule and 1000 removing them,
  *     where iptables is installed (else that part is skipped, with the reason printed).
@@ -90,7 +90,7 @@ export async function main(): Promise<void> {
     const own = await pairs(false, true);
     const shared = await pairs(true, true);
     const last = await pairs(true, false);
-    for (const [name, r] of [['own table (steady state)', own], ['shared table (a connection per call)', shared], ['shared, its only rule (table goes too)', last]] as const) {
+    for (const [name, r] of [['own table (steady state)', own], ['shared table (persistent rules)', shared], ['shared, its only rule (table comes and goes)', last]] as const) {
       const a = quantiles(r.add);
       const d = quantiles(r.del);
       console.log(`  ${name.padEnd(38)} add: median ${fmt(a.median)}, p99 ${fmt(a.p99)}   delete: median ${fmt(d.median)}, p99 ${fmt(d.p99)}`);

@@ -13,6 +13,7 @@
  */
 import { NftConnection } from '../nftables/conn.js';
 import { Netns } from '../_native/netns.js';
+import { withSharedConnection } from './shared_connection.js';
 import { DivertError } from '../errors.js';
 import { capabilities } from './kernel.js';
 import { OwnedTable } from './owned.js';
@@ -135,7 +136,7 @@ async function install(entries: InstallEntry[], options: AddOptions): Promise<Ru
       if (!o?.keepTable) table.release();
     });
   }
-  const rules = await withConnection(netnsPath, async (conn) => installRules(conn, await capabilities(conn, Netns.identity(netnsPath) ?? ''), { table: SHARED_TABLE, owned: false, priority, owner }, entries));
+  const rules = await withSharedConnection(netnsPath, async (conn) => installRules(conn, await capabilities(conn, Netns.identity(netnsPath) ?? ''), { table: SHARED_TABLE, owned: false, priority, owner }, entries));
   return handle(rules, owner, true, () => removePersistent(netnsPath, rules), () => removePersistentSync(netnsPath, rules));
 }
 
@@ -180,7 +181,7 @@ export function releaseOwnedTable(netns?: string): Promise<void> {
 
 /** Deletes persistent rules still present with the same handle, text and owner (handles restart when the table is made again). */
 async function removePersistent(netnsPath: string | undefined, rules: readonly InstalledRule[]): Promise<void> {
-  await withConnection(netnsPath, async (conn) => {
+  await withSharedConnection(netnsPath, async (conn) => {
     const rows = await listDivertRules(conn);
     const mine = rows.filter((row) => rules.some((r) => r.table === row.table && r.handle === row.handle && r.text === row.text && row.owner !== undefined && sameOwner(row.owner, r.owner)));
     await deleteRows(conn, mine);
@@ -199,16 +200,6 @@ function removePersistentSync(netnsPath: string | undefined, rules: readonly Ins
   }
 }
 
-async function withConnection<T>(netnsPath: string | undefined, work: (conn: NftConnection) => Promise<T>): Promise<T> {
-  const conn = NftConnection.open({ netnsPath });
-  try {
-    return await work(conn);
-  } finally {
-    // Not awaited: the kernel may take 5–25 ms to let the socket go, and nothing here depends on
-    // it (the shared table has no owner); close(2) runs on the threadpool meanwhile.
-    void conn.closeAsync();
-  }
-}
 
 export interface FilterOptions extends FirewallOptions {
   /** The divert port (or range) the filter's packets go to. */
@@ -273,7 +264,7 @@ export interface ListOptions extends FirewallOptions {
 
 /** divert's rules in the namespace: persistent ones and every running program's own. @example for (const r of await listRules()) … */
 export function listRules(options: ListOptions = {}): Promise<ListedRule[]> {
-  return withConnection(Netns.pathOf(options.netns), async (conn) => {
+  return withSharedConnection(Netns.pathOf(options.netns), async (conn) => {
     const rows = await listDivertRules(conn, options.alive ?? ownerAlive);
     return options.family ? rows.filter((r) => r.family === options.family || r.family === 'inet') : rows;
   });
@@ -297,7 +288,7 @@ export interface DeleteOptions extends FirewallOptions {
 export async function deleteRule(rule: DivertRule | string, options: DeleteOptions = {}): Promise<boolean> {
   const id = typeof rule === 'string' ? /^(divert(?:-\d+)?):(\d+)$/.exec(rule.trim()) : null;
   const wanted = id ? undefined : toEntry(rule, true).rule;
-  return withConnection(Netns.pathOf(options.netns), async (conn) => {
+  return withSharedConnection(Netns.pathOf(options.netns), async (conn) => {
     const rows = await listDivertRules(conn);
     if (id) {
       const row = rows.find((r) => r.id === rule.toString().trim());
@@ -319,7 +310,7 @@ function ownedElsewhere(row: ListedRule): DivertError {
 
 /** Removes persistent rules that pass `pick` (one batch); returns how many. */
 function removeWhere(options: ListOptions, pick: (r: ListedRule) => boolean): Promise<number> {
-  return withConnection(Netns.pathOf(options.netns), async (conn) => {
+  return withSharedConnection(Netns.pathOf(options.netns), async (conn) => {
     const rows = (await listDivertRules(conn, options.alive ?? ownerAlive)).filter((r) => r.persistent && (!options.family || r.family === options.family || r.family === 'inet'));
     return deleteRows(conn, rows.filter(pick));
   });
