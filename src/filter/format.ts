@@ -10,6 +10,7 @@
 import { effectiveTest, type FilterAst, type FilterNode, type TestNode, type ValueNode } from './ast.js';
 import { parseFilter } from './check.js';
 import { FIELDS } from './fields.js';
+import { formatIpv4, formatIpv6 } from '../ip/address.js';
 
 /**
  * The canonical text of a filter (text or parsed).
@@ -55,30 +56,18 @@ export function formatValue(field: string, value: bigint, written?: ValueNode): 
   return written?.form === 'hex' ? `0x${value.toString(16)}` : value.toString();
 }
 
+/** The low `n` bytes of `v`, most significant first. */
+function valueBytes(v: bigint, n: number): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = n - 1; i >= 0; i--, v >>= 8n) b[i] = Number(v & 0xffn);
+  return b;
+}
+
 function ipv4Text(v: bigint): string {
-  return [24n, 16n, 8n, 0n].map((s) => ((v >> s) & 0xffn).toString()).join('.');
+  return formatIpv4(valueBytes(v, 4));
 }
 
 /** RFC 5952 text: lower case, the longest run of two or more zero groups as `::`. */
 export function ipv6Text(v: bigint): string {
-  const g: number[] = [];
-  for (let s = 112n; s >= 0n; s -= 16n) g.push(Number((v >> s) & 0xffffn));
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (a: number[]): string => a.map((x) => x.toString(16)).join(':');
-  if (best < 0) return hex(g);
-  return `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
+  return formatIpv6(valueBytes(v, 16));
 }

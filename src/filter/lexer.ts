@@ -10,6 +10,7 @@
  */
 import { FilterSyntaxError } from '../errors.js';
 import type { Op } from './ast.js';
+import { tryParseIpv4, tryParseIpv6 } from '../ip/address.js';
 
 export type TokenKind = '(' | ')' | '[' | ']' | '-' | '?' | ':' | 'not' | 'and' | 'or' | 'op' | 'word' | 'number' | 'end';
 
@@ -118,45 +119,21 @@ function checked(v: bigint, text: string, at: number, run: string): bigint {
   return v;
 }
 
-/** `a.b.c.d` (decimal parts 0–255) as a 32-bit value, else undefined. */
-export function parseIpv4Literal(s: string): bigint | undefined {
-  const m = /^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$/.exec(s);
-  if (!m) return undefined;
+/** Bytes, most significant first, as one number. */
+function bytesValue(b: Uint8Array): bigint {
   let v = 0n;
-  for (let k = 1; k <= 4; k++) {
-    const part = Number(m[k]);
-    if (part > 255) return undefined;
-    v = (v << 8n) | BigInt(part);
-  }
+  for (const x of b) v = (v << 8n) | BigInt(x);
   return v;
+}
+
+/** `a.b.c.d` (decimal parts 0–255, no leading zeros) as a 32-bit value, else undefined. */
+export function parseIpv4Literal(s: string): bigint | undefined {
+  const b = tryParseIpv4(s);
+  return b === undefined ? undefined : bytesValue(b);
 }
 
 /** An IPv6 address in RFC 4291 §2.2 text (`::`, an IPv4 tail) as a 128-bit value, else undefined. */
 export function parseIpv6Literal(s: string): bigint | undefined {
-  const halves = s.split('::');
-  if (halves.length > 2) return undefined;
-  const groups = (part: string): number[] | undefined => {
-    if (part === '') return [];
-    const out: number[] = [];
-    const items = part.split(':');
-    for (let k = 0; k < items.length; k++) {
-      const item = items[k]!;
-      if (k === items.length - 1 && item.includes('.')) {
-        const v4 = parseIpv4Literal(item);
-        if (v4 === undefined) return undefined;
-        out.push(Number(v4 >> 16n), Number(v4 & 0xffffn));
-      } else if (/^[0-9a-fA-F]{1,4}$/.test(item)) out.push(parseInt(item, 16));
-      else return undefined;
-    }
-    return out;
-  };
-  const left = groups(halves[0]!);
-  const right = halves.length === 2 ? groups(halves[1]!) : [];
-  if (!left || !right) return undefined;
-  // An IPv4 tail may only end the address.
-  if (halves.length === 2 && halves[0]!.includes('.')) return undefined;
-  const count = left.length + right.length;
-  if (halves.length === 1 ? count !== 8 : count > 7) return undefined;
-  const all = [...left, ...new Array<number>(8 - count).fill(0), ...right];
-  return all.reduce((v, g) => (v << 16n) | BigInt(g), 0n);
+  const b = tryParseIpv6(s);
+  return b === undefined ? undefined : bytesValue(b);
 }
