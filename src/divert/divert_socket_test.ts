@@ -5,7 +5,8 @@ import type { DivertSocketOptions } from './options.js';
 import type { DivertPacket } from './divert_packet.js';
 import { FakeKernel, type FakePacketMeta } from '../testing/fake_kernel.js';
 import { HOST_LINKS, turn, udp4, udp6, waitFor } from '../testing/fixtures.js';
-import { NF_INET_HOOK, NF_QUEUE_NR, NF_VERDICT, NFQNL_CFG_CMD } from '../nfqueue/constants.js';
+import { NF_QUEUE_NR, NF_VERDICT, NFQNL_CFG_CMD } from '../nfqueue/constants.js';
+import { NF_INET_HOOKS } from '../netlink/netfilter.js';
 import { NetlinkProtocol } from '../netlink/constants.js';
 import { verifyChecksums } from '../packet/checksum.js';
 import { AF_INET, SOCK_RAW } from '../_native/sockaddr.js';
@@ -13,8 +14,8 @@ import { Errno } from '../_native/errno.js';
 import { DIVERT_MARK } from '../firewall/mark.js';
 
 const { NF_ACCEPT, NF_DROP, NF_REPEAT } = NF_VERDICT;
-const IN: FakePacketMeta = { hook: NF_INET_HOOK.NF_INET_PRE_ROUTING, indev: 2 };
-const OUT: FakePacketMeta = { hook: NF_INET_HOOK.NF_INET_LOCAL_OUT, outdev: 3 };
+const IN: FakePacketMeta = { hook: NF_INET_HOOKS.NF_INET_PRE_ROUTING, indev: 2 };
+const OUT: FakePacketMeta = { hook: NF_INET_HOOKS.NF_INET_LOCAL_OUT, outdev: 3 };
 
 /** A fake host with HOST_LINKS and a divert socket bound to port 7 on it. */
 async function open(t: TestContext, options: DivertSocketOptions = {}): Promise<{ kernel: FakeKernel; sock: DivertSocket }> {
@@ -62,7 +63,7 @@ test('DivertSocket.recvfrom() reports outbound packets as 0.0.0.0 and ::', async
   const { kernel, sock } = await open(t);
   const v4 = await divert(kernel, sock, udp4(), OUT);
   assert.deepEqual([v4.address.address, v4.address.ifindex, v4.address.outIfindex, v4.address.outIfname, v4.address.direction, v4.address.outbound], ['0.0.0.0', 0, 3, 'eth1', 'outbound', true]);
-  const v6 = await divert(kernel, sock, udp6(), { hook: NF_INET_HOOK.NF_INET_POST_ROUTING, outdev: 2 });
+  const v6 = await divert(kernel, sock, udp6(), { hook: NF_INET_HOOKS.NF_INET_POST_ROUTING, outdev: 2 });
   assert.deepEqual([v6.address.family, v6.address.address, v6.address.hook, v6.address.direction], [6, '::', 'postrouting', 'outbound']);
 });
 
@@ -70,7 +71,7 @@ test('DivertSocket.recvfrom() uses the global IPv6 address; forward keeps the in
   const { kernel, sock } = await open(t);
   const v6 = await divert(kernel, sock, udp6(), IN);
   assert.equal(v6.address.address, '2001:db8::1'); // eth0 lists fe80::1 first
-  const fwd = await divert(kernel, sock, udp4(), { hook: NF_INET_HOOK.NF_INET_FORWARD, indev: 3, outdev: 2 });
+  const fwd = await divert(kernel, sock, udp4(), { hook: NF_INET_HOOKS.NF_INET_FORWARD, indev: 3, outdev: 2 });
   assert.deepEqual([fwd.address.address, fwd.address.ifname, fwd.address.outIfname, fwd.address.direction], ['198.51.100.1', 'eth1', 'eth0', 'forward']);
 });
 

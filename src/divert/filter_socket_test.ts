@@ -10,11 +10,12 @@ import type { DivertSocketOptions } from './options.js';
 import { countersAddUp } from './counters.js';
 import { FakeKernel } from '../testing/fake_kernel.js';
 import { HOST_LINKS, turn, udp4, waitFor } from '../testing/fixtures.js';
-import { NF_INET_HOOK, NF_VERDICT } from '../nfqueue/constants.js';
+import { NF_VERDICT } from '../nfqueue/constants.js';
+import { NF_INET_HOOKS } from '../netlink/netfilter.js';
 import { decodeNote, ownedTable } from '../firewall/layout.js';
 import { FilterSyntaxError } from '../errors.js';
 
-const OUT = { hook: NF_INET_HOOK.NF_INET_POST_ROUTING, outdev: 2 };
+const OUT = { hook: NF_INET_HOOKS.NF_INET_POST_ROUTING, outdev: 2 };
 
 async function open(t: TestContext, options: DivertSocketOptions): Promise<{ kernel: FakeKernel; sock: DivertSocket }> {
   const kernel = FakeKernel.install();

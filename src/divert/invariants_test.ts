@@ -12,12 +12,13 @@ import type { DivertPacket } from './divert_packet.js';
 import { countersAddUp } from './counters.js';
 import { FakeKernel } from '../testing/fake_kernel.js';
 import { HOST_LINKS, turn, udp4, udp6, waitFor } from '../testing/fixtures.js';
-import { NF_INET_HOOK, NF_VERDICT } from '../nfqueue/constants.js';
+import { NF_VERDICT } from '../nfqueue/constants.js';
+import { NF_INET_HOOKS } from '../netlink/netfilter.js';
 import { NetlinkProtocol } from '../netlink/constants.js';
 import { verifyChecksums } from '../packet/checksum.js';
 import { PacketError } from '../errors.js';
 
-const IN = { hook: NF_INET_HOOK.NF_INET_PRE_ROUTING, indev: 2 };
+const IN = { hook: NF_INET_HOOKS.NF_INET_PRE_ROUTING, indev: 2 };
 
 async function open(t: TestContext, options: DivertSocketOptions = {}): Promise<{ kernel: FakeKernel; sock: DivertSocket }> {
   const kernel = FakeKernel.install();

@@ -171,21 +171,5 @@ export function NF_QUEUE_NR(queue: number): number {
   return (((queue << NF_VERDICT_QBITS) & NF_VERDICT_QMASK) | NF_VERDICT.NF_QUEUE) >>> 0;
 }
 
-/** `enum nf_inet_hooks`. include/uapi/linux/netfilter.h */
-export const NF_INET_HOOK = {
-  NF_INET_PRE_ROUTING: 0,
-  NF_INET_LOCAL_IN: 1,
-  NF_INET_FORWARD: 2,
-  NF_INET_LOCAL_OUT: 3,
-  NF_INET_POST_ROUTING: 4,
-} as const;
-
-const HOOK_NAMES = ['PRE_ROUTING', 'LOCAL_IN', 'FORWARD', 'LOCAL_OUT', 'POST_ROUTING'] as const;
-
-/** Name of an `nf_inet_hooks` number ("LOCAL_OUT"), or "HOOK_<n>" for others. */
-export function hookName(hook: number): string {
-  return HOOK_NAMES[hook] ?? `HOOK_${hook}`;
-}
-
 /** CTA_MARK inside NFQA_CT (be32 connmark). include/uapi/linux/netfilter/nfnetlink_conntrack.h */
 export const CTA_MARK = 8;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hookName, NF_INET_HOOK, NFQA, NFQA_CFG, NFQA_CFG_F, NFQNL_MAX_COPY_RANGE, NFQNL_MSG } from './constants.js';
+import { NFQA, NFQA_CFG, NFQA_CFG_F, NFQNL_MAX_COPY_RANGE, NFQNL_MSG } from './constants.js';
 
 test('NFQA values follow enum nfqnl_attr_type order', () => {
   assert.equal(NFQA.NFQA_PAYLOAD, 10);
@@ -18,8 +18,3 @@ test('config constants match nfnetlink_queue.h', () => {
   assert.equal(NFQNL_MAX_COPY_RANGE, 65531);
 });
 
-test('hookName() names the nf_inet_hooks', () => {
-  assert.equal(hookName(NF_INET_HOOK.NF_INET_PRE_ROUTING), 'PRE_ROUTING');
-  assert.equal(hookName(NF_INET_HOOK.NF_INET_POST_ROUTING), 'POST_ROUTING');
-  assert.equal(hookName(9), 'HOOK_9');
-});

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { NfQueue } from './queue.js';
 import type { PacketMeta } from './packet_msg.js';
-import { NFQA_CFG_F, NFQNL_CFG_CMD, NFQNL_COPY, NF_INET_HOOK, NF_VERDICT } from './constants.js';
+import { NFQA_CFG_F, NFQNL_CFG_CMD, NFQNL_COPY, NF_VERDICT } from './constants.js';
+import { NF_INET_HOOKS } from '../netlink/netfilter.js';
 import { FakeKernel } from '../testing/fake_kernel.js';
 import { turn, udp4, waitFor } from '../testing/fixtures.js';
 import { Errno } from '../_native/errno.js';
@@ -127,14 +128,14 @@ test('NfQueue.start() decodes queued packets with their metadata', async (t) => 
   const { q, got } = await openCollecting(7);
   const bytes = udp4();
   const id = kernel.enqueuePacket(7, bytes, {
-    hook: NF_INET_HOOK.NF_INET_LOCAL_IN, indev: 2, mark: 0x42, timestamp: 1_700_000_000_123.5, hwAddr: '02:00:5e:00:53:09', skbInfo: 1,
+    hook: NF_INET_HOOKS.NF_INET_LOCAL_IN, indev: 2, mark: 0x42, timestamp: 1_700_000_000_123.5, hwAddr: '02:00:5e:00:53:09', skbInfo: 1,
   });
   await waitFor(() => got.length === 1, 'the packet');
   const { meta, bytes: copy } = got[0]!;
   assert.equal(meta.id, id);
   assert.deepEqual(
     [meta.queue, meta.hook, meta.indev, meta.outdev, meta.mark, meta.hwProtocol, meta.hwAddr, meta.skbInfo, meta.truncated],
-    [7, NF_INET_HOOK.NF_INET_LOCAL_IN, 2, 0, 0x42, 0x0800, '02:00:5e:00:53:09', 1, false],
+    [7, NF_INET_HOOKS.NF_INET_LOCAL_IN, 2, 0, 0x42, 0x0800, '02:00:5e:00:53:09', 1, false],
   );
   assert.equal(meta.timestampSec, 1_700_000_000);
   assert.equal(meta.timestampUsec, 123_500);
