@@ -9,7 +9,7 @@
  * kernel.setLinks([{ index: 2, name: 'eth0', ipv4: ['192.0.2.1/24'] }]);
  * const sock = createDivertSocket({ port: 7, handleSignals: false });
  * await sock.ready;
- * kernel.enqueuePacket(7, bytes, { hook: NF_INET_HOOK.NF_INET_PRE_ROUTING, indev: 2 });
+ * kernel.enqueuePacket(7, bytes, { hook: NF_INET_HOOKS.NF_INET_PRE_ROUTING, indev: 2 });
  * (await sock.recvfrom()).reinject();
  * await sock.close();
  * kernel.verdicts;                              // [{ queue: 7, id: 1, verdict: NF_ACCEPT, … }]
