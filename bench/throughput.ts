@@ -62,13 +62,28 @@ function teardown(): void {
 
 interface Result { name: string; pps: number; cpuUsPerPacket: number; packets: number }
 
-async function runListener(name: string, argv: string[], flood: string): Promise<Result> {
-  // Pinned: listener on CPU 1, sender (and the softirq work it triggers) on CPU 0, for every
-  // listener alike; unpinned runs wander between cores and vary by half.
-  const child = spawn('ip', ['netns', 'exec', listener, 'taskset', '-c', LISTENER_CPU, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
+interface Started {
+  /** Everything it printed so far. */
+  out(): string;
+  /** Resolves when it said "ready", or (so the bench never hangs) when it died before saying so. */
+  ready: Promise<void>;
+  /** Resolves when it ended (SIGKILLed after `limitS`). */
+  done: Promise<void>;
+  stdin: NodeJS.WritableStream | null;
+}
+
+/**
+ * Starts a listener in the listener namespace, pinned to CPU 1 (the sender and the softirq work
+ * it triggers run on CPU 0, for every listener alike; unpinned runs wander and vary by half).
+ */
+function startListener(argv: string[], limitS: number): Started {
+  const child = spawn('ip', ['netns', 'exec', listener, 'taskset', '-c', LISTENER_CPU, ...argv], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
-  const done = new Promise<void>((resolve) => child.on('close', () => resolve()));
-  // Ready when it says so, or (so the bench never hangs) when it died before saying so.
+  const kill = setTimeout(() => child.kill('SIGKILL'), limitS * 1000);
+  const done = new Promise<void>((resolve) => child.on('close', () => {
+    clearTimeout(kill);
+    resolve();
+  }));
   const ready = new Promise<void>((resolve) => {
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
@@ -76,15 +91,23 @@ async function runListener(name: string, argv: string[], flood: string): Promise
     });
     void done.then(resolve);
   });
-  const kill = setTimeout(() => child.kill('SIGKILL'), (WINDOW_S + 20) * 1000);
-  await ready;
+  return { out: () => out, ready, done, stdin: child.stdin };
+}
+
+/** Floods `seconds` of 64-byte datagrams to port 9999 (spread over `spread` ports); returns the flood's report. */
+function flood(bin: string, seconds: number, spread = 1): string {
+  return sh('ip', ['netns', 'exec', sender, 'taskset', '-c', SENDER_CPU, bin, '198.18.200.2', '9999', String(PAYLOAD), String(seconds), '50000000', String(spread)]);
+}
+
+async function runListener(name: string, argv: string[], floodBin: string): Promise<Result> {
+  const l = startListener(argv, WINDOW_S + 20);
+  await l.ready;
   await new Promise((r) => setTimeout(r, 300));
   // Flood a little longer than the window so the listener is saturated for all of it.
-  sh('ip', ['netns', 'exec', sender, 'taskset', '-c', SENDER_CPU, flood, '198.18.200.2', '9999', String(PAYLOAD), String(WINDOW_S + 1.5), '50000000']);
-  await done;
-  clearTimeout(kill);
-  const m = /packets=(\d+) seconds=([\d.]+) cpu_us=(\d+)/.exec(out);
-  if (!m) throw new Error(`${name} printed no result: ${out}`);
+  flood(floodBin, WINDOW_S + 1.5);
+  await l.done;
+  const m = /packets=(\d+) seconds=([\d.]+) cpu_us=(\d+)/.exec(l.out());
+  if (!m) throw new Error(`${name} printed no result: ${l.out()}`);
   const packets = Number(m[1]);
   const seconds = Number(m[2]);
   return { name, packets, pps: packets / seconds, cpuUsPerPacket: Number(m[3]) / Math.max(packets, 1) };
@@ -94,29 +117,18 @@ const FILTER = 'udp.DstPort == 9999';
 const SPREAD = 100;
 
 /** The filtered listener over a spread flood: what it received, and its CPU over the flood. */
-async function runFiltered(flood: string): Promise<{ offered: number; matched: number; filtered: number; cpuUs: number }> {
-  const child = spawn('ip', ['netns', 'exec', listener, 'taskset', '-c', LISTENER_CPU, process.execPath, `${ROOT}dist/bench/filtered_listener.js`, FILTER, String(WINDOW_S + 1)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let out = '';
-  const done = new Promise<void>((resolve) => child.on('close', () => resolve()));
-  const ready = new Promise<void>((resolve) => {
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('ready')) resolve();
-    });
-    void done.then(resolve);
-  });
-  const kill = setTimeout(() => child.kill('SIGKILL'), (WINDOW_S + 25) * 1000);
-  await ready;
+async function runFiltered(floodBin: string): Promise<{ offered: number; matched: number; filtered: number; cpuUs: number }> {
+  const l = startListener([process.execPath, `${ROOT}dist/bench/filtered_listener.js`, FILTER, String(WINDOW_S + 1)], WINDOW_S + 25);
+  await l.ready;
   // Warm up with matching traffic (the JIT compiles the packet path), then measure the spread flood.
-  sh('ip', ['netns', 'exec', sender, 'taskset', '-c', SENDER_CPU, flood, '198.18.200.2', '9999', String(PAYLOAD), '1', '50000000', '1']);
+  flood(floodBin, 1);
   await new Promise((r) => setTimeout(r, 300));
-  child.stdin.write('go\n');
-  const sent = sh('ip', ['netns', 'exec', sender, 'taskset', '-c', SENDER_CPU, flood, '198.18.200.2', '9999', String(PAYLOAD), String(WINDOW_S), '50000000', String(SPREAD)]);
-  await done;
-  clearTimeout(kill);
-  const m = /packets=(\d+) filtered=(\d+) seconds=[\d.]+ cpu_us=(\d+)/.exec(out);
+  l.stdin?.write('go\n');
+  const sent = flood(floodBin, WINDOW_S, SPREAD);
+  await l.done;
+  const m = /packets=(\d+) filtered=(\d+) seconds=[\d.]+ cpu_us=(\d+)/.exec(l.out());
   const offered = Number(/sent=(\d+)/.exec(sent)?.[1] ?? 0);
-  if (!m || offered === 0) throw new Error(`filtered listener printed no result: ${out} ${sent}`);
+  if (!m || offered === 0) throw new Error(`filtered listener printed no result: ${l.out()} ${sent}`);
   return { offered, matched: Number(m[1]), filtered: Number(m[2]), cpuUs: Number(m[3]) };
 }
 
