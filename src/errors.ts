@@ -5,7 +5,7 @@
  * want to catch are `DivertError`s with a stable `code`. Match on `err.code`, not on messages.
  * @module
  */
-import { getSystemErrorName } from 'node:util';
+import { getSystemErrorMap } from 'node:util';
 
 /** Base class for every domain condition; `code` is the contract (`ERR_DIVERT_*` or an errno name). */
 export class DivertError extends Error {
@@ -17,13 +17,25 @@ export class DivertError extends Error {
   }
 }
 
-/** Name of a positive errno (`1` → `EPERM`); `E<n>` when Node does not know it. */
+const SYSTEM_ERRORS = getSystemErrorMap();
+
+/** Kernel-internal errnos that netlink answers carry and libuv does not name (include/linux/errno.h). */
+const KERNEL_ERRNOS: ReadonlyMap<number, readonly [string, string]> = new Map([
+  [85, ['ERESTART', 'interrupted system call should be restarted']],
+  [512, ['ERESTARTSYS', 'restart system call (kernel-internal)']],
+  [524, ['ENOTSUPP', 'operation not supported (kernel-internal)']],
+]);
+
+/** Name of a positive errno (`1` → `EPERM`, `85` → `ERESTART`); `E<n>` when unknown. */
 export function errnoName(errno: number): string {
-  try {
-    return getSystemErrorName(-Math.abs(errno));
-  } catch {
-    return `E${Math.abs(errno)}`;
-  }
+  const n = Math.abs(errno);
+  return SYSTEM_ERRORS.get(-n)?.[0] ?? KERNEL_ERRNOS.get(n)?.[0] ?? `E${n}`;
+}
+
+/** What a positive errno means (`1` → "operation not permitted"); `errno <n>` when unknown. */
+export function errnoText(errno: number): string {
+  const n = Math.abs(errno);
+  return SYSTEM_ERRORS.get(-n)?.[1] ?? KERNEL_ERRNOS.get(n)?.[1] ?? `errno ${n}`;
 }
 
 /** A native call returned `-errno`. `code` is the errno name, as in Node's SystemError. */

@@ -20,8 +20,15 @@ export const Errno = {
   ENOMEM: 12,
   EACCES: 13,
   EBUSY: 16,
+  EEXIST: 17,
   ENODEV: 19,
   EINVAL: 22,
+  ERANGE: 34,
+  EPROTO: 71,
+  /** Kernel-internal: nf_tables' "the generation changed, rebuild the batch". */
+  ERESTART: 85,
+  ENOPROTOOPT: 92,
+  EADDRINUSE: 98,
   EMSGSIZE: 90,
   EPROTONOSUPPORT: 93,
   EOPNOTSUPP: 95,
@@ -29,4 +36,6 @@ export const Errno = {
   ENOBUFS: 105,
   ETIMEDOUT: 110,
   ENAMETOOLONG: 36,
+  /** Kernel-internal: "not supported" (e.g. an unknown NFQUEUE config command). */
+  ENOTSUPP: 524,
 } as const;

@@ -16,11 +16,11 @@
  * to the batch is too: a message that asked for an ACK and got none was not processed.
  * @module
  */
-import { getSystemErrorMap } from 'node:util';
 import { NlmsgType } from '../netlink/constants.js';
 import type { MessageIter } from '../netlink/message_iter.js';
 import { parseNlmsgerr, type Extack } from '../netlink/netlink_error.js';
-import { errnoName, FirewallError } from '../errors.js';
+import { errnoName, errnoText, FirewallError } from '../errors.js';
+import { Errno } from '../_native/errno.js';
 import type { BatchMessage, NftBatch } from './batch.js';
 import type { Generation } from './gen.js';
 import { decodeObject, type NftObject } from './objects.js';
@@ -45,8 +45,6 @@ interface Answer {
   errno: number;
   extack: Extack;
 }
-
-const ERRNO_TEXT = getSystemErrorMap();
 
 export class BatchAnswers {
   /** Every seq whose messages belong to this exchange (pass to `NetlinkSocket.exchange`). */
@@ -127,7 +125,7 @@ export class BatchAnswers {
 
   #refusal(m: BatchMessage, a: Answer): FirewallError {
     const attribute = a.extack.offset !== undefined ? this.#batch.attributeAt(m, a.extack.offset) : undefined;
-    const code = nftErrnoName(a.errno);
+    const code = errnoName(a.errno);
     const where = attribute ? ` at ${attribute}` : '';
     const why = a.extack.message ? `: ${a.extack.message}` : '';
     const hint = a.errno === 2 && attribute !== undefined && /elem \d+ \([^)]*\)$/.test(attribute)
@@ -141,28 +139,12 @@ export class BatchAnswers {
 }
 
 function batchRefusal(a: Answer, count: number): FirewallError {
-  const code = nftErrnoName(a.errno);
+  const code = errnoName(a.errno);
   const why = a.extack.message ? `: ${a.extack.message}` : '';
-  const what = a.errno === 85 ? ' (the ruleset generation changed: rebuild and retry)' : '';
+  const what = a.errno === Errno.ERESTART ? ' (the ruleset generation changed: rebuild and retry)' : '';
   return new FirewallError(
     `nf_tables refused the batch of ${count} messages as a whole: ${code} (${errnoText(a.errno)})${why}${what}`,
     { messageType: 'NFNL_MSG_BATCH_BEGIN', object: 'the batch', errno: a.errno, extackMessage: a.extack.message },
     code,
   );
-}
-
-/** Kernel-internal errnos nf_tables returns that libuv does not name. */
-const KERNEL_ERRNO: ReadonlyMap<number, [string, string]> = new Map([
-  [85, ['ERESTART', 'interrupted system call should be restarted']],
-  [524, ['ENOTSUPP', 'operation not supported (kernel-internal)']],
-]);
-
-/** errno name for `code`, including the kernel-internal ones ("ERESTART"). */
-export function nftErrnoName(errno: number): string {
-  const name = errnoName(errno);
-  return name.startsWith('E') && !name.includes(' ') ? name : KERNEL_ERRNO.get(errno)?.[0] ?? `E${errno}`;
-}
-
-function errnoText(errno: number): string {
-  return ERRNO_TEXT.get(-errno)?.[1] ?? KERNEL_ERRNO.get(errno)?.[1] ?? `errno ${errno}`;
 }

@@ -173,6 +173,8 @@ export class NftBatch {
    */
   addSet(s: NftSet, options: AddOptions = {}): BatchMessage {
     const about = `set ${familyName(s.family)} ${s.table} ${s.name}`;
+    // Numbering continues above any id the caller chose, so two sets never share one.
+    if (s.id !== undefined) this.#setIds = Math.max(this.#setIds, s.id);
     const set = s.id === undefined ? { ...s, id: ++this.#setIds } : s;
     return this.#add(NFT_MSG.NFT_MSG_NEWSET, newFlags(options, true), s.family, 'set', about, (b) => putSet(b, set));
   }

@@ -10,7 +10,7 @@ import { putAck, type FakeNack } from '../testing/_fake_netlink.js';
 import { putRuleMsg } from '../testing/_fake_nftables_msg.js';
 import { BatchAnswers } from './answers.js';
 import { NftBatch, type BatchMessage } from './batch.js';
-import { NFNL_BATCH, NFPROTO, NFT_MSG } from './constants.js';
+import { NFNL_BATCH, NFPROTO, NFTA_SET, NFT_MSG } from './constants.js';
 import type { Expr } from './expr_types.js';
 
 const INET = NFPROTO.NFPROTO_INET;
@@ -216,4 +216,22 @@ test('BatchAnswers.dryRunResults() gives each message its verdict without throwi
     [NFT_MSG.NFT_MSG_DELTABLE, false, undefined],
   ]);
   assert.equal(results[1]!.error?.attribute, 'NFTA_RULE_EXPRESSIONS > elem 0 (queue)');
+});
+
+test('NftBatch numbers sets above any NFTA_SET_ID the caller chose: no two sets share an id', () => {
+  const b = batch();
+  const key = { keyType: 0, keyLen: 4 };
+  b.addTable({ family: INET, name: 'x' });
+  b.addSet({ family: INET, table: 'x', name: 'mine', id: 1, ...key });
+  b.addSet({ family: INET, table: 'x', name: 'auto', ...key });
+  b.addSet({ family: INET, table: 'x', name: 'seven', id: 7, ...key });
+  b.addSet({ family: INET, table: 'x', name: 'auto2', ...key });
+  const it = new MessageIter().reset(b.bytes());
+  const ids: number[] = [];
+  while (it.next()) {
+    if ((it.type & 0xff) !== NFT_MSG.NFT_MSG_NEWSET) continue;
+    const ad = new AttrDecoder(it.buffer, it.payloadOffset + 4, it.end);
+    while (ad.next()) if (ad.type === NFTA_SET.NFTA_SET_ID) ids.push(ad.u32be());
+  }
+  assert.deepEqual(ids, [1, 2, 7, 8]);
 });

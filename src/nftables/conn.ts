@@ -15,8 +15,9 @@
 import { MessageBuilder } from '../netlink/message_builder.js';
 import { NetlinkProtocol, NlmFlags, Nfnetlink, NlmsgType } from '../netlink/constants.js';
 import type { MessageIter } from '../netlink/message_iter.js';
-import { parseNlmsgerr, toNetlinkError } from '../netlink/netlink_error.js';
-import { NetlinkSocket } from '../socket/netlink_socket.js';
+import { NetlinkSocket, ackHandler } from '../socket/netlink_socket.js';
+import { Errno } from '../_native/errno.js';
+import { NetlinkError } from '../errors.js';
 import { BatchAnswers, type CommitResult, type DryRunResult } from './answers.js';
 import { NftBatch, type BatchOptions } from './batch.js';
 import { decodeChain, type Chain } from './chain.js';
@@ -156,13 +157,17 @@ export class NftConnection {
   /** The ruleset generation (it grows by one per commit). */
   async getGeneration(): Promise<Generation> {
     const seq = this.#sock.nextSeq();
+    const op = 'nf_tables getgen';
+    const acked = ackHandler(op);
     let gen: Generation | undefined;
     await this.#sock.exchange(getGen(seq), [seq], (it) => {
-      if (it.type === NlmsgType.NLMSG_ERROR) return ack(it, 'nf_tables getgen');
-      if ((it.type & 0xff) === NFT_MSG.NFT_MSG_NEWGEN) gen = decodeGeneration(it.buffer, it.payloadOffset, it.end);
-      return false;
-    }, 'nf_tables getgen', this.#timeoutMs);
-    if (!gen) throw new Error('nf_tables getgen: the kernel acknowledged without a NEWGEN message');
+      if (it.type !== NlmsgType.NLMSG_ERROR && (it.type & 0xff) === NFT_MSG.NFT_MSG_NEWGEN) {
+        gen = decodeGeneration(it.buffer, it.payloadOffset, it.end);
+        return false;
+      }
+      return acked(it);
+    }, op, this.#timeoutMs);
+    if (!gen) throw new NetlinkError(op, Errno.EPROTO, seq, {}, `${op}: the kernel acknowledged without a NEWGEN message`);
     return gen;
   }
 
@@ -196,14 +201,13 @@ export class NftConnection {
       b.end();
       const out: T[] = [];
       let interrupted = false;
-      await this.#sock.exchange(b.bytes().slice(), [seq], (it) => {
-        if (it.type === NlmsgType.NLMSG_DONE) return true;
-        if (it.type === NlmsgType.NLMSG_ERROR) return ack(it, op);
+      await this.#sock.dump(b.bytes().slice(), seq, op, (it) => {
         if ((it.flags & NlmFlags.NLM_F_DUMP_INTR) !== 0) interrupted = true;
         out.push(decode(it));
-        return false;
-      }, op, this.#timeoutMs);
-      if (!interrupted || attempt >= DUMP_RETRIES) return out;
+      }, this.#timeoutMs);
+      if (!interrupted) return out;
+      // The ruleset changed during the dump: what came may mix two generations. Ask again.
+      if (attempt >= DUMP_RETRIES) throw new NetlinkError(op, Errno.EINTR, seq, {}, `${op}: the ruleset kept changing during ${DUMP_RETRIES + 1} dumps (NLM_F_DUMP_INTR); try again`);
     }
   }
 }
@@ -217,9 +221,3 @@ function getGen(seq: number): Uint8Array {
   return b.bytes().slice();
 }
 
-/** Ends an exchange on its NLMSG_ERROR: true for an ACK, throws the NACK. */
-function ack(it: MessageIter, op: string): boolean {
-  const e = parseNlmsgerr(it.buffer, it.payloadOffset, it.end, it.flags);
-  if (e.errno !== 0) throw toNetlinkError(op, e);
-  return true;
-}

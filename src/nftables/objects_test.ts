@@ -168,7 +168,7 @@ test('NftBatch sets the header flags each operation needs', () => {
   assert.equal(b.messages[2]!.msg, NFT_MSG.NFT_MSG_NEWRULE);
 });
 
-test('NftBatch.addSet() numbers sets without an id, as the kernel requires NFTA_SET_ID', () => {
+test('NftBatch.addSet() numbers sets without an id (above any id given), as the kernel requires NFTA_SET_ID', () => {
   const b = new NftBatch();
   b.addSet({ family: INET, table: 'x', name: 'a', keyLen: 4 });
   b.addSet({ family: INET, table: 'x', name: 'b', keyLen: 4, id: 42 });
@@ -177,7 +177,7 @@ test('NftBatch.addSet() numbers sets without an id, as the kernel requires NFTA_
     const bytes = b.messageBytes(m);
     return decodeSet(bytes, 16, bytes.length).id;
   });
-  assert.deepEqual(ids, [1, 42, 2]);
+  assert.deepEqual(ids, [1, 42, 43]);
 });
 
 test('a value the encoder refuses leaves the batch unchanged', () => {

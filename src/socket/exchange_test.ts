@@ -137,3 +137,17 @@ test('NetlinkSocket.dump() collects until NLMSG_DONE and ignores a trailing ACK 
   assert.deepEqual(got, [0x30, 0x31]);
   s.close();
 });
+
+test('NetlinkSocket.dump() rejects when NLMSG_DONE carries an errno: the dump stopped part way', async (t) => {
+  const kernel = install(t);
+  const s = NetlinkSocket.open(NETLINK_NETFILTER);
+  const got: number[] = [];
+  const done = s.dump(new Uint8Array(0), 43, 'list sets', (it) => void got.push(it.type));
+  kernel.deliver(s.fd, message(0x30, 43));
+  const stop = message(NlmsgType.NLMSG_DONE, 43);
+  new Int32Array(stop.buffer, stop.byteOffset + 16, 1)[0] = -Errno.ENOENT; // NLMSG_DONE's int, host order
+  kernel.deliver(s.fd, stop);
+  await assert.rejects(done, (e: unknown) => e instanceof NetlinkError && e.errno === Errno.ENOENT && /list sets/.test(e.message));
+  assert.deepEqual(got, [0x30]);
+  s.close();
+});

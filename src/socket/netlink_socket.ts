@@ -23,6 +23,7 @@ import { loadNative, UV_READABLE, type NativeBinding, type PollHandle } from '..
 import { check, Errno } from '../_native/errno.js';
 import { sockaddrNl, sockaddrNlPid } from '../_native/sockaddr.js';
 import { AF_NETLINK, SOCK_RAW, SOL_SOCKET, SO_RCVBUF, SO_RCVBUFFORCE } from '../ip/socket_constants.js';
+import { i32ne } from '../netlink/bytes.js';
 import { MessageIter } from '../netlink/message_iter.js';
 import { NlmsgType, SOL_NETLINK, NetlinkSockopt } from '../netlink/constants.js';
 import { parseNlmsgerr, toNetlinkError } from '../netlink/netlink_error.js';
@@ -261,8 +262,8 @@ export class NetlinkSocket {
   }
 
   /** Sends a dump request; `onMessage` sees each message of the dump, until NLMSG_DONE. */
-  dump(bytes: Uint8Array, seq: number, op: string, onMessage: MessageHandler): Promise<void> {
-    return this.exchange(bytes, [seq], dumpHandler(op, onMessage), op);
+  dump(bytes: Uint8Array, seq: number, op: string, onMessage: MessageHandler, timeoutMs = REQUEST_TIMEOUT_MS): Promise<void> {
+    return this.exchange(bytes, [seq], dumpHandler(op, onMessage), op, timeoutMs);
   }
 
   /** `dump()` that reads only what is queued, never waiting (see {@link exchangeNow}). */
@@ -471,7 +472,7 @@ function listOf(datagrams: Uint8Array | readonly Uint8Array[]): readonly Uint8Ar
 }
 
 /** Completes on the request's NLMSG_ERROR: an ACK, or a NACK thrown as a NetlinkError. */
-function ackHandler(op: string): ExchangeHandler {
+export function ackHandler(op: string): ExchangeHandler {
   return (it) => {
     if (it.type !== NlmsgType.NLMSG_ERROR) return false;
     const e = parseNlmsgerr(it.buffer, it.payloadOffset, it.end, it.flags);
@@ -480,10 +481,18 @@ function ackHandler(op: string): ExchangeHandler {
   };
 }
 
-/** Passes dump messages on; completes on NLMSG_DONE (or an ACK), throws a NACK. */
-function dumpHandler(op: string, onMessage: MessageHandler): ExchangeHandler {
+/**
+ * Passes dump messages on; completes on NLMSG_DONE (or an ACK), throws a NACK, and throws when
+ * NLMSG_DONE carries a negative errno: the kernel stopped the dump part way (e.g. the object
+ * went away meanwhile), so what came is not the whole answer.
+ */
+export function dumpHandler(op: string, onMessage: MessageHandler): ExchangeHandler {
   return (it) => {
-    if (it.type === NlmsgType.NLMSG_DONE) return true;
+    if (it.type === NlmsgType.NLMSG_DONE) {
+      const err = it.end - it.payloadOffset >= 4 ? i32ne(it.buffer, it.payloadOffset) : 0;
+      if (err < 0) throw new NetlinkError(op, -err, it.seq);
+      return true;
+    }
     if (it.type === NlmsgType.NLMSG_ERROR) {
       const e = parseNlmsgerr(it.buffer, it.payloadOffset, it.end, it.flags);
       if (e.errno !== 0) throw toNetlinkError(op, e);

@@ -9,8 +9,6 @@ import { Errno } from '../_native/errno.js';
 import { SOL_SOCKET, SO_RCVBUF, SO_RCVBUFFORCE } from '../ip/socket_constants.js';
 import { FakeSocket, type FakePoll } from './_fake_socket.js';
 
-const ENOPROTOOPT = 92;
-const EEXIST = 17;
 
 export class FakeSocketTable {
   /** Every socket ever opened, closed ones included. */
@@ -101,7 +99,7 @@ export class FakeSocketTable {
     const s = this.openFd(fd);
     if (!s) return -Errno.EBADF;
     const v = level === SOL_SOCKET && name === SO_RCVBUF ? s.rcvbuf : s.sockopts.get(`${level}:${name}`);
-    if (v === undefined) return -ENOPROTOOPT;
+    if (v === undefined) return -Errno.ENOPROTOOPT;
     const bytes = typeof v === 'number' ? new Uint8Array(new Int32Array([v]).buffer) : v;
     const n = Math.min(out.length, bytes.length);
     out.set(bytes.subarray(0, n));
@@ -142,7 +140,7 @@ export class FakeSocketTable {
   pollStart(fd: number, events: number, callback: (status: number, events: number) => void): PollHandle | number {
     const s = this.openFd(fd);
     if (!s) return -Errno.EBADF;
-    if (s.poll?.active) return -EEXIST; // libuv allows one poller per fd
+    if (s.poll?.active) return -Errno.EEXIST; // libuv allows one poller per fd
     const poll: FakePoll = { fd, events, callback, active: true, ref: true, scheduled: false, fires: 0 };
     s.poll = poll;
     this.updateKeepAlive();

@@ -21,7 +21,6 @@ import { NFNL_SUBSYS_QUEUE, NFQA, NFQA_CFG, NFQA_CFG_F, NFQNL_CFG_CMD, NFQNL_COP
 import { Errno } from '../_native/errno.js';
 import type { FakeNack } from './_fake_netlink.js';
 
-const ENOTSUPP = 524; // kernel-internal, returned for unknown config commands
 
 /** Metadata of a packet the fake queues; everything is optional (0 / absent by default). */
 export interface FakePacketMeta {
@@ -182,7 +181,7 @@ export class FakeNfqueue {
       this.#destroy(q, 'unbind');
       return undefined;
     } else if (rec.command !== undefined && rec.command !== NFQNL_CFG_CMD.NFQNL_CFG_CMD_NONE) {
-      return { errno: ENOTSUPP };
+      return { errno: Errno.ENOTSUPP };
     }
     if (!q) return { errno: Errno.ENODEV };
     if (rec.copyMode !== undefined && rec.copyRange !== undefined) {

@@ -31,7 +31,6 @@ import {
 } from './_fake_nftables_msg.js';
 import { chainUse, newNetnsState, ruleView, tableView, type FakeTable, type NetnsState } from './_fake_nftables_state.js';
 
-const ERESTART = 85;
 
 /** A batch the fake received. */
 export interface BatchRecord {
@@ -117,7 +116,8 @@ export class FakeNftables {
     const body = endAt < 0 ? rest : rest.slice(0, endAt);
     const genId = scanAttrs(begin.bytes).u32(NFNL_BATCH.NFNL_BATCH_GENID);
     if (begin.bytes.length < 20 || u16be(begin.bytes, 18) !== NFNL_SUBSYS_NFTABLES) return this.#nackBegin(begin, portId, opts, Errno.EINVAL, emit);
-    if (genId !== undefined && genId !== ns.gen) return this.#nackBegin(begin, portId, opts, ERESTART, emit);
+    // nf_tables_valid_genid: 0 means "no check".
+    if (genId !== undefined && genId !== 0 && genId !== ns.gen) return this.#nackBegin(begin, portId, opts, Errno.ERESTART, emit);
     const tx: NetnsState = structuredClone(ns);
     const ctx: ApplyContext = {
       ns: tx, portId, queueAvailable: this.queueAvailable, setIds: new Map(), chainIds: new Map(),

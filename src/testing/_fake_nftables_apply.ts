@@ -3,7 +3,7 @@
  * offsets (measured on 6.18): a missing table is ENOENT at the message's table attribute, a
  * table another socket owns is EPERM there, an expression the kernel lacks (or whose set or
  * chain is missing) is ENOENT at its NFTA_LIST_ELEM, an NFQUEUE target whose range overflows
- * is ERANGE at its element. Every change goes to the transaction copy `ns`.
+ * is Errno.ERANGE at its element. Every change goes to the transaction copy `ns`.
  * @module
  */
 import { Errno } from '../_native/errno.js';
@@ -20,8 +20,6 @@ import { canonicalData, canonicalExpr, keyOf, type FakeChain, type FakeTable, ty
 import type { FakeNack } from './_fake_netlink.js';
 import { scanAttrs, type ParsedMessage } from './_fake_nftables_msg.js';
 
-const EEXIST = 17;
-const ERANGE = 34;
 
 /** The outcome of one message: an errno (and the attribute path the extack points at), or what to echo. */
 export type Outcome = { errno: number; path?: string | undefined; scripted?: FakeNack | undefined } | { echo: () => Uint8Array | undefined };
@@ -80,7 +78,7 @@ function newTable(m: ParsedMessage, ctx: ApplyContext): Outcome {
   const flags = t.flags ?? 0;
   if (found) {
     if (found.owner !== undefined && found.owner !== ctx.portId) return { errno: Errno.EPERM, path: 'NFTA_TABLE_NAME' };
-    if (m.flags & NlmFlags.NLM_F_EXCL) return { errno: EEXIST, path: 'NFTA_TABLE_NAME' };
+    if (m.flags & NlmFlags.NLM_F_EXCL) return { errno: Errno.EEXIST, path: 'NFTA_TABLE_NAME' };
     if (t.flags !== undefined && ((flags ^ (found.table.flags ?? 0)) & NFT_TABLE_F.NFT_TABLE_F_OWNER)) return { errno: Errno.EOPNOTSUPP };
     if (t.flags !== undefined) found.table.flags = flags;
     return { echo: () => ctx.echoOf(m, 'table', found) };
@@ -112,7 +110,7 @@ function newChain(m: ParsedMessage, ctx: ApplyContext): Outcome {
   if (isErr(t)) return t;
   const found = t.chains.find((x) => x.chain.name === c.name);
   if (found) {
-    if (m.flags & NlmFlags.NLM_F_EXCL) return { errno: EEXIST, path: 'NFTA_CHAIN_NAME' };
+    if (m.flags & NlmFlags.NLM_F_EXCL) return { errno: Errno.EEXIST, path: 'NFTA_CHAIN_NAME' };
     if (c.policy !== undefined) found.chain.policy = c.policy;
     return { echo: () => ctx.echoOf(m, 'chain', t, c.name) };
   }
@@ -163,7 +161,7 @@ function newRule(m: ParsedMessage, ctx: ApplyContext): Outcome {
   const chainName = r.chain ?? (r.chainId !== undefined ? ctx.chainIds.get(r.chainId) : undefined);
   const c = t.chains.find((x) => x.chain.name === chainName);
   if (!c) return { errno: Errno.ENOENT, path: r.chain !== undefined ? 'NFTA_RULE_CHAIN' : 'NFTA_RULE_CHAIN_ID' };
-  if (r.userdata && r.userdata.length > NFT_USERDATA_MAXLEN) return { errno: ERANGE, path: 'NFTA_RULE_USERDATA' };
+  if (r.userdata && r.userdata.length > NFT_USERDATA_MAXLEN) return { errno: Errno.ERANGE, path: 'NFTA_RULE_USERDATA' };
   const exprs: Expr[] = [];
   for (const [i, e] of r.exprs.entries()) {
     const errno = checkExpr(e, t, ctx);
@@ -172,9 +170,13 @@ function newRule(m: ParsedMessage, ctx: ApplyContext): Outcome {
   }
   const rule = { handle: 0, exprs, userdata: r.userdata };
   if (m.flags & NlmFlags.NLM_F_REPLACE) {
+    // nf_tables_newrule: REPLACE needs NFTA_RULE_HANDLE, and the new rule keeps that handle.
+    if (r.handle === undefined) return { errno: Errno.EINVAL, path: 'NFTA_RULE_HANDLE' };
     const i = c.rules.findIndex((x) => x.handle === r.handle);
     if (i < 0) return { errno: Errno.ENOENT, path: 'NFTA_RULE_HANDLE' };
+    rule.handle = r.handle;
     c.rules[i] = rule;
+    return { echo: () => ctx.echoOf(m, 'rule', t, c.chain.name, rule.handle) };
   } else {
     let at = m.flags & NlmFlags.NLM_F_APPEND ? c.rules.length : 0;
     if (r.position !== undefined) {
@@ -206,7 +208,9 @@ function checkExpr(e: Expr, t: FakeTable, ctx: ApplyContext): number {
     if (e.rev >= 1 && e.info.length >= 4) {
       const num = e.info[0]! | (e.info[1]! << 8);
       const total = e.info[2]! | (e.info[3]! << 8);
-      if (total === 0 || num + total - 1 > 0xffff) return ERANGE;
+      // nfqueue_tg_check: no queues is EINVAL, a range past 65535 ERANGE.
+      if (total === 0) return Errno.EINVAL;
+      if (num + total - 1 > 0xffff) return Errno.ERANGE;
     }
   }
   if (e.type === 'match') return Errno.ENOENT;
@@ -247,7 +251,7 @@ function newSet(m: ParsedMessage, ctx: ApplyContext): Outcome {
   if (isErr(t)) return t;
   const found = t.sets.find((x) => x.set.name === s.name);
   if (found) {
-    if (m.flags & NlmFlags.NLM_F_EXCL) return { errno: EEXIST, path: 'NFTA_SET_NAME' };
+    if (m.flags & NlmFlags.NLM_F_EXCL) return { errno: Errno.EEXIST, path: 'NFTA_SET_NAME' };
     ctx.setIds.set(s.id, { table: t, name: s.name });
     return { echo: () => ctx.echoOf(m, 'set', t, s.name) };
   }
@@ -292,7 +296,7 @@ function setElems(m: ParsedMessage, ctx: ApplyContext): Outcome {
       if (!s.elements.delete(k)) return { errno: Errno.ENOENT, path };
       continue;
     }
-    if (s.elements.has(k) && m.flags & NlmFlags.NLM_F_EXCL) return { errno: EEXIST, path };
+    if (s.elements.has(k) && m.flags & NlmFlags.NLM_F_EXCL) return { errno: Errno.EEXIST, path };
     s.elements.set(k, e);
   }
   return { echo: add ? () => ctx.echoOf(m, 'elements', t, s.set.name) : () => undefined };

@@ -21,7 +21,6 @@ import { CLSACT_HANDLE, parseQdiscMessage } from '../rtnetlink/tc_qdisc.js';
 import { Errno } from '../_native/errno.js';
 import type { FakeNack } from './_fake_netlink.js';
 
-const EEXIST = 17;
 
 /** Sends a dump: each put writes one message; NLMSG_DONE ends it. */
 export type DumpEmitter = (puts: ReadonlyArray<(b: MessageBuilder) => void>, seq: number, portId: number, emit: (d: Uint8Array) => void) => void;
@@ -97,7 +96,7 @@ export class FakeTc {
     if (this.missing.has(q.kind)) return { errno: Errno.ENOENT, message: 'Specified qdisc kind is unknown' };
     if (q.kind !== 'clsact' || q.parent !== TcHandle.TC_H_CLSACT) return { errno: Errno.EOPNOTSUPP, message: `qdisc ${q.kind} is not in the fake` };
     if (this.clsact.has(q.ifindex)) {
-      return (it.flags & NlmFlags.NLM_F_EXCL) !== 0 ? { errno: EEXIST, message: 'Exclusivity flag on, cannot modify' } : undefined;
+      return (it.flags & NlmFlags.NLM_F_EXCL) !== 0 ? { errno: Errno.EEXIST, message: 'Exclusivity flag on, cannot modify' } : undefined;
     }
     if ((it.flags & NlmFlags.NLM_F_CREATE) === 0) return { errno: Errno.ENOENT, message: 'Qdisc not found. To create specify NLM_F_CREATE flag' };
     this.clsact.add(q.ifindex);
@@ -143,7 +142,7 @@ export class FakeTc {
     }
     const same = (x: FakeFilter): boolean => x.ifindex === f.ifindex && x.parent === f.parent && x.prio === f.prio;
     const existing = this.filters.find((x) => same(x) && x.handle === f.handle);
-    if (existing && (it.flags & NlmFlags.NLM_F_EXCL) !== 0) return { errno: EEXIST, message: 'Filter already exists' };
+    if (existing && (it.flags & NlmFlags.NLM_F_EXCL) !== 0) return { errno: Errno.EEXIST, message: 'Filter already exists' };
     if (this.filters.some((x) => same(x) && x.protocol !== f.protocol)) return { errno: Errno.EINVAL, message: 'Filter with specified priority/protocol not found' };
     const handle = f.handle !== 0 ? f.handle : Math.max(0, ...this.filters.filter(same).map((x) => x.handle)) + 1;
     const next: FakeFilter = { ifindex: f.ifindex, parent: f.parent, prio: f.prio, protocol: f.protocol, handle, ops, actions };

@@ -37,7 +37,6 @@ import { FakeSocketTable } from './_fake_io.js';
 export type { FakeLink, FakePacketMeta, VerdictRecord, AutoVerdictRecord, ConfigRecord, ConfigStep, QueueState, FakeNack };
 export { FakeSocket, type SentDatagram, type FakePoll } from './_fake_socket.js';
 
-const EADDRINUSE = 98;
 const { NFNL_MSG_BATCH_BEGIN, NFNL_SUBSYS_NFTABLES } = Nfnetlink;
 
 /** Which socket() calls a scripted failure applies to (all given fields must match). */
@@ -166,7 +165,7 @@ export class FakeKernel extends FakeSocketTable implements NativeBinding {
     const pid = sockaddrNlPid(sockaddr);
     if (s.portId !== 0) return pid === s.portId || pid === 0 ? 0 : -Errno.EINVAL;
     if (pid === 0) return this.#autobind(s);
-    if (this.#portTaken(s.protocol, pid)) return -EADDRINUSE;
+    if (this.#portTaken(s.protocol, pid)) return -Errno.EADDRINUSE;
     s.portId = pid;
     return 0;
   }
