@@ -29,6 +29,7 @@ import { RuleSet } from './rule_set.js';
 import { Counters } from './counters.js';
 import { compileFilter, type CompiledFilter } from '../filter/evaluate.js';
 import { installExitCleanup } from '../firewall/cleanup.js';
+import { holdNamespace } from '../firewall/api.js';
 import { DivertClosedError, DivertError } from '../errors.js';
 
 export type { DivertSocketOptions, DivertStats } from './options.js';
@@ -45,6 +46,8 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
   #options: DivertSocketOptions;
   /** The namespace, opened once: from the first bind or injection until close. */
   #pin: NetnsPin | undefined;
+  /** Lets this process's table in the namespace go (see holdNamespace): from bind until the queue is closed. */
+  #unhold: (() => Promise<void>) | undefined;
   #queue: NfQueue | undefined;
   #links: LinkTable | undefined;
   #injector: Injector | undefined;
@@ -163,6 +166,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     const o = this.#options;
     try {
       this.#queue = await this.#openQueue(port);
+      this.#unhold = holdNamespace(this.#netnsPath());
       this.#links ??= await LinkTable.open(this.#netnsPath());
       this.#queue.start(
         (meta, buf) => this.#onPacket(meta, buf),
@@ -291,8 +295,9 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     }
     this.#answerHeld();
     await this.#queue?.close();
-    // Only now may the rules' table (and its hooks) go: the kernel drops what is queued from a hook that goes.
-    await this.#rules?.release();
+    // Only now may the rules' table (and its hooks) go: when a hook goes, the kernel drops every
+    // packet queued in the namespace.
+    await this.#unhold?.();
     await this.#injector?.close();
     this.#finish();
     if (ruleError) throw ruleError;
@@ -323,7 +328,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     }
     this.#answerHeld();
     this.#queue?.closeSync();
-    void this.#rules?.release();
+    void this.#unhold?.();
     this.#injector?.closeSync();
     this.#finish();
   }

@@ -7,7 +7,7 @@
  * it ends.
  * @module
  */
-import { addFilter, addRule, enableAlwaysDefragment, releaseOwnedTable, type FilterHandle, type RuleHandle } from '../firewall/api.js';
+import { addFilter, addRule, enableAlwaysDefragment, type FilterHandle, type RuleHandle } from '../firewall/api.js';
 import { portBounds, type DivertRule } from '../firewall/rule.js';
 import { parseRuleCommand } from '../firewall/parse.js';
 
@@ -73,20 +73,28 @@ export class RuleSet {
 
   /**
    * Deletes the rules. The process's table and its hooks stay, so packets the rules queued are not
-   * dropped by the kernel before the socket answers them; {@link release} afterwards.
+   * dropped by the kernel before the socket answers them (the socket's namespace hold lets the
+   * table go later). Every rule is tried; those that could not be deleted stay listed and the
+   * first error is thrown.
    */
   async remove(): Promise<void> {
     const handles = this.#handles.splice(0);
-    for (const h of handles) await h.remove({ keepTable: true });
+    const failed: typeof handles = [];
+    let first: unknown;
+    for (const h of handles) {
+      try {
+        await h.remove({ keepTable: true });
+      } catch (err) {
+        failed.push(h);
+        first ??= err;
+      }
+    }
+    this.#handles.push(...failed);
+    if (failed.length > 0) throw first;
   }
 
   removeSync(): void {
     const handles = this.#handles.splice(0);
     for (const h of handles) h.removeSync({ keepTable: true });
-  }
-
-  /** Lets the process's table go once it is empty (after the socket answered what it held). */
-  release(): Promise<void> {
-    return releaseOwnedTable(this.#options.netns);
   }
 }

@@ -179,12 +179,23 @@ export function releaseOwnedTable(netns?: string): Promise<void> {
   return OwnedTable.release(Netns.pathOf(netns));
 }
 
+/**
+ * Marks the namespace as one where a divert socket of this process may hold queued packets:
+ * until the returned release is called, this process's table there stays (its hooks too) and
+ * deleting persistent rules leaves the shared table's chains, since the kernel drops every
+ * packet queued in a namespace when a base chain there goes. Release after the socket's queue
+ * is closed; resolves once the table (if empty) is gone.
+ */
+export function holdNamespace(netns?: string): () => Promise<void> {
+  return OwnedTable.hold(Netns.pathOf(netns));
+}
+
 /** Deletes persistent rules still present with the same handle, text and owner (handles restart when the table is made again). */
 async function removePersistent(netnsPath: string | undefined, rules: readonly InstalledRule[]): Promise<void> {
   await withSharedConnection(netnsPath, async (conn) => {
     const rows = await listDivertRules(conn);
     const mine = rows.filter((row) => rules.some((r) => r.table === row.table && r.handle === row.handle && r.text === row.text && row.owner !== undefined && sameOwner(row.owner, r.owner)));
-    await deleteRows(conn, mine);
+    await deleteRows(conn, mine, !OwnedTable.held(netnsPath));
   });
 }
 
@@ -288,18 +299,19 @@ export interface DeleteOptions extends FirewallOptions {
 export async function deleteRule(rule: DivertRule | string, options: DeleteOptions = {}): Promise<boolean> {
   const id = typeof rule === 'string' ? /^(divert(?:-\d+)?):(\d+)$/.exec(rule.trim()) : null;
   const wanted = id ? undefined : toEntry(rule, true).rule;
-  return withSharedConnection(Netns.pathOf(options.netns), async (conn) => {
+  const netnsPath = Netns.pathOf(options.netns);
+  return withSharedConnection(netnsPath, async (conn) => {
     const rows = await listDivertRules(conn);
     if (id) {
       const row = rows.find((r) => r.id === rule.toString().trim());
       if (row && !row.persistent) throw ownedElsewhere(row);
-      return row ? (await deleteRows(conn, [row])) > 0 : false;
+      return row ? (await deleteRows(conn, [row], !OwnedTable.held(netnsPath))) > 0 : false;
     }
     const allowed = (r: ListedRule): boolean =>
       r.persistent && (!options.owner || (r.owner !== undefined && sameOwner(r.owner, options.owner))) && (options.label === undefined || r.owner?.label === options.label);
     const equal = rows.filter((r) => allowed(r) && sameRule(r, wanted!));
     const hit = equal.find((r) => r.owner?.kind === 'cli') ?? equal.find((r) => r.stale) ?? equal[0];
-    return hit ? (await deleteRows(conn, [hit])) > 0 : false;
+    return hit ? (await deleteRows(conn, [hit], !OwnedTable.held(netnsPath))) > 0 : false;
   });
 }
 
@@ -310,9 +322,10 @@ function ownedElsewhere(row: ListedRule): DivertError {
 
 /** Removes persistent rules that pass `pick` (one batch); returns how many. */
 function removeWhere(options: ListOptions, pick: (r: ListedRule) => boolean): Promise<number> {
-  return withSharedConnection(Netns.pathOf(options.netns), async (conn) => {
+  const netnsPath = Netns.pathOf(options.netns);
+  return withSharedConnection(netnsPath, async (conn) => {
     const rows = (await listDivertRules(conn, options.alive ?? ownerAlive)).filter((r) => r.persistent && (!options.family || r.family === options.family || r.family === 'inet'));
-    return deleteRows(conn, rows.filter(pick));
+    return deleteRows(conn, rows.filter(pick), !OwnedTable.held(netnsPath));
   });
 }
 

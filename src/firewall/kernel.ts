@@ -12,10 +12,9 @@
 import type { NftConnection } from '../nftables/conn.js';
 import type { DryRunResult } from '../nftables/answers.js';
 import { NFT_TABLE_F } from '../nftables/constants.js';
-import { NFPROTO, hookNumber } from '../netlink/netfilter.js';
+import { NFPROTO } from '../netlink/netfilter.js';
 import { DivertError, type FirewallError } from '../errors.js';
 import { compileDefrag, queueExpr, type QueueVerdict } from './compile.js';
-import { chainPriority } from './layout.js';
 
 export interface Capabilities {
   /** How DIVERT rules queue packets here. */
@@ -56,7 +55,9 @@ export async function probeKernel(conn: NftConnection): Promise<ProbeReport> {
   const chain = 'probe';
   const b = conn.batch();
   b.addTable({ family, name: table, flags: NFT_TABLE_F.NFT_TABLE_F_OWNER }, { echo: false });
-  b.addChain({ family, table, name: chain, type: 'filter', hook: { hooknum: hookNumber('prerouting'), priority: chainPriority(0) } }, { echo: false });
+  // A regular chain, not a base chain: a base chain would register a hook, and undoing that (the
+  // dry run is aborted) makes the kernel drop every packet queued in the namespace.
+  b.addChain({ family, table, name: chain }, { echo: false });
   const rule = (exprs: Parameters<typeof b.addRule>[0]['exprs']): void => void b.addRule({ family, table, chain, exprs }, { echo: false });
   rule([queueExpr({ port: 0, passThrough: true }, 'queue')]);
   rule([queueExpr({ port: 0, passThrough: true }, 'compat')]);

@@ -27,6 +27,12 @@ const INET = NFPROTO.NFPROTO_INET;
 const TABLES = new Map<string, Promise<OwnedTable>>();
 /** Tables whose socket is being closed, by the same key: the next one waits for the old to go. */
 const CLOSING = new Map<string, Promise<void>>();
+/**
+ * Bound divert sockets of this process, by namespace key. Removing a base chain (as closing the
+ * table does) makes the kernel drop every packet queued anywhere in the namespace
+ * (nfqnl_nf_hook_drop), so while a socket here may hold packets the table stays, rules or not.
+ */
+const HOLDS = new Map<string, number>();
 
 export class OwnedTable {
   readonly netnsPath: string | undefined;
@@ -118,8 +124,32 @@ export class OwnedTable {
   }
 
   /**
-   * Releases this process's table in the namespace, if it has one and it is empty; resolves
-   * when it is gone (or at once when it stays).
+   * Keeps this process's table in the namespace (once it exists) while the caller may hold
+   * queued packets there. Returns the release: when the last hold goes and the table has no
+   * rule left, it is closed; resolves when it is gone (or at once when it stays).
+   */
+  static hold(netnsPath: string | undefined): () => Promise<void> {
+    const key = Netns.identity(netnsPath) ?? '';
+    HOLDS.set(key, (HOLDS.get(key) ?? 0) + 1);
+    let held = true;
+    return async () => {
+      if (!held) return;
+      held = false;
+      const left = (HOLDS.get(key) ?? 1) - 1;
+      if (left > 0) HOLDS.set(key, left);
+      else HOLDS.delete(key);
+      if (left === 0) await OwnedTable.release(netnsPath);
+    };
+  }
+
+  /** Whether a socket of this process is bound in the namespace (see {@link hold}). */
+  static held(netnsPath: string | undefined): boolean {
+    return (HOLDS.get(Netns.identity(netnsPath) ?? '') ?? 0) > 0;
+  }
+
+  /**
+   * Releases this process's table in the namespace, if it has one, it is empty and nothing
+   * holds it; resolves when it is gone (or at once when it stays).
    */
   static async release(netnsPath: string | undefined): Promise<void> {
     const t = await TABLES.get(Netns.identity(netnsPath) ?? '')?.catch(() => undefined);
@@ -128,7 +158,7 @@ export class OwnedTable {
 
   #forget(n: number): void {
     this.#live -= n;
-    if (this.#live > 0 || this.#closed) return;
+    if (this.#live > 0 || this.#closed || (HOLDS.get(this.#key) ?? 0) > 0) return;
     // Nothing left: closing the owning socket makes the kernel delete the table. close(2) runs
     // on the threadpool (the kernel unregisters the hooks meanwhile, waiting for RCU); a new
     // table in this namespace waits for it (acquire), the name being the same.

@@ -278,12 +278,12 @@ function row(r: Rule, chain: string, handle: number, hook: Hook, priority: numbe
  * Deletes rows by handle in one batch, then the shared table when that left it empty.
  * @returns how many were deleted.
  */
-export async function deleteRows(conn: NftConnection, rows: ReadonlyArray<Pick<ListedRule, 'table' | 'chain' | 'handle'>>): Promise<number> {
+export async function deleteRows(conn: NftConnection, rows: ReadonlyArray<Pick<ListedRule, 'table' | 'chain' | 'handle'>>, tidy = true): Promise<number> {
   if (rows.length === 0) return 0;
   const b = conn.batch();
   for (const r of rows) b.deleteRule({ family: INET, table: r.table, chain: r.chain, handle: r.handle });
   await conn.commit(b);
-  if (rows.some((r) => r.table === SHARED_TABLE)) await tidySharedTable(conn);
+  if (tidy && rows.some((r) => r.table === SHARED_TABLE)) await tidySharedTable(conn);
   return rows.length;
 }
 
