@@ -88,10 +88,12 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
       // The error is reported by recvfrom()/iteration; keep it from being an unhandled rejection.
       this.#binding.catch(() => {});
     }
-    if (options.signal?.aborted) void this.close();
+    // Nobody awaits a close the signal starts: a failure there (rules the kernel would not delete;
+    // they go with the process) must not become an unhandled rejection.
+    if (options.signal?.aborted) void this.close().catch(() => {});
     else if (options.signal) {
       const signal = options.signal;
-      const onAbort = (): void => void this.close();
+      const onAbort = (): void => void this.close().catch(() => {});
       signal.addEventListener('abort', onAbort, { once: true });
       this.once('close', () => signal.removeEventListener('abort', onAbort));
     }
@@ -293,13 +295,18 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     } catch {
       // The socket is going away; whatever it held gets its verdict below.
     }
-    this.#answerHeld();
-    await this.#queue?.close();
-    // Only now may the rules' table (and its hooks) go: when a hook goes, the kernel drops every
-    // packet queued in the namespace.
-    await this.#unhold?.();
-    await this.#injector?.close();
-    this.#finish();
+    try {
+      this.#answerHeld();
+      await this.#queue?.close();
+    } finally {
+      // Whatever failed above, the socket ends and close() settles: the queue's fd closes (if a
+      // verdict could not be sent even then, the kernel drops that packet as it unbinds).
+      // Only now may the rules' table (and its hooks) go: when a hook goes, the kernel drops every
+      // packet queued in the namespace.
+      await this.#unhold?.().catch(() => {});
+      await this.#injector?.close().catch(() => {});
+      this.#finish();
+    }
     if (ruleError) throw ruleError;
   }
 
@@ -339,11 +346,15 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     return this.#pin.path;
   }
 
-  /** Every held packet gets the close verdict. */
+  /** Every held packet gets the close verdict, sent now if the kernel takes it (else at the queue's close). */
   #answerHeld(): void {
     const verdict = this.#options.closeVerdict ?? 'accept';
     for (const p of [...this.#held.values()]) p.settleAutomatically(verdict, 'close');
-    this.#queue?.flush();
+    try {
+      this.#queue?.flush();
+    } catch {
+      // They stay queued: the queue's close tries once more.
+    }
   }
 
   #finish(): void {

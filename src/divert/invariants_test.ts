@@ -186,3 +186,33 @@ test('sendto() refuses a packet that is not bytes, and an address of the wrong t
   assert.deepEqual(raw, [], 'nothing was sent');
   assert.equal(sock.stats.injected, 0);
 });
+
+/** The fd of the socket's NFQUEUE netlink socket in the fake. */
+function queueFd(kernel: FakeKernel): number {
+  const s = kernel.openSockets().find((x) => x.protocol === NetlinkProtocol.NETLINK_NETFILTER);
+  assert.ok(s, 'the queue socket is open');
+  return s.fd;
+}
+
+test('a verdict send the kernel refuses for want of memory is retried until it goes through', async (t) => {
+  const { kernel, sock } = await open(t, { verdictTimeoutMs: 0 });
+  const p = await divert(kernel, sock, udp4());
+  const fd = queueFd(kernel);
+  for (let i = 0; i < 3; i++) kernel.failNextSend(fd, 12); // ENOMEM three times
+  p.reinject();
+  await waitFor(() => kernel.verdicts.some((v) => v.id === p.id), 'the verdict to reach the kernel after the retries', 3000);
+  assert.equal(sock.closed, false, 'the socket lives on');
+  assert.equal(sock.stats.held, 0);
+});
+
+test('close() settles and releases everything even when every verdict send fails', async (t) => {
+  const { kernel, sock } = await open(t, { verdictTimeoutMs: 0 });
+  const held = [await divert(kernel, sock, udp4()), await divert(kernel, sock, udp4())];
+  const fd = queueFd(kernel);
+  for (let i = 0; i < 1000; i++) kernel.failNextSend(fd, 1); // EPERM: not transient
+  await assert.doesNotReject(sock.close().catch(() => undefined), 'close() settles');
+  assert.equal(sock.closed, true);
+  assert.equal(sock.stats.held, 0, 'no packet left held');
+  assert.equal(kernel.openSockets().filter((s) => s.protocol === NetlinkProtocol.NETLINK_NETFILTER).length, 0, 'the queue socket is closed (the kernel drops what it still had)');
+  assert.equal(held.length, 2);
+});

@@ -163,29 +163,52 @@ export class NfQueue {
 
   /**
    * Queues a verdict; verdicts are sent together once the current batch of work is done
-   * (setImmediate), or at once when the pending datagram grows large.
+   * (setImmediate), or at once when the pending datagram grows large. Never throws: a verdict
+   * once queued stays queued until a send succeeds (see {@link #scheduleFlush}).
    */
   verdict(id: number, verdict: number, options?: VerdictOptions): void {
-    const extra = options?.payload ? options.payload.length + 64 : 64;
-    if (this.#out.length > 0 && this.#out.length + extra > FLUSH_BYTES) this.flush();
     putVerdict(this.#out, 0, this.queue, id, verdict, options);
     this.verdictsSent++;
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      setImmediate(() => {
-        try {
-          this.flush();
-        } catch (err) {
-          // Nobody is on the stack to catch it: report it as the socket's failure.
-          this.#onFatal?.(err as Error);
-        }
-      });
+    if (this.#out.length > FLUSH_BYTES && this.#trySend()) return;
+    this.#scheduleFlush(0);
+  }
+
+  /**
+   * Sends what is queued after `delayMs` (0: once the current batch of work is done). A send the
+   * kernel refuses for want of memory is retried with growing delays for about ten seconds; any
+   * other failure, or one that lasts, is the socket's end (its held packets then get their close
+   * verdict through a fresh attempt at close).
+   */
+  #scheduleFlush(delayMs: number, attempt = 0): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    const run = (): void => {
+      this.#flushScheduled = false;
+      try {
+        this.flush();
+      } catch (err) {
+        const errno = (err as { errno?: number }).errno;
+        const transient = errno === Errno.ENOMEM || errno === Errno.ENOBUFS || errno === Errno.EAGAIN;
+        if (transient && attempt < 20) this.#scheduleFlush(Math.min(1000, 10 * 2 ** attempt), attempt + 1);
+        else this.#onFatal?.(err as Error);
+      }
+    };
+    if (delayMs === 0) setImmediate(run);
+    else setTimeout(run, delayMs); // keeps the process alive: these verdicts must reach the kernel
+  }
+
+  /** flush() that reports failure instead of throwing (the bytes stay queued). */
+  #trySend(): boolean {
+    try {
+      this.flush();
+      return true;
+    } catch {
+      return false;
     }
   }
 
   /** Sends every queued verdict now; on failure they stay queued for the next try (close). */
   flush(): void {
-    this.#flushScheduled = false;
     if (this.#out.length === 0 || this.socket.closed) return;
     this.socket.send(this.#out.bytes());
     this.verdictSends++;
