@@ -99,6 +99,11 @@ export const MAX_RULE_EXPRS = 112;
  * ```
  */
 export function lowerFilter(filter: string | FilterAst, options: LowerOptions = {}): LoweredFilter {
+  return lowerCounted(filter, options);
+}
+
+/** lowerFilter(), counting its work in `stats` (for tests). */
+export function lowerCounted(filter: string | FilterAst, options: LowerOptions = {}, stats?: LowerStats): LoweredFilter {
   const ast = typeof filter === 'string' ? parseFilter(filter) : filter;
   const prefix = options.setPrefix ?? 'filter';
   const maxRules = options.maxRules ?? 48;
@@ -109,7 +114,7 @@ export function lowerFilter(filter: string | FilterAst, options: LowerOptions = 
     for (const family of [4, 6] as const) {
       const env: Env = { hook, family };
       const base = baseTerm(env);
-      const terms = dnf(normalize(ast.root, env), env).flatMap((x) => conj(base, x) ?? []);
+      const terms = dnf(normalize(ast.root, env, stats), env, new Map(), stats).flatMap((x) => conj(base, x) ?? []);
       perHook.push({ family, terms: splitForEmit(merge(simplify(terms))) });
     }
     if (perHook.reduce((n, p) => n + p.terms.length, 0) > maxRules) {
@@ -140,8 +145,28 @@ export function lowerFilter(filter: string | FilterAst, options: LowerOptions = 
   };
 }
 
-/** The filter as a disjunction of kernel terms (approximated past TERM_CAP). */
-function dnf(x: Ir, env: Env): KTerm[] {
+/** Work a lowering did, for tests that bound it: IR nodes rewritten and turned into terms. */
+export interface LowerStats {
+  /** (node, negation) pairs normalize() rewrote, over all hooks and families. */
+  pushed: number;
+  /** IR nodes turned into terms (each once per hook and family). */
+  dnfNodes: number;
+}
+
+/**
+ * The filter as a disjunction of kernel terms (approximated past TERM_CAP). The IR is a DAG (a
+ * ternary's condition is shared by both branches): `memo` gives each node's terms once.
+ */
+function dnf(x: Ir, env: Env, memo: Map<Ir, readonly KTerm[]>, stats?: LowerStats): readonly KTerm[] {
+  const done = memo.get(x);
+  if (done) return done;
+  if (stats) stats.dnfNodes++;
+  const out = dnfOnce(x, env, (y) => dnf(y, env, memo, stats));
+  memo.set(x, out);
+  return out;
+}
+
+function dnfOnce(x: Ir, env: Env, dnf: (x: Ir) => readonly KTerm[]): readonly KTerm[] {
   switch (x.k) {
     case 'const':
       return x.v ? [ALL] : [];
@@ -150,11 +175,11 @@ function dnf(x: Ir, env: Env): KTerm[] {
     case 'not':
       throw new Error('dnf: the filter must be normalized first');
     case 'or': {
-      const terms = simplify(x.xs.flatMap((y) => dnf(y, env)));
+      const terms = simplify(x.xs.flatMap((y) => dnf(y)));
       return terms.length > TERM_CAP ? [hull(terms, 'too many alternatives: approximated')] : terms;
     }
     case 'and': {
-      const parts = x.xs.map((y) => dnf(y, env)).sort((a, b) => a.length - b.length);
+      const parts = x.xs.map((y) => dnf(y)).sort((a, b) => a.length - b.length);
       let acc: KTerm[] = [ALL];
       for (const part of parts) {
         if (part.length === 0) return [];

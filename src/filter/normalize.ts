@@ -91,25 +91,48 @@ export function toIr(n: FilterNode): Ir {
   }
 }
 
-/** The filter for one hook and family: every `not` pushed to the tests, constants folded. */
-export function normalize(n: FilterNode, env: Env): Ir {
-  return push(toIr(n), false, env);
+/** Work a normalize() call did: how many (node, negation) pairs it rewrote. */
+export interface NormalizeStats {
+  pushed: number;
 }
 
-function push(x: Ir, negate: boolean, env: Env): Ir {
+/**
+ * The filter for one hook and family: every `not` pushed to the tests, constants folded.
+ *
+ * A ternary's condition is one IR node used twice (once negated), so the IR is a DAG; each
+ * (node, negation) is rewritten once and its result shared, which keeps nested ternaries
+ * (`((a ? b : c) ? d : e)`…) linear instead of doubling per level.
+ */
+export function normalize(n: FilterNode, env: Env, stats?: NormalizeStats): Ir {
+  const memo = new Map<Ir, [Ir | undefined, Ir | undefined]>();
+  const push = (x: Ir, negate: boolean): Ir => {
+    let slot = memo.get(x);
+    if (!slot) memo.set(x, (slot = [undefined, undefined]));
+    const k = negate ? 1 : 0;
+    const done = slot[k];
+    if (done) return done;
+    if (stats) stats.pushed++;
+    const out = pushOnce(x, negate, env, push);
+    slot[k] = out;
+    return out;
+  };
+  return push(toIr(n), false);
+}
+
+function pushOnce(x: Ir, negate: boolean, env: Env, push: (x: Ir, negate: boolean) => Ir): Ir {
   switch (x.k) {
     case 'const':
       return negate ? { k: 'const', v: !x.v } : x;
     case 'not':
-      return push(x.x, !negate, env);
+      return push(x.x, !negate);
     case 'and':
-      return negate ? or(...x.xs.map((y) => push(y, true, env))) : and(...x.xs.map((y) => push(y, false, env)));
+      return negate ? or(...x.xs.map((y) => push(y, true))) : and(...x.xs.map((y) => push(y, false)));
     case 'or':
-      return negate ? and(...x.xs.map((y) => push(y, true, env))) : or(...x.xs.map((y) => push(y, false, env)));
+      return negate ? and(...x.xs.map((y) => push(y, true))) : or(...x.xs.map((y) => push(y, false)));
     case 'atom': {
       const r = rewrite(x, env);
-      if (r !== x) return push(r, negate, env);
-      return negate ? push(complement(x), false, env) : fold(x, env);
+      if (r !== x) return push(r, negate);
+      return negate ? push(complement(x), false) : fold(x, env);
     }
   }
 }
