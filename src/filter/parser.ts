@@ -142,6 +142,11 @@ class Parser {
     if (negative) this.#next();
     const t = this.#tok;
     if (t.kind === 'number') {
+      if (t.bytes) {
+        // WinDivert 2.2 takes the b suffix in an index only (packet[55b]); 80b is not a value.
+        const digits = t.text.slice(0, -1);
+        throw new FilterSyntaxError(`The b (bytes) suffix belongs to an index, as in packet[${digits}b]; a value is a plain number: ${digits}`, this.#text, t.end - 1, { expected: ['a number'] });
+      }
       this.#next();
       if (negative && t.form !== 'decimal' && t.form !== 'hex') {
         throw new FilterSyntaxError('An address cannot be negative', this.#text, start.offset, { expected: ['a number'] });

@@ -131,6 +131,15 @@ test('parseFilter() refuses array fields without an index and indices elsewhere'
   refuses('packet[1 == 1', /^Expected '\]', found "=="$/, 9);
 });
 
+test('parseFilter() refuses the b (bytes) suffix on a value: WinDivert 2.2 takes it in an index only, with the caret at the b', () => {
+  const e = refuses('tcp.DstPort == 80b', /^The b \(bytes\) suffix belongs to an index, as in packet\[80b\]; a value is a plain number: 80$/, 17);
+  assert.equal(e.caret, '  tcp.DstPort == 80b\n                   ^');
+  refuses('packet[2b] == 0b', /^The b \(bytes\) suffix belongs to an index/, 15);
+  refuses('(tcp ? tcp.SrcPort != 443b : udp)', /^The b \(bytes\) suffix belongs to an index/, 25);
+  refuses('ip.TTL < -1b', /^The b \(bytes\) suffix belongs to an index/, 11);
+  assert.equal(formatFilter('packet[55b] == 0x0b and tcp.DstPort == 0xb'), 'packet[55b] == 0xb and tcp.DstPort == 0xb', 'b is a hex digit after 0x');
+});
+
 test('parseFilter() refuses indices out of WinDivert\'s bounds', () => {
   refuses('packet[70000] == 1', /^Index out of bounds: packet\[70000\] names byte 70000; the byte offset must be in 0..65534b$/, 6);
   refuses('packet32[16384] == 1', /names byte 65536; the byte offset must be in 0..65531b$/, 8);
