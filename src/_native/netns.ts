@@ -60,11 +60,11 @@ export class Netns {
 
   /**
    * Which namespace a path leads to (`dev:inode` of the namespace file), so that a name, a
-   * /proc path and a pinned path of one namespace compare equal; the path itself if it cannot
-   * be read. Undefined (this process's namespace) stays undefined.
+   * /proc path and a pinned path of one namespace compare equal — and undefined (this
+   * process's namespace) equals /proc/self/ns/net; the path itself if it cannot be read.
    */
-  static identity(path: string | undefined): string | undefined {
-    if (path === undefined) return undefined;
+  static identity(path: string | undefined): string {
+    path ??= '/proc/self/ns/net';
     try {
       const st = statSync(path);
       return `${st.dev}:${st.ino}`;
@@ -90,7 +90,7 @@ export class Netns {
       const how = ns.name !== undefined ? `: make it with "ip netns add ${ns.name}", or pick one from "ip netns list"` : '';
       throw new DivertError(`Cannot open network namespace ${ns.toString()} (${code})${how}`, code, { cause: err });
     }
-    const key = Netns.identity(`/proc/self/fd/${fd}`)!;
+    const key = Netns.identity(`/proc/self/fd/${fd}`);
     let pin = PINS.get(key);
     if (pin === undefined) {
       pin = { fd, refs: 0 };

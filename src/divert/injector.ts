@@ -36,6 +36,7 @@ import { NetlinkSocket } from '../socket/netlink_socket.js';
 import { installRedirectNow, removeRedirect, removeRedirectSync, type RedirectSpec } from '../rtnetlink/tc_redirect.js';
 import type { LinkTable, Link } from '../rtnetlink/link_table.js';
 import { DivertError, NetlinkError, SystemCallError } from '../errors.js';
+import { Netns } from '../_native/netns.js';
 
 /** Where to inject: omit for outbound; `address`/`interface` of a local interface for inbound. */
 export interface InjectAddress {
@@ -65,12 +66,15 @@ export class Injector {
   #packet = -1;
   /** NETLINK_ROUTE socket for the tc redirects, opened on first inbound use. */
   #route: NetlinkSocket | undefined;
-  /** Redirect keys (netns|ifindex) this injector holds a share of. */
+  /** Redirect keys (namespace identity|ifindex) this injector holds a share of. */
   #redirects = new Set<string>();
+  /** The namespace's identity, read once: however it was named, one namespace shares one redirect. */
+  #nsKey: string;
 
   constructor(netnsPath: string | undefined, links: () => LinkTable) {
     this.#native = loadNative();
     this.#netnsPath = netnsPath;
+    this.#nsKey = Netns.identity(netnsPath);
     this.#links = links;
   }
 
@@ -139,7 +143,7 @@ export class Injector {
    * (handle = its pid), so one process closing never removes another's.
    */
   #ensureRedirect(link: Link): void {
-    const key = `${this.#netnsPath ?? ''}|${link.index}`;
+    const key = `${this.#nsKey}|${link.index}`;
     if (this.#redirects.has(key)) return;
     const shared = REDIRECTS.get(key);
     if (shared) {

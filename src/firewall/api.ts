@@ -136,7 +136,7 @@ async function install(entries: InstallEntry[], options: AddOptions): Promise<Ru
       if (!o?.keepTable) table.release();
     });
   }
-  const rules = await withSharedConnection(netnsPath, async (conn) => installRules(conn, await capabilities(conn, Netns.identity(netnsPath) ?? ''), { table: SHARED_TABLE, owned: false, priority, owner }, entries));
+  const rules = await withSharedConnection(netnsPath, async (conn) => installRules(conn, await capabilities(conn, Netns.identity(netnsPath)), { table: SHARED_TABLE, owned: false, priority, owner }, entries));
   return handle(rules, owner, true, () => removePersistent(netnsPath, rules), () => removePersistentSync(netnsPath, rules));
 }
 

@@ -195,3 +195,14 @@ test('installExitCleanup() registers listeners and handle.remove() unregisters t
   await h.remove();
   assert.equal(process.listenerCount('SIGTERM'), before);
 });
+
+test('two rules to one port installed at once both land (changes to a table run one at a time)', async (t) => {
+  const { netns, rules } = setup(t);
+  const [a, b] = await Promise.all([
+    addRule('-A input -p udp --dport 1 -j DIVERT 5', { netns }),
+    addRule('-A input -p udp --dport 2 -j DIVERT 5', { netns }),
+  ]);
+  const texts = rules(OWN).map((r) => decodeNote(r.userdata)?.text).filter((x) => x !== undefined);
+  assert.deepEqual(texts.sort(), ['-A input -p udp --dport 1 -j DIVERT 5', '-A input -p udp --dport 2 -j DIVERT 5']);
+  await Promise.all([a.remove(), b.remove()]);
+});

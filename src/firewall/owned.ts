@@ -45,6 +45,9 @@ export class OwnedTable {
   /** The chains this table has (the table exists once one does): only its owner changes it. */
   #chains = new Set<string>();
   #closed = false;
+  /** The last change queued: changes run one at a time (two installs would both add a new
+   * chain both found missing, and one connection runs one dump at a time). */
+  #tail: Promise<unknown> = Promise.resolve();
   /** Settles when the socket is closed and the kernel has deleted the table. */
   #released: Promise<void> | undefined;
 
@@ -57,7 +60,7 @@ export class OwnedTable {
 
   /** This process's table in the namespace (opened on first use, shared afterwards). */
   private static acquire(netnsPath: string | undefined): Promise<OwnedTable> {
-    const key = Netns.identity(netnsPath) ?? '';
+    const key = Netns.identity(netnsPath);
     let t = TABLES.get(key);
     if (!t) {
       t = (async () => {
@@ -88,7 +91,8 @@ export class OwnedTable {
       if (table.#closed) continue;
       table.#live += entries.length; // counted at once: a concurrent remove must not close it under us
       try {
-        return { table, rules: await installRules(table.#conn, table.#caps, { table: table.name, owned: true, priority, owner, known: table.#chains }, entries) };
+        const rules = await table.#serial(() => installRules(table.#conn, table.#caps, { table: table.name, owned: true, priority, owner, known: table.#chains }, entries));
+        return { table, rules };
       } catch (err) {
         table.#forget(entries.length);
         throw err;
@@ -99,9 +103,11 @@ export class OwnedTable {
   /** Deletes `rules` (one batch). The table stays (see the module comment): {@link release} it. */
   async remove(rules: readonly InstalledRule[]): Promise<void> {
     if (this.#closed || rules.length === 0) return;
-    const b = this.#conn.batch();
-    for (const r of rules) b.deleteRule({ family: INET, table: this.name, chain: r.chain, handle: r.handle });
-    await this.#conn.commit(b);
+    await this.#serial(() => {
+      const b = this.#conn.batch();
+      for (const r of rules) b.deleteRule({ family: INET, table: this.name, chain: r.chain, handle: r.handle });
+      return this.#conn.commit(b);
+    });
     this.#live -= rules.length;
   }
 
@@ -129,7 +135,7 @@ export class OwnedTable {
    * rule left, it is closed; resolves when it is gone (or at once when it stays).
    */
   static hold(netnsPath: string | undefined): () => Promise<void> {
-    const key = Netns.identity(netnsPath) ?? '';
+    const key = Netns.identity(netnsPath);
     HOLDS.set(key, (HOLDS.get(key) ?? 0) + 1);
     let held = true;
     return async () => {
@@ -144,7 +150,7 @@ export class OwnedTable {
 
   /** Whether a socket of this process is bound in the namespace (see {@link hold}). */
   static held(netnsPath: string | undefined): boolean {
-    return (HOLDS.get(Netns.identity(netnsPath) ?? '') ?? 0) > 0;
+    return (HOLDS.get(Netns.identity(netnsPath)) ?? 0) > 0;
   }
 
   /**
@@ -152,8 +158,15 @@ export class OwnedTable {
    * holds it; resolves when it is gone (or at once when it stays).
    */
   static async release(netnsPath: string | undefined): Promise<void> {
-    const t = await TABLES.get(Netns.identity(netnsPath) ?? '')?.catch(() => undefined);
+    const t = await TABLES.get(Netns.identity(netnsPath))?.catch(() => undefined);
     await t?.release();
+  }
+
+  /** Runs `change` after every change queued before it. */
+  #serial<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(change);
+    this.#tail = run.catch(() => undefined);
+    return run;
   }
 
   #forget(n: number): void {

@@ -9,7 +9,13 @@
  */
 import { Netns } from '../_native/netns.js';
 import { NftConnection } from '../nftables/conn.js';
-import { FirewallError } from '../errors.js';
+import { DivertClosedError, NetlinkError, SystemCallError } from '../errors.js';
+import { Errno } from '../_native/errno.js';
+
+function socketBroken(err: unknown): boolean {
+  if (err instanceof SystemCallError || err instanceof DivertClosedError) return true;
+  return err instanceof NetlinkError && (err.errno === Errno.EBADF || err.errno === Errno.ETIMEDOUT);
+}
 
 const IDLE_MS = 1000;
 
@@ -25,7 +31,7 @@ const OPEN = new Map<string, Shared>();
 
 /** Runs `work` on this process's shared connection to the namespace (opened when needed). */
 export async function withSharedConnection<T>(netnsPath: string | undefined, work: (conn: NftConnection) => Promise<T>): Promise<T> {
-  const key = Netns.identity(netnsPath) ?? '';
+  const key = Netns.identity(netnsPath);
   let s = OPEN.get(key);
   if (s === undefined) {
     s = { conn: NftConnection.open({ netnsPath }), tail: Promise.resolve(), users: 0, idle: undefined };
@@ -39,9 +45,9 @@ export async function withSharedConnection<T>(netnsPath: string | undefined, wor
   try {
     return await run;
   } catch (err) {
-    // A refusal leaves the connection good; anything else (a broken socket) and the next call
-    // starts afresh.
-    if (!(err instanceof FirewallError) && OPEN.get(key) === shared) {
+    // A refusal, a rule that is not ours, bad input: the connection is fine. Only a broken socket
+    // (a failed syscall, a closed socket, an answer that never came) makes the next call start afresh.
+    if (socketBroken(err) && OPEN.get(key) === shared) {
       OPEN.delete(key);
       void shared.tail.then(() => shared.conn.closeAsync());
     }
