@@ -166,10 +166,16 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
 
   async #bind(port: number | undefined): Promise<void> {
     const o = this.#options;
+    // closeSync() may run while this bind awaits: after each await, stop if it did.
+    const stillOpen = (): void => {
+      if (this.#state !== 'open') throw new DivertClosedError();
+    };
     try {
       this.#queue = await this.#openQueue(port);
       this.#unhold = holdNamespace(this.#netnsPath());
+      stillOpen();
       this.#links ??= await LinkTable.open(this.#netnsPath());
+      stillOpen();
       this.#queue.start(
         (meta, buf) => this.#onPacket(meta, buf),
         (err) => this.#onError(err),
@@ -183,19 +189,35 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
       if ((o.rules && o.rules.length > 0) || o.defragment || o.filter !== undefined) {
         this.#rules = new RuleSet(bound, { netns: this.#netnsPath(), passThrough: o.passThrough ?? false, defragment: o.defragment ?? false, priority: o.priority ?? 0 });
         await this.#rules.install(o.rules ?? []);
+        stillOpen();
       }
       if (o.filter !== undefined) {
         const withRules = (o.rules?.length ?? 0) > 0;
         // With rules too, the rules choose in the kernel and the filter decides in user space.
         const h = withRules ? undefined : await this.#rules!.installFilter(o.filter);
+        stillOpen();
         if (withRules || h?.residual) this.#residue = compileFilter(o.filter);
       }
     } catch (err) {
-      // Not close(): it waits for the bind in progress, which is this very call.
-      this.#closing ??= this.#shutdown();
-      await this.#closing.catch(() => {});
+      if (this.#state === 'closed') {
+        // closeSync() ran meanwhile and could not see what this bind made after it: undo that.
+        await this.#undoLateBind();
+      } else {
+        // Not close(): it waits for the bind in progress, which is this very call.
+        this.#closing ??= this.#shutdown();
+        await this.#closing.catch(() => {});
+      }
       throw err;
     }
+  }
+
+  /** Removes what a bind made after the socket was already closed (each step idempotent). */
+  async #undoLateBind(): Promise<void> {
+    await this.#rules?.remove().catch(() => {});
+    await this.#queue?.close().catch(() => {});
+    this.#links?.close();
+    await this.#unhold?.().catch(() => {});
+    this.#untrack?.();
   }
 
   /** Resolves with the next diverted packet; rejects once the socket is closed. */

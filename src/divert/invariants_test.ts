@@ -16,7 +16,7 @@ import { NF_VERDICT } from '../nfqueue/constants.js';
 import { NF_INET_HOOKS } from '../netlink/netfilter.js';
 import { NetlinkProtocol } from '../netlink/constants.js';
 import { verifyChecksums } from '../packet/checksum.js';
-import { PacketError } from '../errors.js';
+import { DivertClosedError, PacketError } from '../errors.js';
 
 const IN = { hook: NF_INET_HOOKS.NF_INET_PRE_ROUTING, indev: 2 };
 
@@ -215,4 +215,25 @@ test('close() settles and releases everything even when every verdict send fails
   assert.equal(sock.stats.held, 0, 'no packet left held');
   assert.equal(kernel.openSockets().filter((s) => s.protocol === NetlinkProtocol.NETLINK_NETFILTER).length, 0, 'the queue socket is closed (the kernel drops what it still had)');
   assert.equal(held.length, 2);
+});
+
+test('closeSync() while a bind with rules is under way leaves no socket, rule or exit hook behind', async (t) => {
+  const kernel = FakeKernel.install();
+  t.after(() => kernel.uninstall());
+  kernel.setLinks(HOST_LINKS);
+  const signalsBefore = process.listenerCount('SIGTERM');
+  // Closed before the bind's first step is done, and as soon as the queue is bound (its rules
+  // are being installed then).
+  for (const when of ['at once', 'once the queue is bound'] as const) {
+    const sock = createDivertSocket({ port: 7, rules: ['-A input -p udp --dport 9'] });
+    if (when !== 'at once') {
+      for (let i = 0; i < 100 && kernel.queueState(7)?.portId === undefined; i++) await turn();
+      assert.ok(kernel.queueState(7)?.portId !== undefined, 'the queue got bound');
+    }
+    sock.closeSync();
+    await assert.rejects(sock.ready, DivertClosedError, `${when}: the bind reports the close`);
+    assert.deepEqual(kernel.openSockets().map((s) => s.protocol), [], `${when}: every socket closed`);
+    assert.equal(kernel.nftables.tables().length, 0, `${when}: no table left (its rules with it)`);
+    assert.equal(process.listenerCount('SIGTERM'), signalsBefore, `${when}: no exit hook left`);
+  }
 });
