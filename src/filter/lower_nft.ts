@@ -175,7 +175,8 @@ function dnfOnce(x: Ir, env: Env, dnf: (x: Ir) => readonly KTerm[]): readonly KT
     case 'not':
       throw new Error('dnf: the filter must be normalized first');
     case 'or': {
-      const terms = simplify(x.xs.flatMap((y) => dnf(y)));
+      // Merged before the cap: `dport 1 or … or dport 300` is one term with a set, not 300.
+      const terms = merge(simplify(x.xs.flatMap((y) => dnf(y))));
       return terms.length > TERM_CAP ? [hull(terms, 'too many alternatives: approximated')] : terms;
     }
     case 'and': {

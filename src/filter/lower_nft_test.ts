@@ -309,3 +309,26 @@ test('lowerFilter(): a 100-level nested ternary lowers in well under a second an
   assert.deepEqual(problems, []);
   assert.ok(matches > 0, 'some packets match');
 });
+
+test('lowerFilter(): an or of many ports stays exact in both families: alternatives merge into a set before the cap', () => {
+  for (const n of [52, 200]) {
+    const ports = Array.from({ length: n }, (_, i) => 7 * i + 1); // 1, 8, 15…: a set, not a range
+    const filter = ports.map((p) => `tcp.DstPort == ${p}`).join(' or ');
+    const l = lowerFilter(filter);
+    assert.doesNotMatch(l.explain(), /too many alternatives|approximated/, `${n} ports`);
+    for (const family of ['ipv4', 'ipv6'] as const) {
+      const exact = l.rules.filter((r) => r.family === family && !r.residual);
+      assert.ok(exact.length > 0, `${n} ports: exact ${family} rules`);
+      for (const r of exact) assert.ok(r.sets.some((s) => l.sets.find((x) => x.set.name === s)!.elements.length === n), `${n} ports: each exact ${family} rule looks the ports up`);
+    }
+    const last = ports[n - 1]!;
+    const packets = [1, 8, last, 2, last + 1, 443].flatMap((port) => [packet(4, 6, 1000, port), packet(6, 6, 1000, port), packet(6, 17, 1000, port)]);
+    const { problems, matches } = disagreements(filter, l, packets);
+    assert.deepEqual(problems, []);
+    assert.equal(matches, 3 * 2 * 2, 'TCP to ports 1, 8 and the last, both families, both hooks');
+    // Not queued at all (before, a residual rule took every IPv6 TCP packet: the cap dropped the port test).
+    for (const p of [packet(4, 6, 1000, 2), packet(6, 6, 1000, 2), packet(6, 6, 1000, last + 1), packet(6, 6, 1000, 443)]) {
+      assert.equal(simulate(l, p, { hook: 'postrouting', iif: 0, oif: 2, iiftype: 0, oiftype: 1, mark: 0 }), undefined, `${n} ports: ${Buffer.from(p).toString('hex')}`);
+    }
+  }
+});
