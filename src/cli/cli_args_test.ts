@@ -40,7 +40,7 @@ test('parseInterceptArgs() with -w and no format prints nothing per packet, like
 
 test('parseInterceptArgs() refuses bad command lines with a UsageError', () => {
   for (const argv of [[], ['x'], ['70000'], ['1', '2'], ['1', '--drop', '--reinject'], ['1', '--json', '--classic'], ['1', '-c', '0'],
-    ['1', '--firewall'], ['1', '--firewall', '-A input -j DIVERT 1'], ['1', '--pass-through']]) {
+    ['1', '--firewall'], ['1', '--firewall', '-A input -j DIVERT 1'], ['1', '--pass-through'], ['1', '--netns', 'no such/ns'], ['1', '--netns', '']]) {
     assert.throws(() => parseInterceptArgs(argv), UsageError, argv.join(' '));
   }
   assert.throws(() => parseInterceptArgs(['1', '--bogus']), { code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION' });
@@ -56,6 +56,9 @@ test('reportError() exit codes: 2 for usage mistakes, 1 for runtime failures', (
   assert.equal(reportError('divert x', new FirewallError('nf_tables refused NFT_MSG_NEWTABLE for table inet divert: EPERM', { messageType: 'NFT_MSG_NEWTABLE', errno: 1 }, 'EPERM'), io), 1);
   assert.equal(reportError('divert x', new FirewallError('nf_tables refused NFT_MSG_NEWRULE: ENOENT', { messageType: 'NFT_MSG_NEWRULE', errno: 2 }, 'ENOENT'), io), 1);
   assert.equal(reportError('divert x', new Error('boom\nsecond line'), io, {}), 1);
+  const bug = collectingIo();
+  assert.equal(reportError('divert x', new TypeError("Cannot read properties of undefined (reading 'x')"), bug, {}), 1, 'a TypeError in the CLI is a bug, not a usage mistake');
+  assert.match(bug.err.join(''), /DIVERT_DEBUG=1/);
   assert.deepEqual(io.err, [
     'divert x: bad (see "divert x --help")\n',
     'divert x: Unknown chain at offset 3: "-A foo" (see "divert x --help")\n',

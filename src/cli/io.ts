@@ -2,6 +2,7 @@
  * What a command writes to, and the usage error every command throws for bad arguments.
  * @module
  */
+import { Netns } from '../_native/netns.js';
 
 /** Output of a command; main.ts passes process.stdout/stderr, tests pass collectors. */
 export interface CliIo {
@@ -14,6 +15,17 @@ export interface CliIo {
 /** A mistake in the command line: exit code 2, one line, and a pointer to `--help`. */
 export class UsageError extends Error {
   override name = 'UsageError';
+}
+
+/** The namespace `--netns` names, checked: a bad name is a usage mistake (exit 2), not a failure. */
+export function checkNetnsOption(netns: string | undefined): string | undefined {
+  if (netns === undefined) return undefined;
+  try {
+    Netns.from(netns);
+  } catch (err) {
+    throw new UsageError(`--netns: ${(err as Error).message}`);
+  }
+  return netns;
 }
 
 /** An io that collects output (tests, and commands that print at the end). */

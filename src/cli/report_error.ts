@@ -20,7 +20,8 @@ export function hintFor(err: unknown): string | undefined {
 }
 
 function isUsage(err: unknown): boolean {
-  if (err instanceof UsageError || err instanceof FilterSyntaxError || err instanceof RangeError || err instanceof TypeError) return true;
+  // Not TypeError: in the CLI one means a bug (every bad argument is checked and becomes a UsageError).
+  if (err instanceof UsageError || err instanceof FilterSyntaxError || err instanceof RangeError) return true;
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
 }

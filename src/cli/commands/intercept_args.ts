@@ -3,7 +3,7 @@
  * @module
  */
 import { parseArgs } from 'node:util';
-import { UsageError } from '../io.js';
+import { UsageError, checkNetnsOption } from '../io.js';
 
 export type OutputFormat = 'line' | 'json' | 'classic' | 'none';
 
@@ -137,7 +137,7 @@ export function parseInterceptArgs(argv: readonly string[]): InterceptOptions | 
     firewall,
     passThrough: values['pass-through'] ?? false,
     defragment: values.defragment ?? false,
-    netns: values.netns,
+    netns: checkNetnsOption(values.netns),
     count: parseCount(values.count),
     write: values.write,
     format,

@@ -10,6 +10,7 @@
  * @module
  */
 import { addRule, enableAlwaysDefragment, installExitCleanup, parseRuleCommand, releaseOwnedTable, type RuleHandle } from '../../firewall/mod.js';
+import { UsageError } from '../io.js';
 
 export interface RunRules {
   /** The full rule text installed, for the banner. */
@@ -27,7 +28,7 @@ export function divertRuleText(rule: string, port: number, passThrough: boolean)
 /** Checks the rule text without installing anything (FilterSyntaxError/RangeError when bad). */
 export function checkFirewallRule(rule: string, port: number, passThrough: boolean): void {
   const cmd = parseRuleCommand(divertRuleText(rule, port, passThrough));
-  if (cmd.op === 'delete') throw new RangeError('--firewall takes -A or -I, not -D');
+  if (cmd.op === 'delete') throw new UsageError('--firewall takes -A or -I, not -D');
 }
 
 /** Installs the run's rules (none when neither option is given). */
@@ -55,7 +56,7 @@ export async function installRunRules(o: { port: number; firewall: string | unde
       for (const h of handles.splice(0).reverse()) await h.remove({ keepTable: true });
     },
     release() {
-      releaseOwnedTable(o.netns);
+      void releaseOwnedTable(o.netns);
     },
   };
 }

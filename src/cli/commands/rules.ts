@@ -12,7 +12,7 @@ import {
 import { Netns } from '../../_native/netns.js';
 import { DivertError } from '../../errors.js';
 import { reportError } from '../report_error.js';
-import { UsageError, type CliIo } from '../io.js';
+import { UsageError, checkNetnsOption, type CliIo } from '../io.js';
 
 const HELP = `Usage: divert rules <command> [--netns NAME] [options]
 
@@ -79,7 +79,7 @@ function parseArgs(argv: readonly string[]): Parsed | 'help' {
       throw new UsageError('--any-owner is gone: a running program\'s rules live in its own table, which only that program can change (they go when it ends); persistent rules can be deleted by anyone');
     } else p.words.push(w);
   }
-  if (p.netns !== undefined) Netns.from(p.netns);
+  checkNetnsOption(p.netns);
   if (p.priority !== undefined && p.sub !== 'add' && p.sub !== 'insert') throw new UsageError('--priority goes with "divert rules add" or "insert"');
   return p;
 }
