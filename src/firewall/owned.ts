@@ -5,10 +5,11 @@
  * so these rules can never outlive the program, and no other process can change them (EPERM).
  *
  * Handles share the table with a count. Removing rules deletes only the rules: the table and its
- * base chains stay, because unregistering a hook makes the kernel drop every packet still queued
- * from it (nf_queue_nf_hook_drop) — packets the program holds would be lost. `release()` closes
- * the socket, which takes the table with it, once the table has no rules left; call it after the
- * packets those rules queued got their verdicts (a divert socket's close does).
+ * base chains stay, because unregistering a hook makes the kernel drop every packet queued in the
+ * namespace (nf_queue_nf_hook_drop → nfqnl_nf_hook_drop flushes every queue) — packets the
+ * program holds would be lost. `release()` closes the socket, which takes the table with it, once
+ * the table has no rules left and no divert socket of this process is bound in the namespace
+ * (`hold()`: a socket holds from its bind until its queue is closed).
  * @module
  */
 import { Netns } from '../_native/netns.js';
@@ -122,7 +123,8 @@ export class OwnedTable {
 
   /**
    * Closes the table's socket — the kernel then deletes the table — when it holds no rule of
-   * this process any more. Packets still queued from its hooks are dropped by the kernel then.
+   * this process any more and nothing holds the namespace (the kernel drops every packet queued
+   * in the namespace as the hooks go).
    */
   release(): Promise<void> {
     this.#forget(0);
