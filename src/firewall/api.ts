@@ -17,7 +17,7 @@ import { withSharedConnection } from './shared_connection.js';
 import { DivertError } from '../errors.js';
 import { capabilities } from './kernel.js';
 import { OwnedTable } from './owned.js';
-import { checkPriority, SHARED_TABLE } from './layout.js';
+import { checkPriority, ownedTable, SHARED_TABLE, tablePid } from './layout.js';
 import { deleteRows, installRules, listDivertRules, sameRule, type InstallEntry, type InstalledRule, type ListedRule } from './ruleset.js';
 import { parseRuleCommand } from './parse.js';
 import { validatePosition, validateRule } from './validate_rule.js';
@@ -28,7 +28,6 @@ import { lowerFilter, type LoweredFilter } from '../filter/lower_nft.js';
 import { parseFilter } from '../filter/check.js';
 import { formatFilter } from '../filter/format.js';
 import type { FilterAst } from '../filter/ast.js';
-import { ownedTable } from './layout.js';
 import { forgetExitCleanup } from './cleanup.js';
 
 export type { InstallEntry, InstalledRule, ListedRule } from './ruleset.js';
@@ -316,7 +315,7 @@ export async function deleteRule(rule: DivertRule | string, options: DeleteOptio
 }
 
 function ownedElsewhere(row: ListedRule): DivertError {
-  const pid = /^divert-(\d+)$/.exec(row.table)?.[1];
+  const pid = tablePid(row.table);
   return new DivertError(`Rule ${row.id} is in the table of running program ${pid}: it goes when that program closes its divert socket or exits (the kernel lets no other process change it)`, 'ERR_DIVERT_RULE_NOT_OURS');
 }
 

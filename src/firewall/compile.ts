@@ -34,7 +34,7 @@
  * @module
  */
 import type { Expr } from '../nftables/expr_types.js';
-import { NFT_CMP, NFT_CT, NFT_META, NFT_PAYLOAD, NFT_RANGE, NFT_REG, CT_STATE } from '../nftables/expr_constants.js';
+import { NFT_CMP, NFT_CT, NFT_META, NFT_PAYLOAD, NFT_RANGE, NFT_REG, CT_STATE, NFQ_FLAG } from '../nftables/expr_constants.js';
 import { NFT_VERDICT } from '../nftables/constants.js';
 import { NFPROTO } from '../netlink/netfilter.js';
 import { tryParseIpv4, tryParseIpv6 } from '../ip/address.js';
@@ -53,10 +53,6 @@ export function queueChainName(rule: Pick<DivertRule, 'port' | 'passThrough'>): 
   const { first, last } = portBounds(rule.port);
   return `queue-${first}${last === first ? '' : `-${last}`}${rule.passThrough ? '-bypass' : ''}`;
 }
-
-/** xt_NFQ_info_v3 flags (include/uapi/linux/netfilter/xt_NFQUEUE.h); the same bits as NFT_QUEUE_FLAG_*. */
-export const NFQ_FLAG_BYPASS = 0x01;
-export const NFQ_FLAG_CPU_FANOUT = 0x02;
 
 /**
  * The expressions of a DIVERT rule, its verdict included: the queue expression, or (compat) a
@@ -190,7 +186,7 @@ function notInjected(): Expr[] {
 export function queueExpr(rule: Pick<DivertRule, 'port' | 'passThrough'>, verdict: QueueVerdict): Expr {
   const { first, last } = portBounds(rule.port);
   const total = last - first + 1;
-  const flags = rule.passThrough ? NFQ_FLAG_BYPASS : 0;
+  const flags = rule.passThrough ? NFQ_FLAG.NFQ_FLAG_BYPASS : 0;
   if (verdict === 'queue') return { type: 'queue', num: first, total, flags };
   // struct xt_NFQ_info_v3 { __u16 queuenum; __u16 queues_total; __u16 flags; } in host order.
   const info = new Uint8Array(new Uint16Array([first, total, flags]).buffer);

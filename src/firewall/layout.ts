@@ -78,11 +78,6 @@ export function parseChainName(name: string): { hook: Hook; priority: number } |
   return { hook: m[1] as Hook, priority: m[2] === undefined ? 0 : Number(m[2]) };
 }
 
-/** nft's hook keyword of a hook (what `nft list` prints). */
-export const NFT_HOOK_NAME: Readonly<Record<Hook, string>> = {
-  prerouting: 'prerouting', 'local-in': 'input', forward: 'forward', 'local-out': 'output', postrouting: 'postrouting',
-};
-
 /** What a rule of ours is. */
 export type RuleKind = 'divert' | 'defrag' | 'filter';
 

@@ -12,9 +12,6 @@ import type { Owner } from './rule.js';
 import { isLabel } from './validate.js';
 
 export const OWNER_PREFIX = 'divert:owner=';
-/** Comment on the jump rule from a built-in chain to ours. */
-export const JUMP_TAG = 'divert:jump';
-
 /** Reads `/proc/<pid>/stat`: state letter and start time; undefined when the process is gone. */
 export function procStat(pid: number): { state: string; startTime: number } | undefined {
   let text: string;

@@ -15,7 +15,7 @@ import { NFPROTO, hookNumber, type Hook } from '../netlink/netfilter.js';
 import { FirewallError } from '../errors.js';
 import type { Capabilities } from './kernel.js';
 import { compileDefrag, compileRule, divertTail, queueChainName, queueExpr } from './compile.js';
-import { chainName, chainPriority, decodeNote, encodeNote, filterText, isDivertTable, parseChainName, SHARED_TABLE, type RuleKind } from './layout.js';
+import { chainName, chainPriority, decodeNote, defragText, encodeNote, filterText, isDivertTable, parseChainName, SHARED_TABLE, type RuleKind } from './layout.js';
 import { CHAIN_HOOK, HOOK_CHAIN, portBounds, type DivertChain, type DivertRule, type Family, type Owner, type PortRange } from './rule.js';
 import { formatRule } from './format.js';
 import { parseRule } from './parse.js';
@@ -194,7 +194,7 @@ interface Planned {
 function plan(e: InstallEntry, target: InstallTarget, caps: Capabilities): Planned {
   const note = (kind: RuleKind, text: string): Uint8Array => encodeNote({ kind, text, owner: target.owner });
   if (e.kind === 'defrag') {
-    const text = `always-defragment ${e.family}`;
+    const text = defragText(e.family);
     const hook: Hook = 'prerouting';
     return { queueChain: undefined, sets: [], kind: 'defrag', family: e.family, hook, chain: chainName(hook, target.priority), text, exprs: compileDefrag(e.family), userdata: note('defrag', text), position: undefined };
   }

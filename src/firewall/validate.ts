@@ -23,24 +23,10 @@ export function interfaceNameProblem(name: unknown): string | undefined {
   return undefined;
 }
 
-/** True for a name iptables accepts after `-i`/`-o` (`eth0`, `veth+`); see {@link interfaceNameProblem}. */
-export function isInterfaceName(name: string): boolean {
-  return interfaceNameProblem(name) === undefined;
-}
-
-/** Owner labels: they end up inside an iptables comment. */
+/** Owner labels: they end up in the owner tag of a rule's user data (`divert:owner=…:<label>`). */
 const LABEL = /^[A-Za-z0-9_.-]{1,32}$/;
 
 export function isLabel(text: string): boolean {
   return LABEL.test(text);
 }
 
-/** Names as `ip netns add` creates them under /run/netns. */
-const NETNS = /^[A-Za-z0-9_.-]{1,64}$/;
-
-/** Throws TypeError unless `name` is a plain network-namespace name. */
-export function checkNetnsName(name: string): void {
-  if (!NETNS.test(name) || name === '.' || name === '..') {
-    throw new TypeError(`Invalid network namespace name ${JSON.stringify(name)}: use the NAME shown by "ip netns list"`);
-  }
-}

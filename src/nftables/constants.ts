@@ -397,10 +397,3 @@ const FAMILY_NAMES = new Map<number, string>([[1, 'inet'], [2, 'ip'], [3, 'arp']
 export function familyName(family: number): string {
   return FAMILY_NAMES.get(family) ?? 'unknown';
 }
-
-const HOOK_NAMES = ['prerouting', 'input', 'forward', 'output', 'postrouting', 'ingress'];
-
-/** nft's name of an NF_INET_* hook ("prerouting"), "hook <n>" otherwise. */
-export function hookName(hook: number): string {
-  return HOOK_NAMES[hook] ?? `hook ${hook}`;
-}

@@ -129,11 +129,3 @@ export function ipv6(text: string): Uint8Array {
   return parseIpv6(text);
 }
 
-/** An interface name as `meta iifname` compares it: IFNAMSIZ (16) bytes, NUL-padded. */
-export function ifname(name: string): Uint8Array {
-  const bytes = new TextEncoder().encode(name);
-  if (bytes.length > 15) throw new RangeError(`Interface name ${JSON.stringify(name)} is longer than 15 bytes`);
-  const out = new Uint8Array(16);
-  out.set(bytes);
-  return out;
-}
