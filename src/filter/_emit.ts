@@ -9,6 +9,7 @@ import { HOST_LITTLE_ENDIAN } from '../netlink/bytes.js';
 import { NFT_CMP, NFT_LOOKUP_F, NFT_RANGE, NFT_REG } from '../nftables/expr_constants.js';
 import type { Expr } from '../nftables/expr_types.js';
 import * as iv from './_intervals.js';
+import type { ValueSet } from './_intervals.js';
 import { loosen, type KCond, type KTerm, type LoadSpec } from './_kterm.js';
 
 const R1 = NFT_REG.NFT_REG_1;
@@ -78,22 +79,22 @@ function plan(c: KCond): Plan | undefined {
 /**
  * Terms every condition of which can be written in one rule: a set that cannot is split over its
  * intervals (big-endian loads), or dropped with the term made residual (host-order loads such as
- * `meta iif`, where only equality is possible).
+ * `meta iif`, where only equality is possible). Undefined as soon as there would be more than
+ * `limit` terms (the caller then loosens instead: widenForEmit).
  */
-export function splitForEmit(terms: readonly KTerm[]): KTerm[] {
+export function splitForEmit(terms: readonly KTerm[], limit = Infinity): KTerm[] | undefined {
   const out: KTerm[] = [];
   const todo = [...terms];
-  while (todo.length > 0) {
-    const t = todo.shift()!;
+  for (let head = 0; head < todo.length; head++) {
+    if (out.length + todo.length - head > limit) return undefined;
+    const t = todo[head]!;
     const bad = [...t.conds.values()].find((c) => plan(c) === undefined);
     if (!bad) {
       out.push(t);
       continue;
     }
     if (bad.spec.host) {
-      const conds = new Map(t.conds);
-      conds.delete(bad.spec.id);
-      todo.push(loosen({ ...t, conds }, `${bad.spec.label} in ${iv.formatSet(bad.set)}: only equality is possible in the kernel, user space decides`));
+      todo.push(dropCond(t, bad));
       continue;
     }
     for (const part of bad.set) {
@@ -103,6 +104,45 @@ export function splitForEmit(terms: readonly KTerm[]): KTerm[] {
     }
   }
   return out;
+}
+
+/**
+ * The term with every condition one rule cannot write loosened into one it can (residual): a
+ * big-endian load keeps the MAX_HOLES widest gaps of its set and checks the span between them
+ * (`cmp`/`range neq`), a host-order load is dropped. One rule instead of one per interval.
+ */
+export function widenForEmit(t: KTerm): KTerm {
+  let out = t;
+  for (const c of t.conds.values()) {
+    if (plan(c) !== undefined) continue;
+    if (c.spec.host) {
+      out = dropCond(out, c);
+      continue;
+    }
+    const set = widen(c.set, c.spec.domain, MAX_HOLES);
+    const conds = new Map(out.conds);
+    conds.set(c.spec.id, { spec: c.spec, set });
+    out = loosen({ ...out, conds }, `${c.spec.label} in ${iv.formatSet(c.set, 6)}: more intervals than one rule holds, the kernel checks ${iv.formatSet(set, 6)}`);
+  }
+  return out;
+}
+
+/** The term without condition `c`, residual: only equality is possible in the kernel for its host-order load. */
+function dropCond(t: KTerm, c: KCond): KTerm {
+  const conds = new Map(t.conds);
+  conds.delete(c.spec.id);
+  return loosen({ ...t, conds }, `${c.spec.label} in ${iv.formatSet(c.set)}: only equality is possible in the kernel, user space decides`);
+}
+
+/** `set` with all but the `holes` widest gaps (within `domain`, a single interval) filled: a superset with at most `holes` holes. */
+function widen(set: ValueSet, domain: ValueSet, holes: number): ValueSet {
+  const gaps = iv.minus(domain, set);
+  const kept = [...gaps].sort((x, y) => {
+    const a = x[1] - x[0];
+    const b = y[1] - y[0];
+    return a > b ? -1 : a < b ? 1 : x[0] < y[0] ? -1 : 1;
+  }).slice(0, holes);
+  return iv.minus(domain, iv.normalize(kept));
 }
 
 /** The expressions of a term (conditions in rank order), and the sets its lookups use. */

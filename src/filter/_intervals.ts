@@ -113,7 +113,9 @@ export function shift(s: ValueSet, add: bigint, lo: bigint, hi: bigint): ValueSe
   return intersect(normalize(s.map(([a, b]) => [a - add, b - add] as const)), range(lo, hi));
 }
 
-/** Text for explain(): `{5..15}`, `{0, 43}`. */
-export function formatSet(x: ValueSet): string {
-  return `{${x.map(([a, b]) => (a === b ? `${a}` : `${a}..${b}`)).join(', ')}}`;
+/** Text for explain(): `{5..15}`, `{0, 43}`; past `max` intervals, `{1, 3, 5, … (4000 intervals)}`. */
+export function formatSet(x: ValueSet, max = Infinity): string {
+  const shown = x.length > max ? x.slice(0, max) : x;
+  const more = x.length > max ? `, … (${x.length} intervals)` : '';
+  return `{${shown.map(([a, b]) => (a === b ? `${a}` : `${a}..${b}`)).join(', ')}${more}}`;
 }

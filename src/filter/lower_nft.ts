@@ -15,9 +15,9 @@
  * prerouting, as inbound packets of the interface they arrived on). A filter without a
  * direction gets rules at both hooks.
  *
- * Size: a filter whose rules would exceed `maxRules` per hook is approximated (the terms of the
- * largest alternatives are merged into their common conditions, residual): the kernel always
- * over-approximates, never misses.
+ * Size: a filter whose rules would exceed `maxRules` per hook is approximated (each family's
+ * terms are merged into their common conditions, and a set no rule can write is loosened,
+ * residual; see withinRules): the kernel always over-approximates, never misses.
  * @module
  */
 import { NFPROTO } from '../netlink/netfilter.js';
@@ -27,7 +27,7 @@ import { formatExprs } from '../nftables/format.js';
 import type { NftSet, SetElement } from '../nftables/set.js';
 import type { FilterAst } from './ast.js';
 import { parseFilter } from './check.js';
-import { emitTerm, splitForEmit } from './_emit.js';
+import { emitTerm, splitForEmit, widenForEmit } from './_emit.js';
 import * as iv from './_intervals.js';
 import { ALL, conj, loosen, merge, simplify, type KTerm } from './_kterm.js';
 import { formatFilter } from './format.js';
@@ -43,7 +43,7 @@ export interface LowerOptions {
   family?: number | undefined;
   /** Set names are `<setPrefix><rule>_<n>`; unique per filter within the table. Default 'filter'. */
   setPrefix?: string | undefined;
-  /** Most rules per hook before the filter is approximated (default 48). */
+  /** Most rules per hook: past it the filter is approximated (default 48; at least 2, one per IP family). */
   maxRules?: number | undefined;
 }
 
@@ -107,6 +107,7 @@ export function lowerCounted(filter: string | FilterAst, options: LowerOptions =
   const ast = typeof filter === 'string' ? parseFilter(filter) : filter;
   const prefix = options.setPrefix ?? 'filter';
   const maxRules = options.maxRules ?? 48;
+  if (!Number.isInteger(maxRules) || maxRules < 2) throw new RangeError(`maxRules is ${maxRules}: at least 2 (one rule per IP family) are needed`);
   const rules: LoweredRule[] = [];
   const sets: LoweredSet[] = [];
   for (const hook of ['prerouting', 'postrouting'] as const) {
@@ -115,11 +116,10 @@ export function lowerCounted(filter: string | FilterAst, options: LowerOptions =
       const env: Env = { hook, family };
       const base = baseTerm(env);
       const terms = dnf(normalize(ast.root, env, stats), env, new Map(), stats).flatMap((x) => conj(base, x) ?? []);
-      perHook.push({ family, terms: splitForEmit(merge(simplify(terms))) });
+      perHook.push({ family, terms: merge(simplify(terms)) });
     }
-    if (perHook.reduce((n, p) => n + p.terms.length, 0) > maxRules) {
-      for (const p of perHook) p.terms = p.terms.length === 0 ? [] : splitForEmit([hull(p.terms, `more than ${maxRules} rules: approximated`)]);
-    }
+    const fitted = withinRules(perHook.map((p) => p.terms), maxRules);
+    perHook.forEach((p, i) => (p.terms = fitted[i]!));
     for (const { family, terms } of perHook) {
       const ordered = [...terms.filter((x) => x.exact), ...terms.filter((x) => !x.exact)];
       for (const t0 of ordered) {
@@ -195,6 +195,31 @@ function dnfOnce(x: Ir, env: Env, dnf: (x: Ir) => readonly KTerm[]): readonly KT
       return acc;
     }
   }
+}
+
+/**
+ * The terms of one hook (a list per family) as rules, at most `maxRules` of them, the first of
+ * these that fits: the terms as they are (a set one rule cannot write split over its
+ * intervals); each family's terms merged into their common conditions (hull), split; that hull
+ * loosened into one rule per family (widenForEmit). What is merged or loosened becomes residue,
+ * decided in user space: the kernel still over-approximates.
+ */
+function withinRules(lists: ReadonlyArray<readonly KTerm[]>, maxRules: number): KTerm[][] {
+  const split = (ls: ReadonlyArray<readonly KTerm[]>): KTerm[][] | undefined => {
+    const out: KTerm[][] = [];
+    let left = maxRules;
+    for (const l of ls) {
+      const s = splitForEmit(l, left);
+      if (!s) return undefined;
+      out.push(s);
+      left -= s.length;
+    }
+    return out;
+  };
+  const exact = split(lists);
+  if (exact) return exact;
+  const hulls = lists.map((l) => (l.length === 0 ? [] : [hull(l, `more than ${maxRules} rules: approximated`)]));
+  return split(hulls) ?? hulls.map((h) => h.map(widenForEmit));
 }
 
 /** The term with as many of its conditions (in rank order) as fit in one rule; residual if some had to go. */

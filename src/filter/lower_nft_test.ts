@@ -332,3 +332,30 @@ test('lowerFilter(): an or of many ports stays exact in both families: alternati
     }
   }
 });
+
+test('lowerFilter(): at most maxRules rules per hook, even when a set is more than one rule can write; what is loosened goes to user space', () => {
+  const ids = Array.from({ length: 4000 }, (_, i) => 3 * i);
+  const filters: Array<[string, string, number[]]> = [
+    ['257 scattered ports', Array.from({ length: 257 }, (_, i) => `tcp.DstPort == ${7 * i + 1}`).join(' or '), [1, 8, 7 * 256 + 1, 2, 7 * 256 + 2, 443]],
+    ['60 port ranges', Array.from({ length: 60 }, (_, i) => `(tcp.DstPort >= ${100 * i + 1} and tcp.DstPort <= ${100 * i + 50})`).join(' or '), [1, 50, 51, 100, 5950, 5951, 443]],
+    ['4000 ip.Id values', ids.map((v) => `ip.Id=${v}`).join('||'), [0, 3, 11997, 1, 11998, 50000]],
+  ];
+  for (const [name, filter, values] of filters) {
+    for (const maxRules of [48, 5, 2]) {
+      const l = lowerFilter(filter, { maxRules });
+      for (const hook of ['prerouting', 'postrouting'] as const) {
+        const n = l.rules.filter((r) => r.hook === hook).length;
+        assert.ok(n > 0 && n <= maxRules, `${name}, maxRules ${maxRules}: ${n} ${hook} rules`);
+      }
+      const packets = name.startsWith('4000')
+        ? values.flatMap((id) => [packet(4, 6, 1, 2, 64, id), packet(4, 17, 1, 2, 64, id)])
+        : values.flatMap((port) => [packet(4, 6, 1000, port), packet(6, 6, 1000, port), packet(4, 17, 1000, port)]);
+      const { problems, matches } = disagreements(filter, l, packets);
+      assert.deepEqual(problems, [], `${name}, maxRules ${maxRules}`);
+      assert.ok(matches > 0, name);
+    }
+  }
+  const loosened = lowerFilter(filters[1]![1]).explain();
+  assert.match(loosened, /more intervals than one rule holds, the kernel checks \{0\.\.50, 101\.\.150, 201\.\.250, 301\.\.5950\}/);
+  assert.throws(() => lowerFilter('tcp', { maxRules: 1 }), RangeError);
+});
