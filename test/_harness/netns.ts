@@ -8,6 +8,7 @@
  * @module
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 import { after, type TestContext } from 'node:test';
 import { ping, type PingOptions, type PingResult } from '../../src/cli/demo/ping.js';
 
@@ -23,6 +24,14 @@ process.on('exit', () => {
     }
   }
 });
+
+// A signal ends the process without 'exit' unless someone listens: scripts/run_tests.mjs sends
+// SIGTERM to a file's process group at its timeout, and Ctrl-C sends SIGINT. Exiting here runs
+// the 'exit' listeners (the namespaces above; divert's own rule cleanup, which leaves the
+// decision to a listener like this one) with the shell's status for death by that signal.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => process.exit(128 + osConstants.signals[signal]));
+}
 
 /** True when this process may create namespaces and firewall rules (root, or CAP_SYS_ADMIN+NET_ADMIN). */
 export function havePrivilege(): boolean {
