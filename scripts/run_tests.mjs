@@ -194,8 +194,10 @@ function notable(out) {
       for (let j = i + 1; j < lines.length && !/^\s*(ok|not ok) /.test(lines[j]) && !/^\s*# Subtest/.test(lines[j]); j++) shown.push(lines[j]);
     } else if (/# SKIP/.test(l)) {
       shown.push(l.trim());
-    } else if (/^\s+# /.test(l) && !/^\s+# Subtest:/.test(l)) {
-      shown.push(l.trim()); // t.diagnostic(): e.g. why a cross-check was skipped, what was measured
+    } else if (/^\s*# /.test(l) && !/^\s*# Subtest:/.test(l) && !/^# (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) \S+$/.test(l)) {
+      // t.diagnostic(): e.g. why a cross-check was skipped, what was measured. Indented inside a
+      // describe(); at the margin for a top-level test, as are the file's counts (left out).
+      shown.push(l.trim());
     }
   }
   return shown;
