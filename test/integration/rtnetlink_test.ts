@@ -149,6 +149,8 @@ describe('LinkTable over notifications (real kernel)', () => {
       lookups++;
       if (seenAt < 0 && links.get(ifindex)?.ipv4.includes('198.18.43.7')) seenAt = lookups;
     }, 1);
+    flow.unref();
+    t.after(() => clearInterval(flow)); // a failure before the clearInterval below must not keep the file running
     await sleep(100);
     const before = lookups;
     const refresh = links.resync(); // a full re-read in flight while the address arrives
