@@ -312,7 +312,8 @@ describe('injection (real kernel)', () => {
       const { buildUdpPacket } = await import(${JSON.stringify(build)});
       const s = createDivertSocket();
       s.sendto(buildUdpPacket({ src: '${link.b4}', dst: '${link.a4}', srcPort: 1, dstPort: 9, payload: 'x' }), { address: '${link.a4}' });
-      console.log('injected'); setInterval(() => {}, 1000);`]);
+      console.log('injected'); setTimeout(() => process.exit(3), 20000);`]);
+    t.after(() => child.kill('SIGKILL')); // a failed assertion before the kill below must not leave it running
     await new Promise<void>((resolve, reject) => {
       child.stdout!.on('data', () => resolve());
       child.on('exit', (code) => reject(new Error(`injector child ended early (${code})`)));
