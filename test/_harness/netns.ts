@@ -91,19 +91,6 @@ export class Netns {
   spawn(cmd: string, args: readonly string[] = []): ChildProcess {
     return spawn('ip', ['netns', 'exec', this.name, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   }
-  /**
-   * Sends `count` echo requests (divert's own ping, no ping binary) and waits for the replies up to
-   * `deadlineSeconds`; true when all came back. Synchronous, so it runs in a peer process
-   * (src/cli/demo/peer.ts `ping` mode) in the namespace: use {@link pingAsync} when a divert
-   * socket in this process must keep answering meanwhile. `size`: ICMP data bytes (default 56).
-   */
-  ping(address: string, count = 1, deadlineSeconds = 2, options: { size?: number } = {}): boolean {
-    const size = options.size === undefined ? [] : [String(options.size)];
-    const r = this.tryExec(process.execPath, [PEER, 'ping', address, String(count), String(deadlineSeconds * 1000), ...size]);
-    const line = r.stdout.split('\n').filter((l) => l.startsWith('{')).pop();
-    const result = line ? (JSON.parse(line) as { received?: number }) : {};
-    return (result.received ?? 0) >= count;
-  }
   delete(): void {
     if (!created.has(this.name)) return;
     created.delete(this.name);
@@ -120,6 +107,11 @@ export function createNetns(): Netns {
   ns.exec('ip', ['link', 'set', 'lo', 'up']);
   after(() => ns.delete());
   return ns;
+}
+
+/** The index of interface `ifname` in `ns`. */
+export function ifindexOf(ns: Netns, ifname: string): number {
+  return (JSON.parse(ns.exec('ip', ['-j', 'link', 'show', 'dev', ifname])) as Array<{ ifindex: number }>)[0]!.ifindex;
 }
 
 export interface Link {

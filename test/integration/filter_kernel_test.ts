@@ -17,9 +17,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, createNetns, havePrivilege, requirePrivilege, type Netns } from '../_harness/netns.js';
+import { connect, createNetns, havePrivilege, ifindexOf, requirePrivilege, type Netns } from '../_harness/netns.js';
 import { createDivertSocket, DIVERT_MARK, type DivertPacket, type DivertSocket } from '../../src/mod.js';
-import { NftConnection, NFPROTO, NF_INET, NFT_META, NFT_PAYLOAD, NFT_CMP, type Expr, type NftBatch } from '../../src/nftables/mod.js';
+import { ne32, NftConnection, NFPROTO, NF_INET, NFT_META, NFT_PAYLOAD, NFT_CMP, type Expr, type NftBatch } from '../../src/nftables/mod.js';
 import { queueExpr } from '../../src/firewall/compile.js';
 import { buildUdpPacket } from '../../src/packet/build.js';
 import { internetChecksum } from '../../src/packet/checksum.js';
@@ -73,7 +73,7 @@ class Lab {
     ns.exec('ip', ['link', 'set', link.a, 'arp', 'off']);
     ns.exec('ip', ['route', 'add', '198.18.0.0/15', 'dev', link.a]);
     ns.exec('ip', ['-6', 'route', 'add', '2001:db8::/32', 'dev', link.a]);
-    const ifindex = (JSON.parse(ns.exec('ip', ['-j', 'link', 'show', link.a])) as Array<{ ifindex: number }>)[0]!.ifindex;
+    const ifindex = ifindexOf(ns, link.a);
     const conn = NftConnection.open({ netnsPath: ns.path, timeoutMs: 10_000 });
     const sock = createDivertSocket({ netns: ns.name, handleSignals: false, verdictTimeoutMs: 0, fillChecksums: false });
     await sock.bind(QUEUE);
@@ -203,10 +203,9 @@ function markerPacket(seq: number): Uint8Array {
 }
 
 const R1 = 1;
-const u32ne = (v: number): Uint8Array => new Uint8Array(new Uint32Array([v >>> 0]).buffer);
 
 function setMark(mark: number): Expr[] {
-  return [{ type: 'immediate', dreg: R1, data: { value: u32ne(mark) } }, { type: 'meta', key: NFT_META.NFT_META_MARK, sreg: R1 }];
+  return [{ type: 'immediate', dreg: R1, data: { value: ne32(mark) } }, { type: 'meta', key: NFT_META.NFT_META_MARK, sreg: R1 }];
 }
 
 function queueAs(tag: number): Expr[] {

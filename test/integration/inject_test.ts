@@ -7,7 +7,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createNetns, connect, enableForwarding, startPeer, requirePrivilege, run, sleep, type Netns } from '../_harness/netns.js';
+import { createNetns, connect, enableForwarding, ifindexOf, startPeer, requirePrivilege, run, sleep, type Netns } from '../_harness/netns.js';
 import { createDivertSocket, DIVERT_MARK, type DivertPacket, type DivertSocket } from '../../src/mod.js';
 import { INJECT_REDIRECT } from '../../src/firewall/mod.js';
 import { queueExpr } from '../../src/firewall/compile.js';
@@ -86,10 +86,6 @@ async function tcState(ns: Netns): Promise<string[]> {
 /** Whether interface `ifname` of `ns` has a clsact qdisc. */
 async function hasClsact(ns: Netns, ifname: string): Promise<boolean> {
   return (await tcState(ns)).some((l) => l.startsWith(`qdisc ${ifindexOf(ns, ifname)} clsact `));
-}
-
-function ifindexOf(ns: Netns, ifname: string): number {
-  return (JSON.parse(ns.exec('ip', ['-j', 'link', 'show', 'dev', ifname])) as Array<{ ifindex: number }>)[0]!.ifindex;
 }
 
 /**

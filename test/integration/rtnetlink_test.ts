@@ -6,7 +6,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { connect, createNetns, execAsync, requirePrivilege, sleep, waitFor, type Netns } from '../_harness/netns.js';
+import { connect, createNetns, execAsync, ifindexOf, requirePrivilege, sleep, waitFor, type Netns } from '../_harness/netns.js';
 import { NetlinkProtocol } from '../../src/netlink/constants.js';
 import { NetlinkSocket } from '../../src/socket/netlink_socket.js';
 import { formatTcBytecode, markMatchProgram, parseTcBytecode, sameProgram } from '../../src/rtnetlink/cbpf.js';
@@ -19,10 +19,6 @@ import { INJECT_MARK, INJECT_TC_PRIO } from '../../src/firewall/mark.js';
 import { NetlinkError } from '../../src/errors.js';
 
 const MATCH = { prio: INJECT_TC_PRIO, ops: markMatchProgram(INJECT_MARK) };
-
-function ifindexOf(ns: Netns, ifname: string): number {
-  return (JSON.parse(ns.exec('ip', ['-j', 'link', 'show', 'dev', ifname])) as Array<{ ifindex: number }>)[0]!.ifindex;
-}
 
 function haveTc(ns: Netns): boolean {
   return ns.tryExec('tc', ['-V']).ok;
