@@ -20,7 +20,8 @@ import assert from 'node:assert/strict';
 import { connect, createNetns, havePrivilege, ifindexOf, requirePrivilege, type Netns } from '../_harness/netns.js';
 import { createDivertSocket, DIVERT_MARK, type DivertPacket, type DivertSocket } from '../../src/mod.js';
 import { ne32, NftConnection, NFPROTO, NF_INET, NFT_META, NFT_PAYLOAD, NFT_CMP, type Expr, type NftBatch } from '../../src/nftables/mod.js';
-import { queueExpr } from '../../src/firewall/compile.js';
+import { queueExpr, type QueueVerdict } from '../../src/firewall/compile.js';
+import { probeKernel } from '../../src/firewall/kernel.js';
 import { buildUdpPacket } from '../../src/packet/build.js';
 import { internetChecksum } from '../../src/packet/checksum.js';
 import { compileFilter, fieldValue, type FilterAddress } from '../../src/filter/evaluate.js';
@@ -51,18 +52,21 @@ class Lab {
   readonly ifindex: number;
   readonly conn: NftConnection;
   readonly sock: DivertSocket;
+  /** How rules queue here: the native expression where the kernel has nft_queue, else the compat NFQUEUE target. */
+  readonly verdict: QueueVerdict;
   #queued: Array<{ key: string; rule: number }> = [];
   #markers = new Set<string>();
   #waiters: Array<() => void> = [];
   #tableExists = false;
   #markerSeq = 0;
 
-  private constructor(ns: Netns, ifname: string, ifindex: number, conn: NftConnection, sock: DivertSocket) {
+  private constructor(ns: Netns, ifname: string, ifindex: number, conn: NftConnection, sock: DivertSocket, verdict: QueueVerdict) {
     this.ns = ns;
     this.ifname = ifname;
     this.ifindex = ifindex;
     this.conn = conn;
     this.sock = sock;
+    this.verdict = verdict;
   }
 
   /** `ns` and `sink` are made by the caller, in the suite's body (createNetns registers their removal there). */
@@ -75,9 +79,10 @@ class Lab {
     ns.exec('ip', ['-6', 'route', 'add', '2001:db8::/32', 'dev', link.a]);
     const ifindex = ifindexOf(ns, link.a);
     const conn = NftConnection.open({ netnsPath: ns.path, timeoutMs: 10_000 });
+    const probe = await probeKernel(conn);
     const sock = createDivertSocket({ netns: ns.name, handleSignals: false, verdictTimeoutMs: 0, fillChecksums: false });
     await sock.bind(QUEUE);
-    const lab = new Lab(ns, link.a, ifindex, conn, sock);
+    const lab = new Lab(ns, link.a, ifindex, conn, sock, probe.queue === undefined ? 'queue' : 'compat');
     void lab.#receive();
     return lab;
   }
@@ -112,13 +117,13 @@ class Lab {
       b.addChain({ family: INET, table: TABLE, name, type: 'filter', hook: { hooknum, priority } });
     }
     for (const chain of ['mpre', 'mpost']) b.addRule({ family: INET, table: TABLE, chain, exprs: setMark(mark) });
-    for (const chain of ['pre', 'post']) b.addRule({ family: INET, table: TABLE, chain, exprs: [...markerMatch(), ...queueAs(MARKER_TAG)] });
+    for (const chain of ['pre', 'post']) b.addRule({ family: INET, table: TABLE, chain, exprs: [...markerMatch(), ...queueAs(MARKER_TAG, this.verdict)] });
     for (const s of lowered.sets) {
       b.addSet(s.set);
       b.addElements({ family: INET, table: TABLE, name: s.set.name }, s.elements);
     }
     lowered.rules.forEach((r, i) => {
-      b.addRule({ family: INET, table: TABLE, chain: r.hook === 'prerouting' ? 'pre' : 'post', exprs: [...r.exprs, ...queueAs(TAG + i)] });
+      b.addRule({ family: INET, table: TABLE, chain: r.hook === 'prerouting' ? 'pre' : 'post', exprs: [...r.exprs, ...queueAs(TAG + i, this.verdict)] });
     });
     await this.conn.commit(b);
     this.#tableExists = true;
@@ -208,8 +213,8 @@ function setMark(mark: number): Expr[] {
   return [{ type: 'immediate', dreg: R1, data: { value: ne32(mark) } }, { type: 'meta', key: NFT_META.NFT_META_MARK, sreg: R1 }];
 }
 
-function queueAs(tag: number): Expr[] {
-  return [...setMark(tag), queueExpr({ port: QUEUE, passThrough: false }, 'compat')];
+function queueAs(tag: number, verdict: QueueVerdict): Expr[] {
+  return [...setMark(tag), queueExpr({ port: QUEUE, passThrough: false }, verdict)];
 }
 
 function markerMatch(): Expr[] {
@@ -300,7 +305,7 @@ describe('filter rules against the kernel (differential)', { skip: !havePrivileg
       await check(lab, c.filter, packets, i % 2 === 0 ? 0 : DIVERT_MARK, tally, `c${i}_`);
       assert.ok(Date.now() - started < 300_000, 'the case table took longer than 5 minutes');
     }
-    t.diagnostic(`${CASES.length} cases, ${tally.pairs} packet sends: ${tally.matches} match, kernel decided ${tally.exact} exactly, ${tally.residual} went to the residue`);
+    t.diagnostic(`${CASES.length} cases (rules queue by ${lab.verdict === 'queue' ? 'the queue expression' : 'the compat NFQUEUE target'}), ${tally.pairs} packet sends: ${tally.matches} match, kernel decided ${tally.exact} exactly, ${tally.residual} went to the residue`);
     assert.deepEqual(tally.problems, []);
     assert.ok(tally.exact > 0 && tally.pairs === CASES.length * 2);
   });
