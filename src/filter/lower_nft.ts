@@ -29,7 +29,7 @@ import type { FilterAst } from './ast.js';
 import { parseFilter } from './check.js';
 import { emitTerm, splitForEmit, widenForEmit } from './_emit.js';
 import * as iv from './_intervals.js';
-import { ALL, conj, loosen, merge, simplify, type KTerm } from './_kterm.js';
+import { ALL, conj, loosen, merge, simplify, simplifyUnion, termWork, type KTerm } from './_kterm.js';
 import { formatFilter } from './format.js';
 import { baseTerm, lowerAtom } from './lower_atoms.js';
 import { normalize, type Env, type Ir, type RuleHook } from './normalize.js';
@@ -104,6 +104,15 @@ export function lowerFilter(filter: string | FilterAst, options: LowerOptions = 
 
 /** lowerFilter(), counting its work in `stats` (for tests). */
 export function lowerCounted(filter: string | FilterAst, options: LowerOptions = {}, stats?: LowerStats): LoweredFilter {
+  const work = termWork();
+  try {
+    return lower(filter, options, stats);
+  } finally {
+    if (stats) stats.compared = (stats.compared ?? 0) + termWork() - work;
+  }
+}
+
+function lower(filter: string | FilterAst, options: LowerOptions, stats: LowerStats | undefined): LoweredFilter {
   const ast = typeof filter === 'string' ? parseFilter(filter) : filter;
   const prefix = options.setPrefix ?? 'filter';
   const maxRules = options.maxRules ?? 48;
@@ -151,6 +160,8 @@ export interface LowerStats {
   pushed: number;
   /** IR nodes turned into terms (each once per hook and family). */
   dnfNodes: number;
+  /** Terms compared (subsumes) or keyed (merge) while simplifying and merging. */
+  compared?: number;
 }
 
 /**
@@ -176,7 +187,14 @@ function dnfOnce(x: Ir, env: Env, dnf: (x: Ir) => readonly KTerm[]): readonly KT
       throw new Error('dnf: the filter must be normalized first');
     case 'or': {
       // Merged before the cap: `dport 1 or … or dport 300` is one term with a set, not 300.
-      const terms = merge(simplify(x.xs.flatMap((y) => dnf(y))));
+      // Many alternatives are merged first (linear), and hulled before simplify (quadratic).
+      const parts = x.xs.map((y) => dnf(y));
+      let terms: KTerm[];
+      if (parts.reduce((n, p) => n + p.length, 0) > TERM_CAP) {
+        const merged = merge(parts.flat());
+        if (merged.length > TERM_CAP) return [hull(merged, 'too many alternatives: approximated')];
+        terms = merge(simplify(merged));
+      } else terms = merge(simplifyUnion(parts));
       return terms.length > TERM_CAP ? [hull(terms, 'too many alternatives: approximated')] : terms;
     }
     case 'and': {
