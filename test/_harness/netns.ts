@@ -254,6 +254,8 @@ export function pingFrom(ns: Netns, address: string, options: PingOptions = {}):
 export function startPeer(ns: Netns, args: readonly string[], timeoutMs = 10_000): { ready: Promise<void>; result: Promise<unknown> } {
   const child = ns.spawn(process.execPath, [PEER, ...args]);
   let out = '';
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   let readyResolve!: () => void;
   const ready = new Promise<void>((r) => (readyResolve = r));
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -262,12 +264,12 @@ export function startPeer(ns: Netns, args: readonly string[], timeoutMs = 10_000
       out += d.toString();
       if (out.includes('ready\n')) readyResolve();
     });
-    child.on('close', () => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
       readyResolve();
       const line = out.split('\n').filter((l) => l.startsWith('{')).pop();
       if (line) resolve(JSON.parse(line));
-      else reject(new Error(`peer ${args.join(' ')} printed no result`));
+      else reject(new Error(`peer ${args.join(' ')} printed no result (exit ${code ?? signal})${err.trim() ? `: ${err.trim().split('\n').slice(-5).join(' | ')}` : ''}`));
     });
   });
   if (!args[0]?.endsWith('recv') && !args[0]?.endsWith('-server')) readyResolve();
