@@ -1,7 +1,9 @@
 /**
  * Kernel terms as nf_tables expressions. Each condition is one load into register 1, an
  * optional mask (`bitwise`), then what its value set needs: `cmp eq`, `cmp neq` for each hole,
- * `cmp lt/gt` or `range` for intervals, or a `lookup` in a constant set for many points.
+ * `cmp lt/gt` or `range` for intervals, a `lookup` in a constant set for many points, or (a
+ * big-endian load) in a constant interval set (NFT_SET_INTERVAL: the kernel's rbtree, each
+ * interval a start element and an end element one past it, flagged NFT_SET_ELEM_INTERVAL_END).
  * Sets that fit none of those split the term into one term per interval (`splitForEmit`).
  * @module
  */
@@ -17,11 +19,20 @@ const R1 = NFT_REG.NFT_REG_1;
 const MAX_HOLES = 4;
 /** Points written as a set lookup, at most. */
 export const MAX_SET_POINTS = 256;
+/** Intervals written as an interval-set lookup, at most (two elements each). */
+export const MAX_SET_INTERVALS = 256;
 
-/** A constant set a rule looks up (elements are register bytes). */
+/** One element of an emitted set: register bytes; `end` closes an interval (the first value after it). */
+export interface EmittedElement {
+  readonly key: Uint8Array;
+  readonly end?: true;
+}
+
+/** A constant set a rule looks up; `interval`: an NFT_SET_INTERVAL set of start/end elements. */
 export interface EmittedSet {
   readonly keyLen: number;
-  readonly elements: readonly Uint8Array[];
+  readonly interval: boolean;
+  readonly elements: readonly EmittedElement[];
 }
 
 export interface EmittedRule {
@@ -33,7 +44,8 @@ export interface EmittedRule {
 type Plan =
   | { kind: 'none' }
   | { kind: 'cmps'; ops: Array<{ op: 'eq' | 'neq' | 'lt' | 'gt' | 'lte' | 'gte'; v: bigint } | { op: 'range' | 'nrange'; a: bigint; b: bigint }> }
-  | { kind: 'lookup'; values: bigint[]; invert: boolean };
+  | { kind: 'lookup'; values: bigint[]; invert: boolean }
+  | { kind: 'intervals'; ranges: ValueSet; invert: boolean };
 
 /** How a condition's set is written in one rule, or undefined when it is not writable at once. */
 function plan(c: KCond): Plan | undefined {
@@ -73,6 +85,11 @@ function plan(c: KCond): Plan | undefined {
   const inv = iv.listPoints(holes, MAX_SET_POINTS);
   if (inv && (!pts || inv.length < pts.length)) return { kind: 'lookup', values: inv, invert: true };
   if (pts) return pts.length === 1 ? { kind: 'cmps', ops: [{ op: 'eq', v: pts[0]! }] } : { kind: 'lookup', values: pts, invert: false };
+  // Big-endian registers compare as numbers (memcmp): an interval set of the set or its holes.
+  if (!spec.host) {
+    if (holes.length < set.length && holes.length <= MAX_SET_INTERVALS) return { kind: 'intervals', ranges: holes, invert: true };
+    if (set.length <= MAX_SET_INTERVALS) return { kind: 'intervals', ranges: set, invert: false };
+  }
   return undefined;
 }
 
@@ -108,8 +125,8 @@ export function splitForEmit(terms: readonly KTerm[], limit = Infinity): KTerm[]
 
 /**
  * The term with every condition one rule cannot write loosened into one it can (residual): a
- * big-endian load keeps the MAX_HOLES widest gaps of its set and checks the span between them
- * (`cmp`/`range neq`), a host-order load is dropped. One rule instead of one per interval.
+ * big-endian load keeps the MAX_SET_INTERVALS - 1 widest gaps inside its set (an interval-set
+ * lookup), a host-order load is dropped. One rule instead of one per interval.
  */
 export function widenForEmit(t: KTerm): KTerm {
   let out = t;
@@ -119,12 +136,66 @@ export function widenForEmit(t: KTerm): KTerm {
       out = dropCond(out, c);
       continue;
     }
-    const set = widen(c.set, c.spec.domain, MAX_HOLES);
+    const set = fillGaps(c.set, MAX_SET_INTERVALS);
     const conds = new Map(out.conds);
     conds.set(c.spec.id, { spec: c.spec, set });
     out = loosen({ ...out, conds }, `${c.spec.label} in ${iv.formatSet(c.set, 6)}: more intervals than one rule holds, the kernel checks ${iv.formatSet(set, 6)}`);
   }
   return out;
+}
+
+/**
+ * Bytes the interval sets of one filter may take in its netlink batch, at most: the batch goes
+ * in one sendmsg(2), which fails with EMSGSIZE past the socket's send buffer (net.core.wmem_default,
+ * 212,992 bytes by default: 8,192 two-byte elements fitted, 10,240 did not), and the rules and
+ * other sets share it.
+ */
+export const MAX_INTERVAL_SET_BYTES = 96 * 1024;
+
+/** Netlink bytes of one set element: its nest, flags, key nest and the key padded to 4. */
+function elementBytes(keyLen: number): number {
+  return 24 + ((keyLen + 3) & ~3);
+}
+
+/**
+ * The terms (all hooks and families of a filter) with their interval sets within
+ * MAX_INTERVAL_SET_BYTES: when they would take more, every set is cut to the same number of
+ * intervals, the largest that fits (its narrowest gaps filled), and its term becomes residual.
+ */
+export function limitIntervalSets(lists: ReadonlyArray<readonly KTerm[]>, budget = MAX_INTERVAL_SET_BYTES): KTerm[][] {
+  const sized: Array<{ n: number; bytes: number }> = [];
+  for (const l of lists) {
+    for (const t of l) {
+      for (const c of t.conds.values()) {
+        const p = plan(c);
+        if (p?.kind === 'intervals') sized.push({ n: p.ranges.length, bytes: 2 * elementBytes(c.spec.len) });
+      }
+    }
+  }
+  const cost = (m: number): number => sized.reduce((sum, x) => sum + Math.min(x.n, m) * x.bytes, 0);
+  const most = sized.reduce((m, x) => Math.max(m, x.n), 0);
+  if (cost(most) <= budget) return lists.map((l) => [...l]);
+  let lo = 1;
+  let hi = most;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (cost(mid) <= budget) lo = mid;
+    else hi = mid - 1;
+  }
+  // At most `lo` intervals in a set (or its holes, one more).
+  const cap = Math.max(1, lo - 1);
+  return lists.map((l) => l.map((t) => {
+    let out = t;
+    for (const c of t.conds.values()) {
+      const p = plan(c);
+      if (p?.kind !== 'intervals' || p.ranges.length <= lo) continue;
+      const set = fillGaps(c.set, cap);
+      const conds = new Map(out.conds);
+      conds.set(c.spec.id, { spec: c.spec, set });
+      out = loosen({ ...out, conds }, `${c.spec.label} in ${iv.formatSet(c.set, 6)}: the filter's interval sets would outgrow one netlink batch, the kernel checks ${iv.formatSet(set, 6)}`);
+    }
+    return out;
+  }));
 }
 
 /** The term without condition `c`, residual: only equality is possible in the kernel for its host-order load. */
@@ -134,15 +205,16 @@ function dropCond(t: KTerm, c: KCond): KTerm {
   return loosen({ ...t, conds }, `${c.spec.label} in ${iv.formatSet(c.set)}: only equality is possible in the kernel, user space decides`);
 }
 
-/** `set` with all but the `holes` widest gaps (within `domain`, a single interval) filled: a superset with at most `holes` holes. */
-function widen(set: ValueSet, domain: ValueSet, holes: number): ValueSet {
-  const gaps = iv.minus(domain, set);
-  const kept = [...gaps].sort((x, y) => {
+/** `set` with its narrowest inner gaps filled until at most `max` intervals remain: the closest superset of that size. */
+function fillGaps(set: ValueSet, max: number): ValueSet {
+  if (set.length <= max) return set;
+  const gaps = set.slice(1).map((x, i) => [set[i]![1] + 1n, x[0] - 1n] as const);
+  const filled = [...gaps].sort((x, y) => {
     const a = x[1] - x[0];
     const b = y[1] - y[0];
-    return a > b ? -1 : a < b ? 1 : x[0] < y[0] ? -1 : 1;
-  }).slice(0, holes);
-  return iv.minus(domain, iv.normalize(kept));
+    return a < b ? -1 : a > b ? 1 : x[0] < y[0] ? -1 : 1;
+  }).slice(0, set.length - max);
+  return iv.normalize([...set, ...filled]);
 }
 
 /** The expressions of a term (conditions in rank order), and the sets its lookups use. */
@@ -160,8 +232,10 @@ export function emitTerm(t: KTerm, setPrefix: string): EmittedRule {
       const mask = bytes(c.spec, c.spec.mask, false);
       exprs.push({ type: 'bitwise', sreg: R1, dreg: R1, len: c.spec.len, mask, xor: new Uint8Array(c.spec.len) });
     }
-    if (p.kind === 'lookup') {
-      sets.push({ keyLen: c.spec.len, elements: p.values.map((v) => bytes(c.spec, v, true)) });
+    if (p.kind === 'lookup' || p.kind === 'intervals') {
+      sets.push(p.kind === 'lookup'
+        ? { keyLen: c.spec.len, interval: false, elements: p.values.map((v) => ({ key: bytes(c.spec, v, true) })) }
+        : { keyLen: c.spec.len, interval: true, elements: intervalElements(c.spec, p.ranges) });
       const lookup: Expr = { type: 'lookup', set: `${setPrefix}${sets.length - 1}`, sreg: R1 };
       exprs.push(p.invert ? { ...lookup, flags: NFT_LOOKUP_F.NFT_LOOKUP_F_INV } : lookup);
       continue;
@@ -176,6 +250,21 @@ export function emitTerm(t: KTerm, setPrefix: string): EmittedRule {
     }
   }
   return { exprs, sets };
+}
+
+/**
+ * An interval set's elements: a start element at each interval's first value, an end element
+ * (NFT_SET_ELEM_INTERVAL_END) at the first value after it, omitted when that value no longer
+ * fits the register (the interval runs to the top, as nft writes `{ 1024-65535 }`).
+ */
+function intervalElements(spec: LoadSpec, ranges: ValueSet): EmittedElement[] {
+  const top = 1n << BigInt(8 * spec.len);
+  const out: EmittedElement[] = [];
+  for (const [a, b] of ranges) {
+    out.push({ key: bytes(spec, a, true) });
+    if ((b + 1n) << BigInt(spec.shift) < top) out.push({ key: bytes(spec, b + 1n, true), end: true });
+  }
+  return out;
 }
 
 const CMP = { eq: NFT_CMP.NFT_CMP_EQ, neq: NFT_CMP.NFT_CMP_NEQ, lt: NFT_CMP.NFT_CMP_LT, lte: NFT_CMP.NFT_CMP_LTE, gt: NFT_CMP.NFT_CMP_GT, gte: NFT_CMP.NFT_CMP_GTE } as const;

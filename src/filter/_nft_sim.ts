@@ -1,11 +1,14 @@
 /**
  * A model of how the kernel (Linux 6.x, net/netfilter) runs the expressions divert's lowering
  * emits, for tests: meta (nfproto, l4proto, iif, oif, iiftype, oiftype, mark), payload (network
- * and transport header, fast path included), bitwise, cmp, range, lookup. Layer 4 comes from
+ * and transport header, fast path included), bitwise, cmp, range, lookup (hash/bitmap sets: the
+ * key itself; interval sets as nft_set_rbtree looks up: the nearest element at or below the key
+ * must be a start element, not an interval end). Layer 4 comes from
  * nft_set_pktinfo_ipv4/ipv6_validate (ipv6_find_hdr with IP6_FH_F_AUTH). The real-kernel run
  * (test/integration/filter_kernel_test.ts) checks the model on the same packets.
  * @module
  */
+import { NFT_SET, NFT_SET_ELEM } from '../nftables/constants.js';
 import type { Expr } from '../nftables/expr_types.js';
 import type { LoweredFilter, LoweredRule, RuleHook } from './lower_nft.js';
 
@@ -79,11 +82,17 @@ function findHdr(b: Uint8Array): PktInfo | undefined {
 
 const BREAK = Symbol('break');
 
+/** A set as the lookup sees it: its elements, and whether they are interval starts and ends. */
+export interface SimSet {
+  readonly interval: boolean;
+  readonly elements: ReadonlyArray<{ readonly key: Uint8Array; readonly end: boolean }>;
+}
+
 /**
  * Runs one rule's expressions; true when every expression passes (the verdict would be reached).
  * `sets` maps set names to their elements.
  */
-export function simulateRule(exprs: readonly Expr[], b: Uint8Array, meta: SimMeta, sets: ReadonlyMap<string, readonly Uint8Array[]>): boolean {
+export function simulateRule(exprs: readonly Expr[], b: Uint8Array, meta: SimMeta, sets: ReadonlyMap<string, SimSet>): boolean {
   const info = pktinfo(b);
   const family = b[0]! >> 4 === 4 ? 2 : 10;
   let reg: Uint8Array = new Uint8Array(16);
@@ -95,7 +104,7 @@ export function simulateRule(exprs: readonly Expr[], b: Uint8Array, meta: SimMet
   return true;
 }
 
-function step(e: Expr, reg: Uint8Array, b: Uint8Array, meta: SimMeta, info: PktInfo, family: number, sets: ReadonlyMap<string, readonly Uint8Array[]>): Uint8Array | typeof BREAK {
+function step(e: Expr, reg: Uint8Array, b: Uint8Array, meta: SimMeta, info: PktInfo, family: number, sets: ReadonlyMap<string, SimSet>): Uint8Array | typeof BREAK {
   switch (e.type) {
     case 'meta': {
       const out = new Uint8Array(16);
@@ -143,13 +152,26 @@ function step(e: Expr, reg: Uint8Array, b: Uint8Array, meta: SimMeta, info: PktI
       return inside === (e.op === 0) ? reg : BREAK;
     }
     case 'lookup': {
-      const els = sets.get(e.set!) ?? [];
-      const found = els.some((k) => compare(reg, k) === 0);
+      const set = sets.get(e.set!) ?? { interval: false, elements: [] };
+      const found = set.interval ? inInterval(set, reg) : set.elements.some((el) => compare(reg, el.key) === 0);
       return found !== ((e.flags ?? 0) & 1) > 0 ? reg : BREAK;
     }
     default:
       throw new Error(`sim: expression ${e.type}`);
   }
+}
+
+/** nft_rbtree_lookup: the greatest element at or below the key decides (a start matches; an end, or none, does not). */
+function inInterval(set: SimSet, reg: Uint8Array): boolean {
+  let best: { key: Uint8Array; end: boolean } | undefined;
+  for (const el of set.elements) {
+    const c = compare(reg, el.key);
+    if (c < 0) continue;
+    const d = best === undefined ? 1 : compare(el.key, best.key);
+    // At equal keys an end element wins (an exact match on an end is no match in an anonymous set).
+    if (d > 0 || (d === 0 && el.end)) best = el;
+  }
+  return best !== undefined && !best.end;
 }
 
 function compare(reg: Uint8Array, data: Uint8Array): number {
@@ -159,6 +181,9 @@ function compare(reg: Uint8Array, data: Uint8Array): number {
 
 /** The first rule at the packet's hook that matches, or undefined. */
 export function simulate(lowered: LoweredFilter, b: Uint8Array, meta: SimMeta): LoweredRule | undefined {
-  const sets = new Map(lowered.sets.map((s) => [s.set.name, s.elements.map((e) => e.key)]));
+  const sets = new Map<string, SimSet>(lowered.sets.map((s) => [s.set.name, {
+    interval: ((s.set.flags ?? 0) & NFT_SET.NFT_SET_INTERVAL) !== 0,
+    elements: s.elements.map((e) => ({ key: e.key, end: ((e.flags ?? 0) & NFT_SET_ELEM.NFT_SET_ELEM_INTERVAL_END) !== 0 })),
+  }]));
   return lowered.rules.find((r) => r.hook === meta.hook && simulateRule(r.exprs, b, meta, sets));
 }

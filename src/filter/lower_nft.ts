@@ -6,7 +6,8 @@
  * ```
  * filter ─normalize─▶ and/or of tests, per (hook, family) ─lowerAtom─▶ kernel terms per test
  *        ─and: product, or: union (contradictions dropped, covered terms removed)─▶ terms
- *        ─merge (`dport 80 ∨ dport 443` → a set)─▶ split what one rule cannot hold ─▶ rules
+ *        ─merge (`dport 80 ∨ dport 443` → a set)─▶ split or loosen what one rule cannot hold
+ *        (withinRules, limitIntervalSets) ─▶ rules
  * ```
  * Hooks: `inbound` packets are taken at prerouting, `outbound` ones at postrouting. Each packet
  * is diverted at most once: the prerouting rules skip packets received on a loopback device
@@ -21,13 +22,13 @@
  * @module
  */
 import { NFPROTO } from '../netlink/netfilter.js';
-import { NFT_SET } from '../nftables/constants.js';
+import { NFT_SET, NFT_SET_ELEM } from '../nftables/constants.js';
 import type { Expr } from '../nftables/expr_types.js';
 import { formatExprs } from '../nftables/format.js';
 import type { NftSet, SetElement } from '../nftables/set.js';
 import type { FilterAst } from './ast.js';
 import { parseFilter } from './check.js';
-import { emitTerm, splitForEmit, widenForEmit } from './_emit.js';
+import { emitTerm, limitIntervalSets, splitForEmit, widenForEmit, type EmittedSet } from './_emit.js';
 import * as iv from './_intervals.js';
 import { ALL, conj, loosen, merge, simplify, simplifyUnion, termWork, type KTerm } from './_kterm.js';
 import { formatFilter } from './format.js';
@@ -119,6 +120,7 @@ function lower(filter: string | FilterAst, options: LowerOptions, stats: LowerSt
   if (!Number.isInteger(maxRules) || maxRules < 2) throw new RangeError(`maxRules is ${maxRules}: at least 2 (one rule per IP family) are needed`);
   const rules: LoweredRule[] = [];
   const sets: LoweredSet[] = [];
+  const lists: Array<{ hook: RuleHook; family: 4 | 6; terms: KTerm[] }> = [];
   for (const hook of ['prerouting', 'postrouting'] as const) {
     const perHook: Array<{ family: 4 | 6; terms: KTerm[] }> = [];
     for (const family of [4, 6] as const) {
@@ -128,19 +130,21 @@ function lower(filter: string | FilterAst, options: LowerOptions, stats: LowerSt
       perHook.push({ family, terms: merge(simplify(terms)) });
     }
     const fitted = withinRules(perHook.map((p) => p.terms), maxRules);
-    perHook.forEach((p, i) => (p.terms = fitted[i]!));
-    for (const { family, terms } of perHook) {
-      const ordered = [...terms.filter((x) => x.exact), ...terms.filter((x) => !x.exact)];
-      for (const t0 of ordered) {
-        const name = `${prefix}${rules.length}_`;
-        const t = fit(t0, name);
-        const emitted = emitTerm(t, name);
-        const names = emitted.sets.map((s, k) => {
-          sets.push(toSet(s, `${name}${k}`, options));
-          return `${name}${k}`;
-        });
-        rules.push({ hook, family: family === 4 ? 'ipv4' : 'ipv6', exprs: emitted.exprs, residual: !t.exact, reasons: t.reasons, sets: names });
-      }
+    perHook.forEach((p, i) => lists.push({ hook, family: p.family, terms: fitted[i]! }));
+  }
+  const limited = limitIntervalSets(lists.map((l) => l.terms));
+  lists.forEach((l, i) => (l.terms = limited[i]!));
+  for (const { hook, family, terms } of lists) {
+    const ordered = [...terms.filter((x) => x.exact), ...terms.filter((x) => !x.exact)];
+    for (const t0 of ordered) {
+      const name = `${prefix}${rules.length}_`;
+      const t = fit(t0, name);
+      const emitted = emitTerm(t, name);
+      const names = emitted.sets.map((s, k) => {
+        sets.push(toSet(s, `${name}${k}`, options));
+        return `${name}${k}`;
+      });
+      rules.push({ hook, family: family === 4 ? 'ipv4' : 'ipv6', exprs: emitted.exprs, residual: !t.exact, reasons: t.reasons, sets: names });
     }
   }
   const text = formatFilter(ast);
@@ -218,9 +222,10 @@ function dnfOnce(x: Ir, env: Env, dnf: (x: Ir) => readonly KTerm[]): readonly KT
 /**
  * The terms of one hook (a list per family) as rules, at most `maxRules` of them, the first of
  * these that fits: the terms as they are (a set one rule cannot write split over its
- * intervals); each family's terms merged into their common conditions (hull), split; that hull
- * loosened into one rule per family (widenForEmit). What is merged or loosened becomes residue,
- * decided in user space: the kernel still over-approximates.
+ * intervals); the terms with such sets loosened into one rule each (widenForEmit); each
+ * family's terms merged into their common conditions (hull), split; that hull loosened into one
+ * rule per family. What is merged or loosened becomes residue, decided in user space: the
+ * kernel still over-approximates.
  */
 function withinRules(lists: ReadonlyArray<readonly KTerm[]>, maxRules: number): KTerm[][] {
   const split = (ls: ReadonlyArray<readonly KTerm[]>): KTerm[][] | undefined => {
@@ -236,6 +241,7 @@ function withinRules(lists: ReadonlyArray<readonly KTerm[]>, maxRules: number): 
   };
   const exact = split(lists);
   if (exact) return exact;
+  if (lists.reduce((n, l) => n + l.length, 0) <= maxRules) return lists.map((l) => l.map(widenForEmit));
   const hulls = lists.map((l) => (l.length === 0 ? [] : [hull(l, `more than ${maxRules} rules: approximated`)]));
   return split(hulls) ?? hulls.map((h) => h.map(widenForEmit));
 }
@@ -267,15 +273,15 @@ function hull(terms: readonly KTerm[], reason: string): KTerm {
   return { conds, exact: false, reasons };
 }
 
-function toSet(s: { keyLen: number; elements: readonly Uint8Array[] }, name: string, options: LowerOptions): LoweredSet {
+function toSet(s: EmittedSet, name: string, options: LowerOptions): LoweredSet {
   const set: NftSet = {
     family: options.family ?? NFPROTO.NFPROTO_INET,
     table: options.table ?? '',
     name,
-    flags: NFT_SET.NFT_SET_ANONYMOUS | NFT_SET.NFT_SET_CONSTANT,
+    flags: NFT_SET.NFT_SET_ANONYMOUS | NFT_SET.NFT_SET_CONSTANT | (s.interval ? NFT_SET.NFT_SET_INTERVAL : 0),
     keyLen: s.keyLen,
   };
-  return { set, elements: s.elements.map((key) => ({ key })) };
+  return { set, elements: s.elements.map((e) => (e.end ? { key: e.key, flags: NFT_SET_ELEM.NFT_SET_ELEM_INTERVAL_END } : { key: e.key })) };
 }
 
 function explain(filter: string, rules: readonly LoweredRule[], sets: readonly LoweredSet[]): string {
@@ -287,8 +293,8 @@ function explain(filter: string, rules: readonly LoweredRule[], sets: readonly L
     for (const reason of r.reasons) lines.push(`  # ${reason}`);
   });
   for (const s of sets) {
-    const els = s.elements.map((e) => `0x${[...e.key].map((b) => b.toString(16).padStart(2, '0')).join('')}`).join(', ');
-    lines.push(`set ${s.set.name} { ${els} }`);
+    const els = s.elements.map((e) => `0x${[...e.key].map((b) => b.toString(16).padStart(2, '0')).join('')}${(e.flags ?? 0) & NFT_SET_ELEM.NFT_SET_ELEM_INTERVAL_END ? ' end' : ''}`).join(', ');
+    lines.push(`set ${s.set.name}${(s.set.flags ?? 0) & NFT_SET.NFT_SET_INTERVAL ? ' interval' : ''} { ${els} }`);
   }
   const residual = rules.filter((r) => r.residual);
   if (residual.length === 0) lines.push('residue: none, the kernel decides every packet');

@@ -22,6 +22,20 @@ const PRE: FilterAddress = { hook: 'prerouting', direction: 'inbound', ifindex: 
 const POST: FilterAddress = { hook: 'postrouting', direction: 'outbound', ifindex: 0, outIfindex: 7, loopback: false, mark: 0 };
 const FWD: FilterAddress = { hook: 'forward', direction: 'forward', ifindex: 3, outIfindex: 5, loopback: false, mark: 0 };
 
+/** `f >= a and f <= b or …` (`f >= a` alone when b is omitted). */
+function ranges(field: string, list: ReadonlyArray<readonly [string | number, (string | number)?]>): string {
+  return list.map(([a, b]) => (b === undefined ? `${field} >= ${a}` : `${field} >= ${a} and ${field} <= ${b}`)).join(' or ');
+}
+
+// Sets of more than 256 values and more than 4 gaps: an interval-set lookup (NFT_SET_INTERVAL).
+// The packets sit on the elements: an interval's first value (a start element), the value after
+// it (an end element: no match), below the first start, in an interval open to the top.
+const PORT_RANGES = ranges('tcp.DstPort', [[10, 79], [81, 442], [444, 999], [2000, 2999], [40000, 49999], [50001]]);
+const PORT_HOLES = 'tcp.DstPort != 22 and tcp.DstPort != 80 and tcp.DstPort != 443 and tcp.DstPort != 50000 and (tcp.DstPort < 1000 or tcp.DstPort > 1999)';
+const V4_RANGES = ranges('ip.DstAddr', [['198.18.0.2', '198.18.0.52'], ['198.18.0.54', '198.18.1.0'], ['198.18.2.0', '198.18.2.255'], ['198.18.4.0', '198.18.4.255'], ['198.18.6.0', '198.18.6.255'], ['198.18.8.0', '198.18.9.255']]);
+const V6_RANGES = ranges('ipv6.SrcAddr', [['2001:db8::2', '2001:db8::ffff'], ['2001:db8:1::', '2001:db8:1::ffff'], ['2001:db8:2::', '2001:db8:2::ffff'], ['2001:db8:3::', '2001:db8:3::ffff'], ['2001:db8:4::', '2001:db8:4::ffff'], ['2001:db8:5::', '2001:db8:5::ffff']]);
+const FLOW_RANGES = ranges('ipv6.FlowLabel', [['0x100', '0x1ff'], ['0x1000', '0x12345'], ['0x12347', '0x20000'], ['0x30000', '0x3ffff'], ['0x50000', '0x5ffff'], ['0x70000', '0xfffff']]);
+
 export const DIVERT_CASES: readonly DivertCase[] = [
   // WinDivert's documented examples (doc §7.1 and WinDivertOpen).
   { filter: 'outbound and !loopback and (tcp.DstPort == 80 or udp.DstPort == 53)', packet: 'udp4_dns', match: true },
@@ -189,4 +203,28 @@ export const DIVERT_CASES: readonly DivertCase[] = [
   { filter: 'timestamp == 0', packet: 'tcp4_data', match: true },
   { filter: 'event == PACKET', packet: 'tcp4_data', match: true },
   { filter: 'zero == 0 and true == 1 and false == 0', packet: 'tcp4_data', match: true },
+  // Interval sets (see PORT_RANGES).
+  { filter: PORT_RANGES, packet: 'tcp4_options', match: false, note: 'port 80: the end element of 10..79' },
+  { filter: PORT_RANGES, packet: 'tcp4_data', match: true, note: 'port 51000: in 50001.. (no end element: open to 65535)' },
+  { filter: PORT_RANGES, packet: 'tcp6_ack', match: false, note: 'port 50000: the end element of 40000..49999' },
+  { filter: PORT_RANGES, packet: 'tcp6_frag0', match: false, note: 'port 443 after a fragment header: the end element of 81..442' },
+  { filter: PORT_RANGES, packet: 'tcp6_ah', match: true, note: 'port 22 behind AH: user space decides' },
+  { filter: PORT_RANGES, packet: 'udp4_dns', match: false },
+  { filter: PORT_HOLES, packet: 'tcp4_options', match: false, note: 'inverted interval set: port 80 is a start element of a hole' },
+  { filter: PORT_HOLES, packet: 'tcp4_data', match: true },
+  { filter: PORT_HOLES, packet: 'tcp6_ack', match: false },
+  { filter: PORT_HOLES, packet: 'tcp6_frag0', match: false },
+  { filter: PORT_HOLES, packet: 'tcp6_ah', match: false },
+  { filter: V4_RANGES, packet: 'tcp4_data', match: true, note: '198.18.0.2: a start element (4-byte key)' },
+  { filter: V4_RANGES, packet: 'udp4_dns', match: false, note: '198.18.0.53: an end element' },
+  { filter: V4_RANGES, packet: 'icmp4_unreach', match: false, note: '198.18.0.1: below the first start' },
+  { filter: V4_RANGES, packet: 'gre4', match: true },
+  { filter: V4_RANGES, packet: 'tcp6_ack', match: false },
+  { filter: V6_RANGES, packet: 'icmp6_echo', match: true, note: '2001:db8::2: a start element (16-byte key)' },
+  { filter: V6_RANGES, packet: 'tcp6_ack', match: false, note: '2001:db8::1: below the first start' },
+  { filter: V6_RANGES, packet: 'udp6_frag0', match: false },
+  { filter: V6_RANGES, packet: 'tcp4_data', match: false },
+  { filter: FLOW_RANGES, packet: 'tcp6_ack', match: true, note: 'flow label 0x12345: the last value of 0x1000..0x12345 (20 bits under a mask)' },
+  { filter: FLOW_RANGES, packet: 'icmp6_echo', match: false, note: 'flow label 0: below the first start' },
+  { filter: FLOW_RANGES, packet: 'tcp4_data', match: false },
 ];
