@@ -9,8 +9,8 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requirePrivilege, tryRun } from '../_harness/netns.js';
@@ -128,8 +128,13 @@ describe('a bare machine: no iptables, nft, tc, tshark or ping', () => {
     const dir = mkdtempSync(join(tmpdir(), 'divert-clone-'));
     chmodSync(dir, 0o755); // tests run a child as user nobody, which must read the clone
     t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const clone = tryRun('git', ['clone', '--quiet', ROOT, join(dir, 'divert')]);
-    assert.ok(clone.ok, clone.stderr);
+    // The checkout may belong to another user than root, and git (2.35.2 on) refuses to read such
+    // a repository, even to clone it, unless safe.directory says so in a protected config: a
+    // global config of this test's own (GIT_CONFIG_GLOBAL, git 2.32 on).
+    const gitConfig = join(dir, 'gitconfig');
+    writeFileSync(gitConfig, '[safe]\n\tdirectory = *\n');
+    const clone = spawnSync('git', ['clone', '--quiet', ROOT, join(dir, 'divert')], { encoding: 'utf8', env: { ...process.env, GIT_CONFIG_GLOBAL: gitConfig } });
+    assert.equal(clone.status, 0, clone.stderr);
     const cwd = join(dir, 'divert');
     const env = freshEnv({ DIVERT_BARE_NESTED: '1', npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' });
 
