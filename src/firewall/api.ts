@@ -127,16 +127,21 @@ async function install(entries: InstallEntry[], options: AddOptions): Promise<Ru
   const netnsPath = Netns.pathOf(options.netns);
   if (!persistent) {
     const { table, rules } = await OwnedTable.install(netnsPath, entries, owner, priority);
-    return handle(rules, owner, false, async (o) => {
-      await table.remove(rules);
-      if (!o?.keepTable) await table.release();
-    }, (o) => {
-      table.removeSync(rules);
-      if (!o?.keepTable) table.release();
-    });
+    return ownedHandle(table, rules, owner);
   }
   const rules = await withSharedConnection(netnsPath, async (conn) => installRules(conn, await capabilities(conn, Netns.identity(netnsPath)), { table: SHARED_TABLE, owned: false, priority, owner }, entries));
   return handle(rules, owner, true, () => removePersistent(netnsPath, rules), () => removePersistentSync(netnsPath, rules));
+}
+
+/** The handle of rules in this process's own table: removing them lets the table go unless asked to keep it. */
+function ownedHandle(table: OwnedTable, rules: InstalledRule[], owner: Owner): RuleHandle {
+  return handle(rules, owner, false, async (o) => {
+    await table.remove(rules);
+    if (!o?.keepTable) await table.release();
+  }, (o) => {
+    table.removeSync(rules);
+    if (!o?.keepTable) void table.release();
+  });
 }
 
 function handle(rules: InstalledRule[], owner: Owner, persistent: boolean, remove: (o?: RemoveOptions) => Promise<unknown>, removeSync: (o?: RemoveOptions) => unknown): RuleHandle {
@@ -192,7 +197,7 @@ export function holdNamespace(netns?: string): () => Promise<void> {
 /** Deletes persistent rules still present with the same handle, text and owner (handles restart when the table is made again). */
 async function removePersistent(netnsPath: string | undefined, rules: readonly InstalledRule[]): Promise<void> {
   await withSharedConnection(netnsPath, async (conn) => {
-    const rows = await listDivertRules(conn);
+    const rows = await listDivertRules(conn, ownerAlive, SHARED_TABLE);
     const mine = rows.filter((row) => rules.some((r) => r.table === row.table && r.handle === row.handle && r.text === row.text && row.owner !== undefined && sameOwner(row.owner, r.owner)));
     await deleteRows(conn, mine, !OwnedTable.held(netnsPath));
   });
@@ -255,14 +260,7 @@ export async function addFilter(filter: string | FilterAst, options: FilterOptio
   const owner = currentOwner();
   const netnsPath = Netns.pathOf(options.netns);
   const { table, rules } = await OwnedTable.install(netnsPath, entries, owner, priority);
-  const h = handle(rules, owner, false, async (o) => {
-    await table.remove(rules);
-    if (!o?.keepTable) await table.release();
-  }, (o) => {
-    table.removeSync(rules);
-    if (!o?.keepTable) table.release();
-  });
-  return Object.assign(h, { lowered, residual: lowered.residual });
+  return Object.assign(ownedHandle(table, rules, owner), { lowered, residual: lowered.residual });
 }
 
 export interface ListOptions extends FirewallOptions {
@@ -300,7 +298,8 @@ export async function deleteRule(rule: DivertRule | string, options: DeleteOptio
   const wanted = id ? undefined : toEntry(rule, true).rule;
   const netnsPath = Netns.pathOf(options.netns);
   return withSharedConnection(netnsPath, async (conn) => {
-    const rows = await listDivertRules(conn);
+    // By ID, that row's table only; by rule, persistent rules only: the shared table.
+    const rows = await listDivertRules(conn, ownerAlive, id ? id[1] : SHARED_TABLE);
     if (id) {
       const row = rows.find((r) => r.id === rule.toString().trim());
       if (row && !row.persistent) throw ownedElsewhere(row);
@@ -323,7 +322,7 @@ function ownedElsewhere(row: ListedRule): DivertError {
 function removeWhere(options: ListOptions, pick: (r: ListedRule) => boolean): Promise<number> {
   const netnsPath = Netns.pathOf(options.netns);
   return withSharedConnection(netnsPath, async (conn) => {
-    const rows = (await listDivertRules(conn, options.alive ?? ownerAlive)).filter((r) => r.persistent && (!options.family || r.family === options.family || r.family === 'inet'));
+    const rows = (await listDivertRules(conn, options.alive ?? ownerAlive, SHARED_TABLE)).filter((r) => r.persistent && (!options.family || r.family === options.family || r.family === 'inet'));
     return deleteRows(conn, rows.filter(pick), !OwnedTable.held(netnsPath));
   });
 }

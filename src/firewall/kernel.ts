@@ -13,7 +13,7 @@ import type { NftConnection } from '../nftables/conn.js';
 import type { DryRunResult } from '../nftables/answers.js';
 import { NFT_TABLE_F } from '../nftables/constants.js';
 import { NFPROTO } from '../netlink/netfilter.js';
-import { DivertError, type FirewallError } from '../errors.js';
+import { DivertError, FirewallError } from '../errors.js';
 import { compileDefrag, queueExpr, type QueueVerdict } from './compile.js';
 
 export interface Capabilities {
@@ -66,7 +66,8 @@ export async function probeKernel(conn: NftConnection): Promise<ProbeReport> {
   const refusal = (i: number): FirewallError | undefined => {
     const x = r[i];
     if (!x) return undefined;
-    return x.error ?? (x.processed ? undefined : (new Error('not processed') as FirewallError));
+    if (x.error || x.processed) return x.error;
+    return new FirewallError(`nf_tables did not get to ${x.message.op} for ${x.message.about} in the probe (an earlier message was refused)`, { messageType: x.message.op, object: x.message.about });
   };
   return { ownerTable: refusal(0) ?? refusal(1), queue: refusal(2), compatNfqueue: refusal(3), ct: refusal(4) };
 }

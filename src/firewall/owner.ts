@@ -29,10 +29,16 @@ export function procStat(pid: number): { state: string; startTime: number } | un
 
 /** The calling process as an owner. */
 export function currentOwner(label?: string): Owner {
-  const st = procStat(process.pid);
-  if (!st) throw new Error('Cannot read /proc/self/stat: divert needs procfs for owner tags');
-  return { kind: 'process', pid: process.pid, startTime: st.startTime, ...(label === undefined ? {} : { label }) };
+  // This process's start time never changes: read /proc once.
+  if (selfStart === undefined) {
+    const st = procStat(process.pid);
+    if (!st) throw new Error('Cannot read /proc/self/stat: divert needs procfs for owner tags');
+    selfStart = st.startTime;
+  }
+  return { kind: 'process', pid: process.pid, startTime: selfStart, ...(label === undefined ? {} : { label }) };
 }
+
+let selfStart: number | undefined;
 
 /** The persistent owner used by `divert rules add`. */
 export function cliOwner(label?: string): Owner {

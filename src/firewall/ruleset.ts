@@ -19,7 +19,7 @@ import { chainName, chainPriority, decodeNote, defragText, encodeNote, filterTex
 import { CHAIN_HOOK, HOOK_CHAIN, portBounds, type DivertChain, type DivertRule, type Family, type Owner, type PortRange } from './rule.js';
 import { formatRule } from './format.js';
 import { parseRule } from './parse.js';
-import { ownerAlive } from './owner.js';
+import { ownerAlive, ownerTag } from './owner.js';
 
 const INET = NFPROTO.NFPROTO_INET;
 
@@ -233,11 +233,20 @@ async function chainRules(conn: NftConnection, table: string): Promise<Map<strin
 }
 
 /**
- * The rows of divert's tables (`inet divert` and every `inet divert-<pid>`) in this namespace.
- * @param alive liveness of owners (tests replace it)
+ * The rows of divert's tables (`inet divert` and every `inet divert-<pid>`) in this namespace, or
+ * of `table` only (the kernel dumps just that table then).
+ * @param alive liveness of owners (tests replace it); asked once per owner
  */
-export async function listDivertRules(conn: NftConnection, alive: (o: Owner) => boolean = ownerAlive): Promise<ListedRule[]> {
-  const rules = (await conn.listRules(INET)).filter((r) => isDivertTable(r.table));
+export async function listDivertRules(conn: NftConnection, alive: (o: Owner) => boolean = ownerAlive, table?: string): Promise<ListedRule[]> {
+  const rules = (await conn.listRules(INET, table)).filter((r) => isDivertTable(r.table));
+  // Many rows share an owner: read each owner's /proc entry once.
+  const known = new Map<string, boolean>();
+  const aliveOnce = (o: Owner): boolean => {
+    const key = ownerTag(o);
+    let v = known.get(key);
+    if (v === undefined) known.set(key, (v = alive(o)));
+    return v;
+  };
   const position = new Map<string, number>();
   const out: ListedRule[] = [];
   for (const r of rules) {
@@ -246,7 +255,7 @@ export async function listDivertRules(conn: NftConnection, alive: (o: Owner) => 
     const key = `${r.table}/${r.chain}`;
     const n = (position.get(key) ?? 0) + 1;
     position.set(key, n);
-    out.push(row(r, r.chain, r.handle, where.hook, where.priority, n, alive));
+    out.push(row(r, r.chain, r.handle, where.hook, where.priority, n, aliveOnce));
   }
   return out;
 }
