@@ -7,11 +7,12 @@ import { MessageBuilder } from '../netlink/message_builder.js';
 import { MessageIter } from '../netlink/message_iter.js';
 import { FirewallError } from '../errors.js';
 import { putAck, type FakeNack } from '../testing/_fake_netlink.js';
-import { putRuleMsg } from '../testing/_fake_nftables_msg.js';
+import { offsetOfPath, putRuleMsg } from '../testing/_fake_nftables_msg.js';
 import { BatchAnswers } from './answers.js';
 import { NftBatch, type BatchMessage } from './batch.js';
 import { NFNL_BATCH, NFPROTO, NFTA_SET, NFT_MSG } from './constants.js';
 import type { Expr } from './expr_types.js';
+import { REFUSALS } from './testdata/refusals.js';
 
 const INET = NFPROTO.NFPROTO_INET;
 const counter: Expr = { type: 'counter' };
@@ -94,6 +95,19 @@ test('NftBatch.attributeAt() maps the extack offsets Linux 6.18 gave for these r
   assert.equal(b.attributeAt(noTable, 20), 'NFTA_RULE_TABLE'); // ENOENT
   assert.equal(b.attributeAt(noTable, 25), 'NFTA_RULE_TABLE', 'an offset inside a payload names the attribute holding it');
   assert.equal(b.attributeAt(noTable, 17), undefined, 'the nfgenmsg is no attribute');
+});
+
+test('NftBatch.attributeAt() names the offset Linux 6.18 gave for every refusal in testdata/refusals.ts, and the fake NACKs at it', () => {
+  // conn_test's refusal test cannot see a wrong offset: the fake turns a path into an offset with
+  // the walk attributeAt() reads it back with. These offsets are the kernel's own.
+  for (const r of REFUSALS) {
+    const b = batch();
+    r.build(b);
+    const [m] = b.messages;
+    assert.ok(m && b.messages.length === 1, r.what);
+    assert.equal(r.offset === undefined ? undefined : b.attributeAt(m, r.offset), r.attribute, r.what);
+    assert.equal(offsetOfPath(b.messageBytes(m), r.attribute), r.offset, r.what);
+  }
 });
 
 // ── answers ──────────────────────────────────────────────────────────────────────────────────
