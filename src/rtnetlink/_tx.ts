@@ -1,6 +1,7 @@
 /**
  * One request and its answer as a value, so every operation has an async form (the event loop
- * keeps turning) and a blocking form (exit-time cleanup only) built from the same code.
+ * keeps turning) and a blocking form (exit-time cleanup only) built from the same code; and
+ * {@link Steps}, a sequence of them, for operations of several requests.
  * @module
  */
 import { i32ne } from '../netlink/bytes.js';
@@ -99,4 +100,58 @@ export function dumpTx<T>(sock: NetlinkSocket, op: string, put: (b: MessageBuild
     },
     result: () => out,
   };
+}
+
+/**
+ * A sequence of requests where each may depend on the answers before it, written once as a
+ * generator (`const v = yield* step(tx)`) and run by {@link runSteps}, {@link runStepsNow} or
+ * {@link runStepsSync}. A NACK is thrown into the generator at its `yield`, so try/catch there
+ * works as in straight-line code.
+ */
+export type Steps<T> = Generator<Tx<unknown>, T, unknown>;
+
+/** One request inside {@link Steps}: `const v = yield* step(tx)` is the answer's value. */
+export function* step<T>(tx: Tx<T>): Generator<Tx<T>, T, unknown> {
+  return (yield tx) as T;
+}
+
+/** Runs `steps` without blocking the event loop. */
+export async function runSteps<T>(sock: NetlinkSocket, steps: Steps<T>): Promise<T> {
+  let r = steps.next();
+  while (!r.done) {
+    let value: unknown;
+    try {
+      value = await run(sock, r.value);
+    } catch (err) {
+      r = steps.throw(err);
+      continue;
+    }
+    r = steps.next(value);
+  }
+  return r.value;
+}
+
+/** Runs `steps` for a synchronous caller, each request as {@link runNow}. */
+export function runStepsNow<T>(sock: NetlinkSocket, steps: Steps<T>): T {
+  return drive(steps, (tx) => runNow(sock, tx));
+}
+
+/** Runs `steps` blocking, each request as {@link runSync}: exit-time cleanup only. */
+export function runStepsSync<T>(sock: NetlinkSocket, steps: Steps<T>): T {
+  return drive(steps, (tx) => runSync(sock, tx));
+}
+
+function drive<T>(steps: Steps<T>, exec: (tx: Tx<unknown>) => unknown): T {
+  let r = steps.next();
+  while (!r.done) {
+    let value: unknown;
+    try {
+      value = exec(r.value);
+    } catch (err) {
+      r = steps.throw(err);
+      continue;
+    }
+    r = steps.next(value);
+  }
+  return r.value;
 }

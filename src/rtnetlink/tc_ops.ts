@@ -120,7 +120,8 @@ function qdiscDumpTx(sock: NetlinkSocket, ifindex: number | undefined): Tx<TcQdi
   });
 }
 
-function filterDumpTx(sock: NetlinkSocket, ifindex: number, direction: TcDirection): Tx<TcFilter[]> {
+/** @internal The request behind {@link listFilters}. */
+export function filterDumpTx(sock: NetlinkSocket, ifindex: number, direction: TcDirection): Tx<TcFilter[]> {
   return dumpTx(sock, `list tc ${direction} filters of interface ${ifindex}`, (b, seq) => putFilterDump(b, seq, ifindex, direction), (it) => {
     if (it.type !== RtmTcType.RTM_NEWTFILTER) return undefined;
     const f = parseFilterMessage(it.buffer, it.payloadOffset, it.end);
@@ -134,7 +135,8 @@ export function bpfFilterTx(sock: NetlinkSocket, spec: BpfFilterSpec, exclusive 
   return ackTx(sock, op, (b, seq) => putBpfFilter(b, seq, spec, exclusive));
 }
 
-function filterDeleteTx(sock: NetlinkSocket, key: FilterKey, kind: string): Tx<string | undefined> {
+/** @internal The request behind {@link deleteFilter}: the result is the errno name when there was no such filter. */
+export function filterDeleteTx(sock: NetlinkSocket, key: FilterKey, kind = 'bpf'): Tx<string | undefined> {
   const op = `delete tc filter ${key.handle} prio ${key.prio} on ${key.direction} of interface ${key.ifindex}`;
   return ackTx(sock, op, (b, seq) => putFilterDelete(b, seq, key, kind), ['ENOENT', 'EINVAL']);
 }

@@ -13,7 +13,7 @@ import { parseFilterMessage, type TcFilter } from './tc_filter.js';
 import { KERNEL_FILTER_DUMP_EGRESS } from './testdata/tc_dumps.js';
 import { addClsact, deleteClsact, deleteClsactSync, deleteFilter, hasClsact, listFilters, listFiltersSync, listQdiscs, listQdiscsSync, replaceBpfFilter } from './tc_ops.js';
 import { probeTc } from './tc_probe.js';
-import { installRedirect, isRedirectFilter, listRedirectFilters, redirectFilterSpec, removeRedirect, removeRedirectSync, sweepRedirectFilters } from './tc_redirect.js';
+import { installRedirect, installRedirectNow, isRedirectFilter, listRedirectFilters, redirectFilterSpec, removeRedirect, removeRedirectSync, sweepRedirectFilters } from './tc_redirect.js';
 
 const PRIO = 49152;
 const OPS = markMatchProgram(0x40d1_0001);
@@ -88,37 +88,59 @@ test('deleteFilter() is false for a filter that is not there, and throws for oth
   assert.equal(await deleteFilter(sock, key), true);
 });
 
-test('installRedirect() / removeRedirect(): the qdisc goes with the last filter, only if the remover added it', async (t) => {
+test('installRedirectNow() / removeRedirect(): the qdisc goes with the last filter, only if the remover added it', async (t) => {
   const { kernel, sock } = setup(t);
   const a = { ifindex: 2, pid: 100, ...MATCH };
   const b = { ifindex: 2, pid: 200, ...MATCH };
-  assert.deepEqual(await installRedirect(sock, a), { addedQdisc: true });
-  assert.deepEqual(await installRedirect(sock, b), { addedQdisc: false });
+  assert.deepEqual(installRedirectNow(sock, a), { addedQdisc: true });
+  assert.deepEqual(installRedirectNow(sock, b), { addedQdisc: false });
   assert.deepEqual(await removeRedirect(sock, a, true), { filter: true, qdisc: false }, "b's filter keeps the qdisc");
   assert.deepEqual(await removeRedirect(sock, b, false), { filter: true, qdisc: false }, 'b did not add it');
   assert.ok(kernel.rtnetlink.tc.clsact.has(2));
-  await installRedirect(sock, a);
+  installRedirectNow(sock, a);
   assert.deepEqual(removeRedirectSync(sock, a, true), { filter: true, qdisc: true });
   assert.ok(!kernel.rtnetlink.tc.clsact.has(2));
   assert.deepEqual(await removeRedirect(sock, a, true), { filter: false, qdisc: false }, 'nothing left to remove');
+  assert.deepEqual(removeRedirectSync(sock, a, true), { filter: false, qdisc: false }, 'nor for the blocking form');
 });
 
-test('installRedirect() removes the qdisc it added when the filter is refused, and keeps one it found', async (t) => {
+test('removeRedirect() keeps a qdisc it added while a filter of another kind or hook is on it', async (t) => {
   const { kernel, sock } = setup(t);
+  const a = { ifindex: 2, pid: 100, ...MATCH };
+  installRedirectNow(sock, a);
+  await replaceBpfFilter(sock, { ...redirectFilterSpec({ ifindex: 2, pid: 300, ...MATCH }), direction: 'ingress', actions: [] });
+  assert.deepEqual(removeRedirectSync(sock, a, true), { filter: true, qdisc: false }, 'an ingress filter counts');
+  assert.ok(kernel.rtnetlink.tc.clsact.has(2));
+});
+
+test('installRedirect() is installRedirectNow() without blocking: same requests, same answer', async (t) => {
+  const { kernel, sock } = setup(t);
+  assert.deepEqual(await installRedirect(sock, { ifindex: 2, pid: 100, ...MATCH }), { addedQdisc: true });
+  assert.deepEqual(await installRedirect(sock, { ifindex: 2, pid: 200, ...MATCH }), { addedQdisc: false });
+  assert.deepEqual((await listFilters(sock, 2, 'egress')).map((f) => f.handle), [100, 200]);
   kernel.rtnetlink.tc.failNext(RtmTcType.RTM_NEWTFILTER, { errno: 2, message: 'TC classifier not found' });
   await assert.rejects(installRedirect(sock, { ifindex: 3, pid: 1, ...MATCH }), (e: NetlinkError) => e.code === 'ENOENT');
   assert.ok(!kernel.rtnetlink.tc.clsact.has(3));
+});
+
+test('installRedirectNow() removes the qdisc it added when the filter is refused, and keeps one it found', async (t) => {
+  const { kernel, sock } = setup(t);
+  kernel.rtnetlink.tc.failNext(RtmTcType.RTM_NEWTFILTER, { errno: 2, message: 'TC classifier not found' });
+  assert.throws(() => installRedirectNow(sock, { ifindex: 3, pid: 1, ...MATCH }), (e: NetlinkError) => e.code === 'ENOENT');
+  assert.ok(!kernel.rtnetlink.tc.clsact.has(3));
+  assert.throws(() => installRedirectNow(sock, { ifindex: 3, pid: 1, ...MATCH, ops: [] }), RangeError, 'an invalid spec: nothing sent, the qdisc removed');
+  assert.ok(!kernel.rtnetlink.tc.clsact.has(3));
   await addClsact(sock, 3);
   kernel.rtnetlink.tc.failNext(RtmTcType.RTM_NEWTFILTER, { errno: 2 });
-  await assert.rejects(installRedirect(sock, { ifindex: 3, pid: 1, ...MATCH }));
+  assert.throws(() => installRedirectNow(sock, { ifindex: 3, pid: 1, ...MATCH }));
   assert.ok(kernel.rtnetlink.tc.clsact.has(3));
 });
 
 test('listRedirectFilters() finds divert filters on every interface with name and owner pid', async (t) => {
   const { sock } = setup(t);
-  await installRedirect(sock, { ifindex: 2, pid: 100, ...MATCH });
-  await installRedirect(sock, { ifindex: 3, pid: 200, ...MATCH });
-  await installRedirect(sock, { ifindex: 3, pid: 300, prio: PRIO + 1, ops: OPS }); // another prio: not ours
+  installRedirectNow(sock, { ifindex: 2, pid: 100, ...MATCH });
+  installRedirectNow(sock, { ifindex: 3, pid: 200, ...MATCH });
+  installRedirectNow(sock, { ifindex: 3, pid: 300, prio: PRIO + 1, ops: OPS }); // another prio: not ours
   await replaceBpfFilter(sock, { ...redirectFilterSpec({ ifindex: 3, pid: 400, ...MATCH }), actions: [] }); // no redirect
   assert.deepEqual(await listRedirectFilters(sock, MATCH), [
     { ifindex: 2, ifname: 'eth0', pid: 100 },
@@ -126,11 +148,22 @@ test('listRedirectFilters() finds divert filters on every interface with name an
   ]);
 });
 
+test('listRedirectFilters() dumps the filters of interfaces with a clsact qdisc only', async (t) => {
+  const { kernel, sock } = setup(t);
+  let before = kernel.rtnetlink.dumps;
+  assert.deepEqual(await listRedirectFilters(sock, MATCH), []);
+  assert.equal(kernel.rtnetlink.dumps - before, 1, 'no clsact anywhere: the qdisc dump alone');
+  installRedirectNow(sock, { ifindex: 3, pid: 200, ...MATCH });
+  before = kernel.rtnetlink.dumps;
+  assert.deepEqual(await listRedirectFilters(sock, MATCH), [{ ifindex: 3, ifname: 'eth1', pid: 200 }]);
+  assert.equal(kernel.rtnetlink.dumps - before, 3, 'qdiscs, links, and the egress filters of eth1 (not of lo or eth0)');
+});
+
 test('sweepRedirectFilters() removes dead owners\' filters and the qdiscs it emptied', async (t) => {
   const { kernel, sock } = setup(t);
-  await installRedirect(sock, { ifindex: 2, pid: 100, ...MATCH });
-  await installRedirect(sock, { ifindex: 3, pid: 200, ...MATCH });
-  await installRedirect(sock, { ifindex: 3, pid: 300, ...MATCH });
+  installRedirectNow(sock, { ifindex: 2, pid: 100, ...MATCH });
+  installRedirectNow(sock, { ifindex: 3, pid: 200, ...MATCH });
+  installRedirectNow(sock, { ifindex: 3, pid: 300, ...MATCH });
   const r = await sweepRedirectFilters(sock, { ...MATCH, alive: (pid) => pid === 300 });
   assert.deepEqual(r.removed.map((f) => f.pid), [100, 200]);
   assert.deepEqual(r.qdiscs, [2], 'eth1 keeps its qdisc for the live owner');
@@ -182,7 +215,7 @@ test('probeTc() keeps a clsact qdisc it found and removes only its own filters',
 
 test('the fake dumps a filter as the kernel does (decoded, it equals the golden kernel dump)', { skip: !HOST_LITTLE_ENDIAN && 'golden vectors are little-endian' }, async (t) => {
   const { sock } = setup(t);
-  await installRedirect(sock, { ifindex: 3, pid: 4242, ...MATCH });
+  installRedirectNow(sock, { ifindex: 3, pid: 4242, ...MATCH });
   const fromFake = await listFilters(sock, 3, 'egress');
   const it = new MessageIter().reset(KERNEL_FILTER_DUMP_EGRESS);
   const fromKernel: TcFilter[] = [];

@@ -15,17 +15,15 @@
  */
 import { AddressFamily } from '../netlink/families.js';
 import type { NetlinkSocket } from '../socket/netlink_socket.js';
-import { dumpTx, run, runNow } from './_tx.js';
+import { dumpTx, run, runSteps, runStepsNow, runStepsSync, step, type Steps } from './_tx.js';
 import { sameProgram, type SockFilter } from './cbpf.js';
 import { RtmType } from './constants.js';
 import { parseLinkMessage, putGetLinkDump } from './link_addr.js';
 import { ETH_P_ALL, MirredEaction } from './tc_constants.js';
 import type { BpfFilterSpec, FilterKey, TcFilter } from './tc_filter.js';
 import { clsactParent } from './tc_msg.js';
-import {
-  addClsact, bpfFilterTx, clsactAddTx, clsactDeleteTx, deleteClsact, deleteClsactSync, deleteFilter, deleteFilterSync, listFilters, listFiltersSync,
-  replaceBpfFilter,
-} from './tc_ops.js';
+import { bpfFilterTx, clsactAddTx, clsactDeleteTx, deleteFilter, filterDeleteTx, filterDumpTx, listFilters, listQdiscs } from './tc_ops.js';
+import { isClsact } from './tc_qdisc.js';
 
 /** Which redirect filters are divert's: their priority and program. */
 export interface RedirectMatch {
@@ -78,15 +76,8 @@ export function isRedirectFilter(f: TcFilter, m: RedirectMatch): boolean {
  * @returns whether this call added the qdisc; pass it to {@link removeRedirect}.
  * @throws {NetlinkError} from the kernel (ENODEV, EPERM, ENOENT for a missing module, …).
  */
-export async function installRedirect(sock: NetlinkSocket, r: RedirectSpec): Promise<{ addedQdisc: boolean }> {
-  const addedQdisc = await addClsact(sock, r.ifindex);
-  try {
-    await replaceBpfFilter(sock, redirectFilterSpec(r));
-  } catch (err) {
-    if (addedQdisc) await deleteClsact(sock, r.ifindex).catch(() => false);
-    throw err;
-  }
-  return { addedQdisc };
+export function installRedirect(sock: NetlinkSocket, r: RedirectSpec): Promise<{ addedQdisc: boolean }> {
+  return runSteps(sock, installSteps(sock, r));
 }
 
 /**
@@ -94,45 +85,33 @@ export async function installRedirect(sock: NetlinkSocket, r: RedirectSpec): Pro
  * inside sendto()): the kernel answers these requests inside sendmsg, so nothing waits.
  */
 export function installRedirectNow(sock: NetlinkSocket, r: RedirectSpec): { addedQdisc: boolean } {
-  const addedQdisc = runNow(sock, clsactAddTx(sock, r.ifindex)) === undefined;
-  try {
-    runNow(sock, bpfFilterTx(sock, redirectFilterSpec(r)));
-  } catch (err) {
-    if (addedQdisc) {
-      try {
-        runNow(sock, clsactDeleteTx(sock, r.ifindex));
-      } catch {
-        // The filter's error is the one to report.
-      }
-    }
-    throw err;
-  }
-  return { addedQdisc };
+  return runStepsNow(sock, installSteps(sock, r));
 }
 
 /**
  * Removes the redirect of `r.pid` from `r.ifindex`, and the clsact qdisc when `addedQdisc` and no
  * filter is left on either hook (another program's filters keep it).
  */
-export async function removeRedirect(sock: NetlinkSocket, r: RedirectSpec, addedQdisc: boolean): Promise<RedirectRemoval> {
-  const filter = await deleteFilter(sock, redirectKey(r));
-  if (!addedQdisc) return { filter, qdisc: false };
-  const left = (await listFilters(sock, r.ifindex, 'egress')).length + (await listFilters(sock, r.ifindex, 'ingress')).length;
-  return { filter, qdisc: left === 0 && (await deleteClsact(sock, r.ifindex)) };
+export function removeRedirect(sock: NetlinkSocket, r: RedirectSpec, addedQdisc: boolean): Promise<RedirectRemoval> {
+  return runSteps(sock, removeSteps(sock, r, addedQdisc));
 }
 
 /** {@link removeRedirect}, blocking: exit-time cleanup only. */
 export function removeRedirectSync(sock: NetlinkSocket, r: RedirectSpec, addedQdisc: boolean): RedirectRemoval {
-  const filter = deleteFilterSync(sock, redirectKey(r));
-  if (!addedQdisc) return { filter, qdisc: false };
-  const left = listFiltersSync(sock, r.ifindex, 'egress').length + listFiltersSync(sock, r.ifindex, 'ingress').length;
-  return { filter, qdisc: left === 0 && deleteClsactSync(sock, r.ifindex) };
+  return runStepsSync(sock, removeSteps(sock, r, addedQdisc));
 }
 
-/** Every redirect filter matching `m` in the socket's namespace, with its interface and owner pid. */
+/**
+ * Every redirect filter matching `m` in the socket's namespace, with its interface and owner pid.
+ * Filters are dumped one interface at a time, so only interfaces with a clsact qdisc (one qdisc
+ * dump finds them all) are asked.
+ */
 export async function listRedirectFilters(sock: NetlinkSocket, m: RedirectMatch): Promise<RedirectFilter[]> {
+  const withClsact = new Set((await listQdiscs(sock)).filter(isClsact).map((q) => q.ifindex));
+  if (withClsact.size === 0) return [];
   const out: RedirectFilter[] = [];
   for (const link of await listLinkNames(sock)) {
+    if (!withClsact.has(link.index)) continue;
     for (const f of await listFilters(sock, link.index, 'egress')) {
       if (isRedirectFilter(f, m)) out.push({ ifindex: link.index, ifname: link.name, pid: f.handle });
     }
@@ -157,10 +136,44 @@ export async function sweepRedirectFilters(
   }
   if (m.removeEmptyQdisc === false) return { removed, qdiscs };
   for (const ifindex of new Set(removed.map((f) => f.ifindex))) {
-    const left = (await listFilters(sock, ifindex, 'egress')).length + (await listFilters(sock, ifindex, 'ingress')).length;
-    if (left === 0 && (await deleteClsact(sock, ifindex))) qdiscs.push(ifindex);
+    if (await runSteps(sock, deleteClsactIfEmpty(sock, ifindex))) qdiscs.push(ifindex);
   }
   return { removed, qdiscs };
+}
+
+/** The requests of an install: qdisc (EEXIST: one was there), filter, and the qdisc's removal if the filter fails. */
+function* installSteps(sock: NetlinkSocket, r: RedirectSpec): Steps<{ addedQdisc: boolean }> {
+  const addedQdisc = (yield* step(clsactAddTx(sock, r.ifindex))) === undefined;
+  try {
+    yield* step(bpfFilterTx(sock, redirectFilterSpec(r)));
+  } catch (err) {
+    if (addedQdisc) {
+      try {
+        yield* step(clsactDeleteTx(sock, r.ifindex));
+      } catch {
+        // The filter's error is the one to report.
+      }
+    }
+    throw err;
+  }
+  return { addedQdisc };
+}
+
+function* removeSteps(sock: NetlinkSocket, r: RedirectSpec, addedQdisc: boolean): Steps<RedirectRemoval> {
+  const filter = (yield* step(filterDeleteTx(sock, redirectKey(r)))) === undefined;
+  return { filter, qdisc: addedQdisc && (yield* deleteClsactIfEmpty(sock, r.ifindex)) };
+}
+
+/** Deletes the clsact qdisc of `ifindex` when no filter is left on either hook; true when it did. */
+function* deleteClsactIfEmpty(sock: NetlinkSocket, ifindex: number): Steps<boolean> {
+  return (yield* filtersLeft(sock, ifindex)) === 0 && (yield* step(clsactDeleteTx(sock, ifindex))) === undefined;
+}
+
+/** How many filters are on the two clsact hooks of `ifindex` (any program's). */
+function* filtersLeft(sock: NetlinkSocket, ifindex: number): Steps<number> {
+  const egress = yield* step(filterDumpTx(sock, ifindex, 'egress'));
+  const ingress = yield* step(filterDumpTx(sock, ifindex, 'ingress'));
+  return egress.length + ingress.length;
 }
 
 function redirectKey(r: RedirectSpec): FilterKey {
