@@ -2,9 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DivertAddress } from '../divert/address.js';
 import { DIVERT_MARK } from '../firewall/mark.js';
+import { FilterContext } from './context.js';
 import { compileFilter, evalFilter, fieldValue, type FilterAddress } from './evaluate.js';
 import { FIELDS } from './fields.js';
+import { PACKETS } from './testdata/cases.js';
 import { DIVERT_PACKETS } from './testdata/divert_packets.js';
+import { WINDIVERT_HASHES } from './testdata/windivert_hash.js';
 import { WINDIVERT_PACKETS } from './testdata/windivert_packets.js';
 
 const TCP4 = DIVERT_PACKETS.tcp4_data;
@@ -123,20 +126,27 @@ test('timestamp compares as a signed 64-bit number of whole milliseconds', () =>
   assert.equal(f('timestamp == -0x1deadbeef1234567', -5), false);
 });
 
-test('random8/16/32 hash the headers and the timestamp: deterministic, in range, different per timestamp', () => {
-  const seen = new Set<number>();
-  for (let ts = 0; ts < 50; ts++) {
-    const v = [8, 16, 32].map((bits) => {
-      for (let lo = 0, hi = 2 ** bits - 1; ; ) {
-        if (lo === hi) return lo;
-        const mid = Math.floor((lo + hi) / 2);
-        if (compileFilter(`random${bits} <= ${mid}`).match(ICMP4, { timestamp: ts })) hi = mid;
-        else lo = mid + 1;
-      }
-    });
-    assert.equal(compileFilter(`random8 == ${v[0]} and random16 == ${v[1]} and random32 == ${v[2]}`).match(ICMP4, { timestamp: ts }), true);
-    seen.add(v[2]!);
+test('random8/16/32 are WinDivert\'s hash of the headers and the timestamp, value for value', () => {
+  const ctx = new FilterContext();
+  for (const h of WINDIVERT_HASHES) {
+    const p = PACKETS[h.packet]!;
+    const a = { timestamp: h.timestamp };
+    const at = `${h.packet} at ${h.timestamp}`;
+    assert.equal(ctx.load(p, a), true, at);
+    assert.equal(ctx.hash(), h.random64, `${at}: random64`);
+    assert.deepEqual(['random8', 'random16', 'random32'].map((f) => fieldValue(f, p, a)), [BigInt(h.random8), BigInt(h.random16), BigInt(h.random32)], at);
+    const f = compileFilter(`random8 == ${h.random8} and random16 == ${h.random16} and random32 == ${h.random32}`);
+    assert.equal(f.match(p, a), true, at);
+    assert.equal(f.match(p, { timestamp: h.timestamp + 1 }), false, `${at}: another timestamp, another hash`);
+    assert.equal(compileFilter(`random8 == ${(h.random8 + 1) % 256} or random16 == ${(h.random16 + 1) % 65536} or random32 == ${(h.random32 + 1) % 2 ** 32}`).match(p, a), false, at);
   }
+  const kinds = new Set(WINDIVERT_HASHES.map((h) => {
+    ctx.load(PACKETS[h.packet]!, undefined);
+    return `${ctx.v4 ? 'ipv4' : 'ipv6'} ${ctx.tcp ? 'tcp' : ctx.udp ? 'udp' : ctx.icmp ? 'icmp' : ctx.icmpv6 ? 'icmpv6' : 'none'}`;
+  }));
+  assert.deepEqual([...kinds].sort(), ['ipv4 icmp', 'ipv4 none', 'ipv4 tcp', 'ipv4 udp', 'ipv6 icmpv6', 'ipv6 tcp', 'ipv6 udp']);
+  const seen = new Set<bigint | undefined>();
+  for (let ts = 0; ts < 50; ts++) seen.add(fieldValue('random32', ICMP4, { timestamp: ts }));
   assert.ok(seen.size > 45, 'the timestamp changes the hash');
 });
 
@@ -151,16 +161,71 @@ test('evalFilter() caches compiled filters and still answers each one', () => {
   for (let i = 0; i < 100; i++) assert.equal(evalFilter(`ip.Id == ${0x0200 + (i % 5)}`, TCP4), i % 5 === 2);
 });
 
-test('fieldValue() reads every field the evaluator reads', () => {
-  for (const info of FIELDS.values()) {
-    const offset = info.kind === 'array' ? 0 : undefined;
-    const v = fieldValue(info.name, TCP4, { timestamp: 5 }, offset);
-    if (v === undefined) continue;
-    const lit = v > 0xffff_ffffn || info.kind === 'address' ? `0x${v.toString(16)}` : v.toString();
-    const index = info.kind === 'array' ? '[0]' : '';
-    assert.equal(compileFilter(`${info.name}${index} == ${lit}`).match(TCP4, { timestamp: 5 }), true, info.name);
+/**
+ * Every field of tcp4_data (IPv4 TCP PSH|ACK 198.18.0.1:443 → 198.18.0.2:51000, see
+ * testdata/divert_packets.ts), outbound, timestamp 5, as its bytes say:
+ * 45000033 02024000 3906b39b c6120001 c6120002 | 01bbc738 01020304 0a0b0c0d 501801f6 beef0000 | "hello world".
+ * Array fields at index 0; undefined: the header is absent.
+ */
+const TCP4_FIELDS: Readonly<Record<string, bigint | undefined>> = {
+  zero: 0n, true: 1n, false: 0n, event: 0n, timestamp: 5n,
+  random8: 82n, random16: 21352n, random32: 1573789930n, // WinDivert's hash (testdata/windivert_hash.ts)
+  inbound: 0n, outbound: 1n, fragment: 0n, ifIdx: 0n, subIfIdx: 0n, loopback: 0n, impostor: 0n, length: 51n,
+  ip: 1n, ipv6: 0n, icmp: 0n, icmpv6: 0n, tcp: 1n, udp: 0n, protocol: 6n,
+  localAddr: 0xffff_c612_0001n, remoteAddr: 0xffff_c612_0002n, localPort: 443n, remotePort: 51000n,
+  packet: 0x45n, packet16: 0x4500n, packet32: 0x4500_0033n,
+  'ip.HdrLength': 5n, 'ip.TOS': 0n, 'ip.Length': 51n, 'ip.Id': 0x0202n, 'ip.DF': 1n, 'ip.MF': 0n, 'ip.FragOff': 0n,
+  'ip.TTL': 57n, 'ip.Protocol': 6n, 'ip.Checksum': 0xb39bn, 'ip.SrcAddr': 0xffff_c612_0001n, 'ip.DstAddr': 0xffff_c612_0002n,
+  'ipv6.TrafficClass': undefined, 'ipv6.FlowLabel': undefined, 'ipv6.Length': undefined, 'ipv6.NextHdr': undefined,
+  'ipv6.HopLimit': undefined, 'ipv6.SrcAddr': undefined, 'ipv6.DstAddr': undefined,
+  'icmp.Type': undefined, 'icmp.Code': undefined, 'icmp.Checksum': undefined, 'icmp.Body': undefined,
+  'icmpv6.Type': undefined, 'icmpv6.Code': undefined, 'icmpv6.Checksum': undefined, 'icmpv6.Body': undefined,
+  'tcp.SrcPort': 443n, 'tcp.DstPort': 51000n, 'tcp.SeqNum': 0x0102_0304n, 'tcp.AckNum': 0x0a0b_0c0dn, 'tcp.HdrLength': 5n,
+  'tcp.Urg': 0n, 'tcp.Ack': 1n, 'tcp.Psh': 1n, 'tcp.Rst': 0n, 'tcp.Syn': 0n, 'tcp.Fin': 0n, 'tcp.Window': 502n,
+  'tcp.Checksum': 0xbeefn, 'tcp.UrgPtr': 0n, 'tcp.PayloadLength': 11n,
+  'tcp.Payload': 0x68n, 'tcp.Payload16': 0x6865n, 'tcp.Payload32': 0x6865_6c6cn, // "hell"
+  'udp.SrcPort': undefined, 'udp.DstPort': undefined, 'udp.Length': undefined, 'udp.Checksum': undefined, 'udp.PayloadLength': undefined,
+  'udp.Payload': undefined, 'udp.Payload16': undefined, 'udp.Payload32': undefined,
+};
+
+/**
+ * The fields tcp4_data lacks, on tcp6_ack (IPv6 TCP ACK 2001:db8::1:443 → 2001:db8::2:50000,
+ * traffic class 0xb8, flow label 0x12345, hop limit 63, payload "12345"), inbound, timestamp 5:
+ * 6b812345 0019063f 20010db8…01 20010db8…02 | 01bbc350 00000063 00000064 5010faf0 00000000 | "12345".
+ */
+const TCP6_FIELDS: Readonly<Record<string, bigint | undefined>> = {
+  random8: 25n, random16: 2427n, random32: 1258620950n, inbound: 1n, outbound: 0n, length: 65n, ip: 0n, ipv6: 1n, protocol: 6n,
+  localAddr: 0x2001_0db8_0000_0000_0000_0000_0000_0002n, remoteAddr: 0x2001_0db8_0000_0000_0000_0000_0000_0001n,
+  localPort: 50000n, remotePort: 443n, packet32: 0x6b81_2345n,
+  'ip.HdrLength': undefined, 'ip.SrcAddr': undefined, 'ip.DstAddr': undefined,
+  'ipv6.TrafficClass': 0xb8n, 'ipv6.FlowLabel': 0x12345n, 'ipv6.Length': 25n, 'ipv6.NextHdr': 6n, 'ipv6.HopLimit': 63n,
+  'ipv6.SrcAddr': 0x2001_0db8_0000_0000_0000_0000_0000_0001n, 'ipv6.DstAddr': 0x2001_0db8_0000_0000_0000_0000_0000_0002n,
+  'tcp.SeqNum': 99n, 'tcp.AckNum': 100n, 'tcp.Ack': 1n, 'tcp.Psh': 0n, 'tcp.Window': 64240n, 'tcp.PayloadLength': 5n, 'tcp.Payload32': 0x3132_3334n,
+};
+
+test('fieldValue() reads each field as the packet\'s bytes say', () => {
+  assert.deepEqual(Object.keys(TCP4_FIELDS).sort(), [...FIELDS.keys()].sort(), 'every field has an expected value');
+  const checks: Array<[Uint8Array, FilterAddress, Readonly<Record<string, bigint | undefined>>]> = [
+    [TCP4, { timestamp: 5 }, TCP4_FIELDS],
+    [DIVERT_PACKETS.tcp6_ack, { outbound: false, timestamp: 5 }, TCP6_FIELDS],
+  ];
+  for (const [packet, address, want] of checks) {
+    for (const [name, v] of Object.entries(want)) {
+      const info = FIELDS.get(name)!;
+      const offset = info.kind === 'array' ? 0 : undefined;
+      assert.equal(fieldValue(name, packet, address, offset), v, name);
+      // The evaluator agrees: the value matches, its neighbour does not; an absent header matches neither.
+      const index = info.kind === 'array' ? '[0]' : '';
+      const lit = (x: bigint): string => (x > 0xffff_ffffn || info.kind === 'address' ? `0x${x.toString(16)}` : x.toString());
+      const probe = v ?? 0n;
+      assert.equal(compileFilter(`${name}${index} == ${lit(probe)}`).match(packet, address), v !== undefined, name);
+      assert.equal(compileFilter(`${name}${index} == ${lit(probe + 1n)}`).match(packet, address), false, name);
+    }
   }
-  assert.equal(fieldValue('udp.DstPort', TCP4), undefined);
-  assert.equal(fieldValue('ip.SrcAddr', TCP4), 0xffff_c612_0001n);
   assert.equal(fieldValue('remoteAddr', TCP4, { outbound: false }), 0xffff_c612_0001n);
+  assert.equal(fieldValue('packet', TCP4), undefined, 'an array field needs an offset');
+  assert.equal(fieldValue('packet', TCP4, undefined, -1), 0x64n, 'the last byte ("d")');
+  assert.equal(fieldValue('tcp.Payload32', TCP4, undefined, 8), undefined, 'past the payload\'s end');
+  assert.equal(fieldValue('nope', TCP4), undefined, 'no such field');
+  assert.equal(fieldValue('true', new Uint8Array(10)), undefined, 'no IP packet');
 });
