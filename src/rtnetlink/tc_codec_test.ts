@@ -14,9 +14,9 @@ import { KERNEL_FILTER_DUMP_EGRESS, KERNEL_QDISC_DUMP } from './testdata/tc_dump
 import * as golden from './testdata/tc_requests.js';
 
 const skip = !HOST_LITTLE_ENDIAN && 'golden vectors are little-endian';
-/** INJECT_MARK of src/firewall/inject_filters.ts, the mark in the golden filter. */
+/** INJECT_MARK of src/firewall/mark.ts, the mark in the golden filter. */
 const MARK = 0x40d1_0001;
-/** injectFilterBytecode() of src/firewall/inject_filters.ts, as tc was given it. */
+/** markMatchProgram(INJECT_MARK) (the program of INJECT_REDIRECT in src/firewall/mark.ts) as tc's bytecode text, as tc was given it. */
 const TC_BYTECODE = '4,32 0 0 4294963220,21 0 1 1087438849,6 0 0 4294967295,6 0 0 0';
 
 const REDIRECT: BpfFilterSpec = {

@@ -2,7 +2,7 @@
  * tc filters over rtnetlink: the bpf classifier with a classic program and actions
  * (RTM_NEWTFILTER), delete by handle and priority (RTM_DELTFILTER), and the per-hook dump
  * (RTM_GETTFILTER) with its decoder. The layout is iproute2's tc/tc_filter.c + tc/f_bpf.c, and
- * the builders produce exactly what tc sends (golden vectors in ./testdata/tc_golden.ts).
+ * the builders produce exactly what tc sends (golden vectors in ./testdata/tc_requests.ts).
  *
  * ```
  * RTM_NEWTFILTER  NLM_F_REQUEST|NLM_F_ACK|NLM_F_CREATE (tc "replace"; "add" also sets NLM_F_EXCL)

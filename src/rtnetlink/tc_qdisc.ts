@@ -1,7 +1,7 @@
 /**
  * The clsact qdisc over rtnetlink: add (RTM_NEWQDISC, exclusive), delete (RTM_DELQDISC) and the
  * qdisc dump (RTM_GETQDISC), byte for byte what `tc qdisc add|del dev X clsact` and
- * `tc qdisc show` send (golden vectors in ./testdata/tc_golden.ts).
+ * `tc qdisc show` send (golden vectors in ./testdata/tc_requests.ts).
  *
  * ```
  * RTM_NEWQDISC  NLM_F_REQUEST|NLM_F_ACK|NLM_F_EXCL|NLM_F_CREATE

@@ -14,7 +14,8 @@
  * strace … tc qdisc del dev dv1 clsact
  * ```
  * `nlmsg_seq` is tc's (the time it started); tests build with the same seq. The bytecode is
- * `injectFilterBytecode()` of src/firewall/inject_filters.ts (INJECT_MARK 0x40d10001).
+ * `formatTcBytecode(markMatchProgram(INJECT_MARK))`: the program of INJECT_REDIRECT in
+ * src/firewall/mark.ts (INJECT_MARK 0x40d10001).
  * Generated from the strace hex dumps, one field per line; not edited by hand.
  * @module
  */
