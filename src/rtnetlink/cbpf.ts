@@ -56,11 +56,10 @@ export function markMatchProgram(mark: number): SockFilter[] {
 }
 
 /**
- * Writes `ops` as TCA_BPF_OPS bytes (host order) at `off`.
- * @throws {RangeError} on an empty program, more than BPF_MAXINSNS instructions or a field out of range.
+ * Writes `ops` as TCA_BPF_OPS bytes (host order) at `off`. It writes what it is given: check the
+ * program first with {@link checkSockFilters} (`putBpfFilter` does, before its first byte).
  */
 export function emitSockFilters(ops: readonly SockFilter[], buf: Uint8Array, off: number): void {
-  checkSockFilters(ops);
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i]!;
     const at = off + i * SOCK_FILTER_LEN;

@@ -59,11 +59,11 @@ export interface TcAction {
 }
 
 /**
- * Appends a list of actions as the nest `type` (TCA_BPF_ACT for the bpf classifier).
- * @throws {RangeError} on an empty list or an ifindex out of range.
+ * Appends a list of actions as the nest `type` (TCA_BPF_ACT for the bpf classifier). It writes
+ * what it is given: check the list first with {@link checkActions} (`putBpfFilter` does, before
+ * its first byte).
  */
 export function putActions(b: MessageBuilder, type: number, actions: readonly MirredSpec[]): void {
-  checkActions(actions);
   const list = nestStartPlain(b, type);
   actions.forEach((a, i) => putMirred(b, i + 1, a));
   b.nestEnd(list);

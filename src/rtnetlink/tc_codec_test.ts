@@ -158,4 +158,10 @@ test('putBpfFilter() refuses out-of-range keys and programs with RangeError', ()
   assert.throws(() => putBpfFilter(b.reset(), 1, { ...REDIRECT, ifindex: 0 }), RangeError);
   assert.throws(() => putBpfFilter(b.reset(), 1, { ...REDIRECT, ops: [] }), RangeError);
   assert.throws(() => putBpfFilter(b.reset(), 1, { ...REDIRECT, actions: [{ kind: 'mirred', eaction: 3, ifindex: -1 }] }), RangeError);
+  // Checked before the first byte (the writers behind it check nothing): the builder is as it was.
+  putBpfFilter(b.reset(), 1, REDIRECT);
+  const good = b.bytes().slice();
+  assert.throws(() => putBpfFilter(b, 2, { ...REDIRECT, ops: [{ code: 6, jt: 0, jf: 256, k: 0 }] }), RangeError);
+  assert.throws(() => putBpfFilter(b, 2, { ...REDIRECT, actions: [...REDIRECT.actions, { kind: 'mirred', eaction: 3, ifindex: 2 ** 31 }] }), RangeError);
+  assert.deepEqual(b.bytes(), good);
 });
