@@ -18,9 +18,9 @@ const R1 = NFT_REG.NFT_REG_1;
 /** Holes written as one `cmp neq`/`range neq` each, at most. */
 const MAX_HOLES = 4;
 /** Points written as a set lookup, at most. */
-export const MAX_SET_POINTS = 256;
+const MAX_SET_POINTS = 256;
 /** Intervals written as an interval-set lookup, at most (two elements each). */
-export const MAX_SET_INTERVALS = 256;
+const MAX_SET_INTERVALS = 256;
 
 /** One element of an emitted set: register bytes; `end` closes an interval (the first value after it). */
 export interface EmittedElement {

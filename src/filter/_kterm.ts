@@ -176,7 +176,7 @@ export function termWork(): number {
 }
 
 /** Whether every packet `b` matches, `a` matches too (a's conditions are weaker). */
-export function subsumes(a: KTerm, b: KTerm): boolean {
+function subsumes(a: KTerm, b: KTerm): boolean {
   compared++;
   if (a.conds.size > b.conds.size) return false;
   for (const [id, c] of a.conds) {
@@ -192,7 +192,7 @@ export function subsumes(a: KTerm, b: KTerm): boolean {
 const SIMPLIFIED = new WeakSet<readonly KTerm[]>();
 
 /** Whether no term of `terms` covers another as simplify() sees it (known, or one term). */
-export function isSimplified(terms: readonly KTerm[]): boolean {
+function isSimplified(terms: readonly KTerm[]): boolean {
   return terms.length <= 1 || SIMPLIFIED.has(terms);
 }
 

@@ -55,8 +55,6 @@ export class FilterContext {
   b: Uint8Array = EMPTY;
   /** Bytes given (WinDivert's packet length: `length`, `packet[i]`). */
   len = 0;
-  /** The packet parsed (an IPv4 or IPv6 header). */
-  ok = false;
   v4 = false;
   v6 = false;
   protocol = 0;
@@ -114,7 +112,7 @@ export class FilterContext {
   #parse(b: Uint8Array): boolean {
     this.b = b;
     const len = (this.len = b.length);
-    this.ok = this.v4 = this.v6 = this.fragment = this.tcp = this.udp = this.icmp = this.icmpv6 = false;
+    this.v4 = this.v6 = this.fragment = this.tcp = this.udp = this.icmp = this.icmpv6 = false;
     this.protocol = this.l4 = this.hdrEnd = this.payloadLen = 0;
     if (len < 20) return false;
     let data: number;
@@ -170,7 +168,6 @@ export class FilterContext {
     } else {
       return false;
     }
-    this.ok = true;
     this.protocol = protocol;
     this.l4 = data;
     if (fragOff === 0) {

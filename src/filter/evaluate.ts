@@ -78,7 +78,7 @@ export function evalFilter(filter: string, packet: Uint8Array, address?: FilterA
 }
 
 /** The closure of a (checked) filter node. */
-export function compileNode(n: FilterNode): Pred {
+function compileNode(n: FilterNode): Pred {
   switch (n.kind) {
     case 'test':
       return compileTest(n);

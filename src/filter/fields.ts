@@ -1,7 +1,8 @@
 /**
  * The field table of WinDivert's filter language at the network layer (WinDivert 2.2,
- * `dll/windivert_helper.c` token table, `windivert_shared.c` WinDivertExecuteFilter), with what
- * each field means on Linux and how the kernel rules decide it.
+ * `dll/windivert_helper.c` token table, `windivert_shared.c` WinDivertExecuteFilter). What each
+ * field means on Linux and how the kernel rules decide it: README.md in this folder (its Fields
+ * table), lower_atoms.ts and the lowering tests.
  *
  * A test on a field whose header is absent (`tcp.DstPort == 80` on a UDP packet) is false, and
  * so is its `not` form (`not tcp.DstPort == 80` is `tcp.DstPort != 80`): WinDivert's `not`
@@ -16,9 +17,6 @@ export type Layer = 'none' | 'ip' | 'ipv6' | 'icmp' | 'icmpv6' | 'tcp' | 'udp';
 /** number: an unsigned integer of `bits` bits; address: 128 bits; timestamp: signed 64 bits; array: `base[i]`. */
 export type FieldKind = 'number' | 'address' | 'timestamp' | 'array';
 
-/** How divert's kernel rules decide a test on the field. */
-export type KernelSupport = 'exact' | 'partial' | 'residue';
-
 export interface FieldInfo {
   readonly name: string;
   readonly kind: FieldKind;
@@ -28,103 +26,37 @@ export interface FieldInfo {
   /** Array fields: element size in bytes, and what index 0 is. */
   readonly size?: 1 | 2 | 4;
   readonly base?: 'packet' | 'tcp' | 'udp';
-  readonly kernel: KernelSupport;
-  /** What the field means on Linux (the README table). */
-  readonly linux: string;
 }
 
-function f(name: string, layer: Layer, bits: number, kernel: KernelSupport, linux: string, kind: FieldKind = 'number'): FieldInfo {
-  return { name, kind, layer, bits, kernel, linux };
+function f(name: string, layer: Layer, bits: number, kind: FieldKind = 'number'): FieldInfo {
+  return { name, kind, layer, bits };
 }
 
-function arr(name: string, base: 'packet' | 'tcp' | 'udp', size: 1 | 2 | 4, linux: string): FieldInfo {
-  return { name, kind: 'array', layer: base === 'packet' ? 'none' : base, bits: size * 8, size, base, kernel: 'partial', linux };
+function arr(name: string, base: 'packet' | 'tcp' | 'udp', size: 1 | 2 | 4): FieldInfo {
+  return { name, kind: 'array', layer: base === 'packet' ? 'none' : base, bits: size * 8, size, base };
 }
 
 const ALL: readonly FieldInfo[] = [
-  f('zero', 'none', 1, 'exact', 'always 0'),
-  f('true', 'none', 1, 'exact', 'always 1 (the test `true`)'),
-  f('false', 'none', 1, 'exact', 'always 0 (the test `false`)'),
-  f('event', 'none', 8, 'exact', 'always PACKET (0): the network layer has no other event'),
-  f('timestamp', 'none', 64, 'residue', 'the address timestamp: ms since the epoch when the kernel stamped the packet, else 0', 'timestamp'),
-  f('random8', 'none', 8, 'residue', 'a hash of the headers and timestamp (WinDivert\'s xxHash variant): deterministic per packet'),
-  f('random16', 'none', 16, 'residue', 'as random8, 16 bits'),
-  f('random32', 'none', 32, 'residue', 'as random8, 32 bits'),
-  f('inbound', 'none', 1, 'exact', 'taken at prerouting/local-in (kernel: the prerouting rules)'),
-  f('outbound', 'none', 1, 'exact', 'taken at local-out/postrouting/forward (kernel: the postrouting rules)'),
-  f('fragment', 'none', 1, 'partial', 'IPv4 MF or offset; IPv6 fragment header (kernel: residue behind IPv6 extension headers)'),
-  f('ifIdx', 'none', 32, 'exact', 'inbound: receiving interface (meta iif); outbound: sending interface (meta oif)'),
-  f('subIfIdx', 'none', 32, 'exact', 'always 0: Linux has no sub-interface index'),
-  f('loopback', 'none', 1, 'exact', 'the interface is a loopback device (ARPHRD_LOOPBACK; meta oiftype)'),
-  f('impostor', 'none', 1, 'exact', 'the packet carries divert\'s injection mark (meta mark & DIVERT_MARK)'),
-  f('length', 'none', 32, 'exact', 'bytes of the packet (IPv4 total length, IPv6 40 + payload length)'),
-  f('ip', 'none', 1, 'exact', 'IPv4'),
-  f('ipv6', 'none', 1, 'exact', 'IPv6'),
-  f('icmp', 'none', 1, 'partial', 'an ICMP header (IPv4, not a later fragment, 8 bytes)'),
-  f('icmpv6', 'none', 1, 'partial', 'an ICMPv6 header (not a later fragment, 8 bytes)'),
-  f('tcp', 'none', 1, 'partial', 'a TCP header (not a later fragment, 20 bytes, data offset >= 5)'),
-  f('udp', 'none', 1, 'partial', 'a UDP header (not a later fragment, 8 bytes)'),
-  f('protocol', 'none', 8, 'partial', 'the upper-layer protocol after IPv6 extension headers'),
-  f('localAddr', 'none', 128, 'exact', 'outbound: source address; inbound: destination address', 'address'),
-  f('remoteAddr', 'none', 128, 'exact', 'outbound: destination address; inbound: source address', 'address'),
-  f('localPort', 'none', 16, 'partial', 'TCP/UDP local port; ICMP/ICMPv6 type outbound, 0 inbound; else 0'),
-  f('remotePort', 'none', 16, 'partial', 'TCP/UDP remote port; ICMP/ICMPv6 type inbound, 0 outbound; else 0'),
-  arr('packet', 'packet', 1, 'byte i of the packet ([-i] from the end, [ib] a byte offset)'),
-  arr('packet16', 'packet', 2, 'big-endian 16 bits at word i (or byte offset ib)'),
-  arr('packet32', 'packet', 4, 'big-endian 32 bits at word i (or byte offset ib)'),
-  f('ip.HdrLength', 'ip', 4, 'exact', 'IHL, in 32-bit words'),
-  f('ip.TOS', 'ip', 8, 'exact', 'DSCP and ECN'),
-  f('ip.Length', 'ip', 16, 'exact', 'total length'),
-  f('ip.Id', 'ip', 16, 'exact', 'identification'),
-  f('ip.DF', 'ip', 1, 'exact', 'don\'t fragment'),
-  f('ip.MF', 'ip', 1, 'exact', 'more fragments'),
-  f('ip.FragOff', 'ip', 13, 'exact', 'fragment offset in 8-byte units'),
-  f('ip.TTL', 'ip', 8, 'exact', 'time to live'),
-  f('ip.Protocol', 'ip', 8, 'exact', 'protocol'),
-  f('ip.Checksum', 'ip', 16, 'exact', 'header checksum'),
-  f('ip.SrcAddr', 'ip', 128, 'exact', 'source address, as ::ffff:a.b.c.d', 'address'),
-  f('ip.DstAddr', 'ip', 128, 'exact', 'destination address, as ::ffff:a.b.c.d', 'address'),
-  f('ipv6.TrafficClass', 'ipv6', 8, 'exact', 'traffic class'),
-  f('ipv6.FlowLabel', 'ipv6', 20, 'exact', 'flow label (20 bits)'),
-  f('ipv6.Length', 'ipv6', 16, 'exact', 'payload length'),
-  f('ipv6.NextHdr', 'ipv6', 8, 'exact', 'next header of the fixed header'),
-  f('ipv6.HopLimit', 'ipv6', 8, 'exact', 'hop limit'),
-  f('ipv6.SrcAddr', 'ipv6', 128, 'exact', 'source address', 'address'),
-  f('ipv6.DstAddr', 'ipv6', 128, 'exact', 'destination address', 'address'),
-  f('icmp.Type', 'icmp', 8, 'partial', 'type'),
-  f('icmp.Code', 'icmp', 8, 'partial', 'code'),
-  f('icmp.Checksum', 'icmp', 16, 'partial', 'checksum'),
-  f('icmp.Body', 'icmp', 32, 'partial', 'bytes 4–7 (rest of header)'),
-  f('icmpv6.Type', 'icmpv6', 8, 'partial', 'type'),
-  f('icmpv6.Code', 'icmpv6', 8, 'partial', 'code'),
-  f('icmpv6.Checksum', 'icmpv6', 16, 'partial', 'checksum'),
-  f('icmpv6.Body', 'icmpv6', 32, 'partial', 'bytes 4–7 (rest of header)'),
-  f('tcp.SrcPort', 'tcp', 16, 'partial', 'source port'),
-  f('tcp.DstPort', 'tcp', 16, 'partial', 'destination port'),
-  f('tcp.SeqNum', 'tcp', 32, 'partial', 'sequence number'),
-  f('tcp.AckNum', 'tcp', 32, 'partial', 'acknowledgment number'),
-  f('tcp.HdrLength', 'tcp', 4, 'partial', 'data offset, in 32-bit words'),
-  f('tcp.Urg', 'tcp', 1, 'partial', 'URG flag'),
-  f('tcp.Ack', 'tcp', 1, 'partial', 'ACK flag'),
-  f('tcp.Psh', 'tcp', 1, 'partial', 'PSH flag'),
-  f('tcp.Rst', 'tcp', 1, 'partial', 'RST flag'),
-  f('tcp.Syn', 'tcp', 1, 'partial', 'SYN flag'),
-  f('tcp.Fin', 'tcp', 1, 'partial', 'FIN flag'),
-  f('tcp.Window', 'tcp', 16, 'partial', 'window'),
-  f('tcp.Checksum', 'tcp', 16, 'partial', 'checksum'),
-  f('tcp.UrgPtr', 'tcp', 16, 'partial', 'urgent pointer'),
-  f('tcp.PayloadLength', 'tcp', 16, 'partial', 'bytes after the TCP header'),
-  arr('tcp.Payload', 'tcp', 1, 'byte i of the TCP payload'),
-  arr('tcp.Payload16', 'tcp', 2, 'big-endian 16 bits of the TCP payload'),
-  arr('tcp.Payload32', 'tcp', 4, 'big-endian 32 bits of the TCP payload'),
-  f('udp.SrcPort', 'udp', 16, 'partial', 'source port'),
-  f('udp.DstPort', 'udp', 16, 'partial', 'destination port'),
-  f('udp.Length', 'udp', 16, 'partial', 'UDP length field'),
-  f('udp.Checksum', 'udp', 16, 'partial', 'checksum'),
-  f('udp.PayloadLength', 'udp', 16, 'partial', 'bytes after the UDP header (from the IP length)'),
-  arr('udp.Payload', 'udp', 1, 'byte i of the UDP payload'),
-  arr('udp.Payload16', 'udp', 2, 'big-endian 16 bits of the UDP payload'),
-  arr('udp.Payload32', 'udp', 4, 'big-endian 32 bits of the UDP payload'),
+  f('zero', 'none', 1), f('true', 'none', 1), f('false', 'none', 1), f('event', 'none', 8), f('timestamp', 'none', 64, 'timestamp'),
+  f('random8', 'none', 8), f('random16', 'none', 16), f('random32', 'none', 32), f('inbound', 'none', 1), f('outbound', 'none', 1),
+  f('fragment', 'none', 1), f('ifIdx', 'none', 32), f('subIfIdx', 'none', 32), f('loopback', 'none', 1), f('impostor', 'none', 1),
+  f('length', 'none', 32), f('ip', 'none', 1), f('ipv6', 'none', 1), f('icmp', 'none', 1), f('icmpv6', 'none', 1), f('tcp', 'none', 1),
+  f('udp', 'none', 1), f('protocol', 'none', 8), f('localAddr', 'none', 128, 'address'), f('remoteAddr', 'none', 128, 'address'),
+  f('localPort', 'none', 16), f('remotePort', 'none', 16),
+  arr('packet', 'packet', 1), arr('packet16', 'packet', 2), arr('packet32', 'packet', 4),
+  f('ip.HdrLength', 'ip', 4), f('ip.TOS', 'ip', 8), f('ip.Length', 'ip', 16), f('ip.Id', 'ip', 16), f('ip.DF', 'ip', 1),
+  f('ip.MF', 'ip', 1), f('ip.FragOff', 'ip', 13), f('ip.TTL', 'ip', 8), f('ip.Protocol', 'ip', 8), f('ip.Checksum', 'ip', 16),
+  f('ip.SrcAddr', 'ip', 128, 'address'), f('ip.DstAddr', 'ip', 128, 'address'),
+  f('ipv6.TrafficClass', 'ipv6', 8), f('ipv6.FlowLabel', 'ipv6', 20), f('ipv6.Length', 'ipv6', 16), f('ipv6.NextHdr', 'ipv6', 8),
+  f('ipv6.HopLimit', 'ipv6', 8), f('ipv6.SrcAddr', 'ipv6', 128, 'address'), f('ipv6.DstAddr', 'ipv6', 128, 'address'),
+  f('icmp.Type', 'icmp', 8), f('icmp.Code', 'icmp', 8), f('icmp.Checksum', 'icmp', 16), f('icmp.Body', 'icmp', 32),
+  f('icmpv6.Type', 'icmpv6', 8), f('icmpv6.Code', 'icmpv6', 8), f('icmpv6.Checksum', 'icmpv6', 16), f('icmpv6.Body', 'icmpv6', 32),
+  f('tcp.SrcPort', 'tcp', 16), f('tcp.DstPort', 'tcp', 16), f('tcp.SeqNum', 'tcp', 32), f('tcp.AckNum', 'tcp', 32),
+  f('tcp.HdrLength', 'tcp', 4), f('tcp.Urg', 'tcp', 1), f('tcp.Ack', 'tcp', 1), f('tcp.Psh', 'tcp', 1), f('tcp.Rst', 'tcp', 1),
+  f('tcp.Syn', 'tcp', 1), f('tcp.Fin', 'tcp', 1), f('tcp.Window', 'tcp', 16), f('tcp.Checksum', 'tcp', 16), f('tcp.UrgPtr', 'tcp', 16),
+  f('tcp.PayloadLength', 'tcp', 16), arr('tcp.Payload', 'tcp', 1), arr('tcp.Payload16', 'tcp', 2), arr('tcp.Payload32', 'tcp', 4),
+  f('udp.SrcPort', 'udp', 16), f('udp.DstPort', 'udp', 16), f('udp.Length', 'udp', 16), f('udp.Checksum', 'udp', 16),
+  f('udp.PayloadLength', 'udp', 16), arr('udp.Payload', 'udp', 1), arr('udp.Payload16', 'udp', 2), arr('udp.Payload32', 'udp', 4),
 ];
 
 /** Every field divert accepts, by its (case-sensitive) name. */
@@ -152,16 +84,6 @@ export const REFUSED_MACROS: ReadonlyMap<string, string> = new Map(
     `${m} is an event of WinDivert's flow, socket or reflect layer; divert filters packets at the network layer, where event is always PACKET`,
   ]),
 );
-
-/** The field named `name`, or undefined. */
-export function fieldInfo(name: string): FieldInfo | undefined {
-  return FIELDS.get(name);
-}
-
-/** The largest value a number field holds: 2^bits − 1. */
-export function fieldMax(info: FieldInfo): bigint {
-  return (1n << BigInt(info.bits)) - 1n;
-}
 
 /** A known field or macro spelled with other letter cases ("tcp.dstport" → "tcp.DstPort"). */
 export function suggestName(word: string): string | undefined {

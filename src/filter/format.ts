@@ -45,7 +45,7 @@ function test(t: TestNode): string {
 }
 
 /** A value as canonical text: by the field's kind and the way it was written. */
-export function formatValue(field: string, value: bigint, written?: ValueNode): string {
+function formatValue(field: string, value: bigint, written?: ValueNode): string {
   if (written?.form === 'macro') return `${written.negative ? '-' : ''}${written.text}`;
   if (value < 0n) return `-${written?.form === 'hex' ? `0x${(-value).toString(16)}` : (-value).toString()}`;
   const info = FIELDS.get(field);

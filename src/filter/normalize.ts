@@ -73,7 +73,7 @@ export function or(...xs: Ir[]): Ir {
 }
 
 /** The AST as IR (direction-dependent fields untouched). */
-export function toIr(n: FilterNode): Ir {
+function toIr(n: FilterNode): Ir {
   switch (n.kind) {
     case 'test': {
       const { op, value } = effectiveTest(n);

@@ -10,7 +10,7 @@ import type { FilterNode, IndexNode, Op, TestNode, ValueNode } from './ast.js';
 import { tokenize, type Token } from './lexer.js';
 
 /** Deepest nesting of parentheses and operators accepted (the parser recurses on it). */
-export const MAX_DEPTH = 1200;
+const MAX_DEPTH = 1200;
 
 const TEST_START = ['a field (tcp.DstPort, ip, outbound…)', "'not'", "'('"];
 const AFTER_TEST = ["'and'", "'or'", 'the end of the filter'];
