@@ -10,6 +10,7 @@
 import { HOST_LITTLE_ENDIAN } from '../netlink/bytes.js';
 import { NFT_CMP, NFT_LOOKUP_F, NFT_RANGE, NFT_REG } from '../nftables/expr_constants.js';
 import type { Expr } from '../nftables/expr_types.js';
+import { bigToBytes } from './_bytes.js';
 import * as iv from './_intervals.js';
 import type { ValueSet } from './_intervals.js';
 import { loosen, type KCond, type KTerm, type LoadSpec } from './_kterm.js';
@@ -276,11 +277,6 @@ function load(spec: LoadSpec): Expr {
 
 /** `v` (a value, shifted into place when `value`) as the register's bytes: big-endian, or host order for meta. */
 function bytes(spec: LoadSpec, v: bigint, value: boolean): Uint8Array {
-  const n = value ? v << BigInt(spec.shift) : v;
-  const out = new Uint8Array(spec.len);
-  for (let i = 0; i < spec.len; i++) {
-    const byte = Number((n >> BigInt(8 * (spec.len - 1 - i))) & 0xffn);
-    out[spec.host && HOST_LITTLE_ENDIAN ? spec.len - 1 - i : i] = byte;
-  }
-  return out;
+  const out = bigToBytes(value ? v << BigInt(spec.shift) : v, spec.len);
+  return spec.host && HOST_LITTLE_ENDIAN ? out.reverse() : out;
 }

@@ -5,6 +5,7 @@
  * same "random" values, as in WinDivert.
  * @module
  */
+import { u32le } from '../netlink/bytes.js';
 
 const M64 = (1n << 64n) - 1n;
 const P1 = 11400714785074694791n;
@@ -30,11 +31,7 @@ function mergeRound(acc: bigint, val: bigint): bigint {
 }
 
 function le64(b: Uint8Array, o: number): bigint {
-  return (BigInt(le32(b, o + 4)) << 32n) | BigInt(le32(b, o));
-}
-
-function le32(b: Uint8Array, o: number): number {
-  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
+  return (BigInt(u32le(b, o + 4)) << 32n) | BigInt(u32le(b, o));
 }
 
 /** The L4 header the hash reads: its kind and offset in `b`. */
@@ -64,7 +61,7 @@ export function hashPacket(seed: bigint, p: HashInput): bigint {
   if (p.v4) {
     v2 = le64(b, 0) ^ PAD[1];
     v3 = le64(b, 8) ^ PAD[2];
-    v4 = BigInt(le32(b, 16)) ^ PAD[3];
+    v4 = BigInt(u32le(b, 16)) ^ PAD[3];
     i = 0;
   } else if (p.v6) {
     v2 = le64(b, 0) ^ PAD[1];
@@ -82,10 +79,10 @@ export function hashPacket(seed: bigint, p: HashInput): bigint {
     v[i] = le64(b, p.l4 + 8) ^ PAD[i + 4]!;
     i++;
     if (i <= 3) {
-      v[i] = BigInt(le32(b, p.l4 + 16)) ^ PAD[i + 4]!;
+      v[i] = BigInt(u32le(b, p.l4 + 16)) ^ PAD[i + 4]!;
       i++;
     } else {
-      v2 ^= BigInt(le32(b, p.l4 + 16)) << 32n;
+      v2 ^= BigInt(u32le(b, p.l4 + 16)) << 32n;
     }
   } else if (p.short8) {
     v[i] = le64(b, p.l4) ^ PAD[i + 4]!;

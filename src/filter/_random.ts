@@ -7,6 +7,7 @@
  * Filters draw their values mostly from the packets they will meet, so tests are often true.
  * @module
  */
+import { parseIpv4, parseIpv6 } from '../ip/address.js';
 import { internetChecksum } from '../packet/checksum.js';
 import { FIELDS, type FieldInfo } from './fields.js';
 
@@ -58,17 +59,8 @@ const V4_ADDRS = ['198.18.0.1', '198.18.0.2', '198.18.7.9', '198.19.255.254', '1
 const V6_ADDRS = ['2001:db8::1', '2001:db8::2', '2001:db8:7::9', '2001:db8:ffff::1', '2001:db8::aabb:ccdd'];
 const PORTS = [53, 80, 443, 22, 8080, 0, 65535, 1234];
 
-function v4(a: string): number[] {
-  return a.split('.').map(Number);
-}
-
-function v6(a: string): number[] {
-  const [l = '', r = ''] = a.split('::');
-  const lg = l ? l.split(':') : [];
-  const rg = r ? r.split(':') : [];
-  const g = [...lg, ...new Array<string>(8 - lg.length - rg.length).fill('0'), ...rg].map((x) => parseInt(x, 16));
-  return g.flatMap((x) => [x >> 8, x & 0xff]);
-}
+const v4 = (a: string): number[] => [...parseIpv4(a)];
+const v6 = (a: string): number[] => [...parseIpv6(a)];
 
 /** A random L4 header and payload for `proto`, sometimes malformed. */
 function l4(rng: Rng, proto: number): number[] {

@@ -10,12 +10,14 @@
  * past either end makes the test false. A packet that is not IPv4/IPv6 matches nothing.
  * @module
  */
+import { u16be, u32be } from '../netlink/bytes.js';
 import type { FilterAst, FilterNode, Op, TestNode } from './ast.js';
 import { effectiveTest, indexOffset } from './ast.js';
 import { parseFilter } from './check.js';
 import { FilterContext, type FilterAddress } from './context.js';
 import { FIELDS } from './fields.js';
 import { formatFilter } from './format.js';
+import { bigFromBytes } from './_bytes.js';
 
 export type { FilterAddress, FilterHook } from './context.js';
 
@@ -161,14 +163,6 @@ function numberTest(get: Getter, op: Op, value: bigint): Pred {
   }
 }
 
-function u16(b: Uint8Array, o: number): number {
-  return (b[o]! << 8) | b[o + 1]!;
-}
-
-function u32(b: Uint8Array, o: number): number {
-  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-}
-
 const flag = (x: boolean): number => (x ? 1 : 0);
 const ip = (get: (b: Uint8Array) => number): Getter => (c) => (c.v4 ? get(c.b) : -1);
 const ip6 = (get: (b: Uint8Array) => number): Getter => (c) => (c.v6 ? get(c.b) : -1);
@@ -178,7 +172,7 @@ const l4 = (layer: 'tcp' | 'udp' | 'icmp' | 'icmpv6', get: (b: Uint8Array, o: nu
 function port(local: boolean): Getter {
   return (c) => {
     const src = c.outbound === local;
-    if (c.tcp || c.udp) return u16(c.b, c.l4 + (src ? 0 : 2));
+    if (c.tcp || c.udp) return u16be(c.b, c.l4 + (src ? 0 : 2));
     if ((c.icmp || c.icmpv6) && src) return c.b[c.l4]!;
     return 0;
   };
@@ -212,31 +206,31 @@ const GETTERS: Readonly<Record<string, Getter>> = {
   remotePort: port(false),
   'ip.HdrLength': ip((b) => b[0]! & 0x0f),
   'ip.TOS': ip((b) => b[1]!),
-  'ip.Length': ip((b) => u16(b, 2)),
-  'ip.Id': ip((b) => u16(b, 4)),
+  'ip.Length': ip((b) => u16be(b, 2)),
+  'ip.Id': ip((b) => u16be(b, 4)),
   'ip.DF': ip((b) => (b[6]! >> 6) & 1),
   'ip.MF': ip((b) => (b[6]! >> 5) & 1),
-  'ip.FragOff': ip((b) => u16(b, 6) & 0x1fff),
+  'ip.FragOff': ip((b) => u16be(b, 6) & 0x1fff),
   'ip.TTL': ip((b) => b[8]!),
   'ip.Protocol': ip((b) => b[9]!),
-  'ip.Checksum': ip((b) => u16(b, 10)),
+  'ip.Checksum': ip((b) => u16be(b, 10)),
   'ipv6.TrafficClass': ip6((b) => ((b[0]! & 0x0f) << 4) | (b[1]! >> 4)),
-  'ipv6.FlowLabel': ip6((b) => ((b[1]! & 0x0f) << 16) | u16(b, 2)),
-  'ipv6.Length': ip6((b) => u16(b, 4)),
+  'ipv6.FlowLabel': ip6((b) => ((b[1]! & 0x0f) << 16) | u16be(b, 2)),
+  'ipv6.Length': ip6((b) => u16be(b, 4)),
   'ipv6.NextHdr': ip6((b) => b[6]!),
   'ipv6.HopLimit': ip6((b) => b[7]!),
   'icmp.Type': l4('icmp', (b, o) => b[o]!),
   'icmp.Code': l4('icmp', (b, o) => b[o + 1]!),
-  'icmp.Checksum': l4('icmp', (b, o) => u16(b, o + 2)),
-  'icmp.Body': l4('icmp', (b, o) => u32(b, o + 4)),
+  'icmp.Checksum': l4('icmp', (b, o) => u16be(b, o + 2)),
+  'icmp.Body': l4('icmp', (b, o) => u32be(b, o + 4)),
   'icmpv6.Type': l4('icmpv6', (b, o) => b[o]!),
   'icmpv6.Code': l4('icmpv6', (b, o) => b[o + 1]!),
-  'icmpv6.Checksum': l4('icmpv6', (b, o) => u16(b, o + 2)),
-  'icmpv6.Body': l4('icmpv6', (b, o) => u32(b, o + 4)),
-  'tcp.SrcPort': l4('tcp', (b, o) => u16(b, o)),
-  'tcp.DstPort': l4('tcp', (b, o) => u16(b, o + 2)),
-  'tcp.SeqNum': l4('tcp', (b, o) => u32(b, o + 4)),
-  'tcp.AckNum': l4('tcp', (b, o) => u32(b, o + 8)),
+  'icmpv6.Checksum': l4('icmpv6', (b, o) => u16be(b, o + 2)),
+  'icmpv6.Body': l4('icmpv6', (b, o) => u32be(b, o + 4)),
+  'tcp.SrcPort': l4('tcp', (b, o) => u16be(b, o)),
+  'tcp.DstPort': l4('tcp', (b, o) => u16be(b, o + 2)),
+  'tcp.SeqNum': l4('tcp', (b, o) => u32be(b, o + 4)),
+  'tcp.AckNum': l4('tcp', (b, o) => u32be(b, o + 8)),
   'tcp.HdrLength': l4('tcp', (b, o) => b[o + 12]! >> 4),
   'tcp.Urg': l4('tcp', (b, o) => (b[o + 13]! >> 5) & 1),
   'tcp.Ack': l4('tcp', (b, o) => (b[o + 13]! >> 4) & 1),
@@ -244,14 +238,14 @@ const GETTERS: Readonly<Record<string, Getter>> = {
   'tcp.Rst': l4('tcp', (b, o) => (b[o + 13]! >> 2) & 1),
   'tcp.Syn': l4('tcp', (b, o) => (b[o + 13]! >> 1) & 1),
   'tcp.Fin': l4('tcp', (b, o) => b[o + 13]! & 1),
-  'tcp.Window': l4('tcp', (b, o) => u16(b, o + 14)),
-  'tcp.Checksum': l4('tcp', (b, o) => u16(b, o + 16)),
-  'tcp.UrgPtr': l4('tcp', (b, o) => u16(b, o + 18)),
+  'tcp.Window': l4('tcp', (b, o) => u16be(b, o + 14)),
+  'tcp.Checksum': l4('tcp', (b, o) => u16be(b, o + 16)),
+  'tcp.UrgPtr': l4('tcp', (b, o) => u16be(b, o + 18)),
   'tcp.PayloadLength': (c) => (c.tcp ? c.payloadLen : -1),
-  'udp.SrcPort': l4('udp', (b, o) => u16(b, o)),
-  'udp.DstPort': l4('udp', (b, o) => u16(b, o + 2)),
-  'udp.Length': l4('udp', (b, o) => u16(b, o + 4)),
-  'udp.Checksum': l4('udp', (b, o) => u16(b, o + 6)),
+  'udp.SrcPort': l4('udp', (b, o) => u16be(b, o)),
+  'udp.DstPort': l4('udp', (b, o) => u16be(b, o + 2)),
+  'udp.Length': l4('udp', (b, o) => u16be(b, o + 4)),
+  'udp.Checksum': l4('udp', (b, o) => u16be(b, o + 6)),
   'udp.PayloadLength': (c) => (c.udp ? c.payloadLen : -1),
 };
 
@@ -260,7 +254,7 @@ const GETTERS: Readonly<Record<string, Getter>> = {
  * inside it (WinDivertGetData: a negative offset counts from the end).
  */
 function arrayGetter(base: 'packet' | 'tcp' | 'udp', size: number, offset: number): Getter {
-  const read = size === 1 ? (b: Uint8Array, o: number) => b[o]! : size === 2 ? u16 : u32;
+  const read = size === 1 ? (b: Uint8Array, o: number) => b[o]! : size === 2 ? u16be : u32be;
   if (base === 'packet') {
     return (c) => {
       const o = offset < 0 ? c.len + offset : offset;
@@ -275,31 +269,40 @@ function arrayGetter(base: 'packet' | 'tcp' | 'udp', size: number, offset: numbe
 }
 
 /**
+ * Where an address field's value is: the offset of its 4 bytes (IPv4, read as ::ffff:a.b.c.d)
+ * or 16 bytes (IPv6) in the packet, -1 when its header is absent. localAddr is the source
+ * address outbound and the destination inbound, remoteAddr the other one. Shared by the
+ * compiled tests and fieldValue().
+ */
+function addressOffset(field: string): (c: FilterContext) => number {
+  switch (field) {
+    case 'ip.SrcAddr': return (c) => (c.v4 ? 12 : -1);
+    case 'ip.DstAddr': return (c) => (c.v4 ? 16 : -1);
+    case 'ipv6.SrcAddr': return (c) => (c.v6 ? 8 : -1);
+    case 'ipv6.DstAddr': return (c) => (c.v6 ? 24 : -1);
+    default: {
+      const local = field === 'localAddr';
+      return (c) => {
+        const src = c.outbound === local;
+        return c.v4 ? (src ? 12 : 16) : src ? 8 : 24;
+      };
+    }
+  }
+}
+
+/**
  * An address test: the field's 128-bit value against `value`, word by word (most significant
  * first), with no allocation.
  */
 function addressTest(field: string, op: Op, value: bigint): Pred {
   if (value < 0n) return decide(op, 1) ? addressPresence(field) : FALSE;
   const k = [96n, 64n, 32n, 0n].map((s) => Number((value >> s) & 0xffff_ffffn)) as [number, number, number, number];
-  const mapped = (a: number): number => cmpWords(0, 0, 0xffff, a, k);
-  const raw = (b: Uint8Array, o: number): number => cmpWords(u32(b, o), u32(b, o + 4), u32(b, o + 8), u32(b, o + 12), k);
-  let sign: (c: FilterContext) => number;
-  switch (field) {
-    case 'ip.SrcAddr': sign = (c) => (c.v4 ? mapped(u32(c.b, 12)) : 2); break;
-    case 'ip.DstAddr': sign = (c) => (c.v4 ? mapped(u32(c.b, 16)) : 2); break;
-    case 'ipv6.SrcAddr': sign = (c) => (c.v6 ? raw(c.b, 8) : 2); break;
-    case 'ipv6.DstAddr': sign = (c) => (c.v6 ? raw(c.b, 24) : 2); break;
-    default: {
-      const local = field === 'localAddr';
-      sign = (c) => {
-        const src = c.outbound === local;
-        return c.v4 ? mapped(u32(c.b, src ? 12 : 16)) : raw(c.b, src ? 8 : 24);
-      };
-    }
-  }
+  const at = addressOffset(field);
   return (c) => {
-    const s = sign(c);
-    return s !== 2 && decide(op, s);
+    const o = at(c);
+    if (o < 0) return false;
+    const s = c.v4 ? cmpWords(0, 0, 0xffff, u32be(c.b, o), k) : cmpWords(u32be(c.b, o), u32be(c.b, o + 4), u32be(c.b, o + 8), u32be(c.b, o + 12), k);
+    return decide(op, s);
   };
 }
 
@@ -332,13 +335,9 @@ export function fieldValue(field: string, packet: Uint8Array, address?: FilterAd
     return v < 0 ? undefined : BigInt(v);
   }
   if (info.kind === 'address') {
-    const v4 = field.startsWith('ip.') || (c.v4 && !field.startsWith('ipv6.'));
-    if (v4 ? !c.v4 : !c.v6) return undefined;
-    const src = field.endsWith('SrcAddr') ? true : field.endsWith('DstAddr') ? false : (field === 'localAddr') === c.outbound;
-    if (v4) return 0xffff_0000_0000n | BigInt(u32(c.b, src ? 12 : 16));
-    let v = 0n;
-    for (let i = 0; i < 16; i++) v = (v << 8n) | BigInt(c.b[(src ? 8 : 24) + i]!);
-    return v;
+    const o = addressOffset(field)(c);
+    if (o < 0) return undefined;
+    return c.v4 ? 0xffff_0000_0000n | BigInt(u32be(c.b, o)) : bigFromBytes(c.b, o, 16);
   }
   const v = GETTERS[field]!(c);
   return v < 0 ? undefined : BigInt(v);

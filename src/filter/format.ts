@@ -11,6 +11,7 @@ import { effectiveTest, type FilterAst, type FilterNode, type TestNode, type Val
 import { parseFilter } from './check.js';
 import { FIELDS } from './fields.js';
 import { formatIpv4, formatIpv6 } from '../ip/address.js';
+import { bigToBytes } from './_bytes.js';
 
 /**
  * The canonical text of a filter (text or parsed).
@@ -56,18 +57,11 @@ function formatValue(field: string, value: bigint, written?: ValueNode): string 
   return written?.form === 'hex' ? `0x${value.toString(16)}` : value.toString();
 }
 
-/** The low `n` bytes of `v`, most significant first. */
-function valueBytes(v: bigint, n: number): Uint8Array {
-  const b = new Uint8Array(n);
-  for (let i = n - 1; i >= 0; i--, v >>= 8n) b[i] = Number(v & 0xffn);
-  return b;
-}
-
 function ipv4Text(v: bigint): string {
-  return formatIpv4(valueBytes(v, 4));
+  return formatIpv4(bigToBytes(v, 4));
 }
 
 /** RFC 5952 text: lower case, the longest run of two or more zero groups as `::`. */
 export function ipv6Text(v: bigint): string {
-  return formatIpv6(valueBytes(v, 16));
+  return formatIpv6(bigToBytes(v, 16));
 }

@@ -9,8 +9,9 @@
  * @module
  */
 import { FilterSyntaxError } from '../errors.js';
-import type { Op } from './ast.js';
 import { tryParseIpv4, tryParseIpv6 } from '../ip/address.js';
+import type { Op } from './ast.js';
+import { bigFromBytes } from './_bytes.js';
 
 export type TokenKind = '(' | ')' | '[' | ']' | '-' | '?' | ':' | 'not' | 'and' | 'or' | 'op' | 'word' | 'number' | 'end';
 
@@ -119,21 +120,14 @@ function checked(v: bigint, text: string, at: number, run: string): bigint {
   return v;
 }
 
-/** Bytes, most significant first, as one number. */
-function bytesValue(b: Uint8Array): bigint {
-  let v = 0n;
-  for (const x of b) v = (v << 8n) | BigInt(x);
-  return v;
-}
-
 /** `a.b.c.d` (decimal parts 0–255, no leading zeros) as a 32-bit value, else undefined. */
-export function parseIpv4Literal(s: string): bigint | undefined {
+function parseIpv4Literal(s: string): bigint | undefined {
   const b = tryParseIpv4(s);
-  return b === undefined ? undefined : bytesValue(b);
+  return b === undefined ? undefined : bigFromBytes(b);
 }
 
 /** An IPv6 address in RFC 4291 §2.2 text (`::`, an IPv4 tail) as a 128-bit value, else undefined. */
-export function parseIpv6Literal(s: string): bigint | undefined {
+function parseIpv6Literal(s: string): bigint | undefined {
   const b = tryParseIpv6(s);
-  return b === undefined ? undefined : bytesValue(b);
+  return b === undefined ? undefined : bigFromBytes(b);
 }

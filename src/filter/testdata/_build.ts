@@ -4,20 +4,11 @@
  * them). Test data only.
  * @module
  */
+import { parseIpv4, parseIpv6 } from '../../ip/address.js';
 import { internetChecksum } from '../../packet/checksum.js';
-import { parseIpv4Literal, parseIpv6Literal } from '../lexer.js';
 
-function addr4(a: string): number[] {
-  const v = Number(parseIpv4Literal(a)!);
-  return [v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff];
-}
-
-function addr6(a: string): number[] {
-  const v = parseIpv6Literal(a)!;
-  const out: number[] = [];
-  for (let s = 120n; s >= 0n; s -= 8n) out.push(Number((v >> s) & 0xffn));
-  return out;
-}
+const addr4 = (a: string): number[] => [...parseIpv4(a)];
+const addr6 = (a: string): number[] => [...parseIpv6(a)];
 
 const be16 = (v: number): number[] => [(v >> 8) & 0xff, v & 0xff];
 const be32 = (v: number): number[] => [(v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff];
