@@ -8,7 +8,7 @@ import { PacketError } from '../errors.js';
 import { formatTcBytecode, markMatchProgram, parseSockFilters, parseTcBytecode, sameProgram } from './cbpf.js';
 import { ETH_P_ALL, MirredEaction, RtmTcType, TC_H_MAKE, TcAct, TcaClsFlags, TcHandle } from './tc_constants.js';
 import { parseFilterMessage, putBpfFilter, putFilterDelete, putFilterDump, type BpfFilterSpec, type TcFilter } from './tc_filter.js';
-import { clsactDirection, clsactParent, filterInfo, parseFilterInfo } from './tc_msg.js';
+import { clsactDirection, clsactParent, filterInfo, htons, parseFilterInfo } from './tc_msg.js';
 import { CLSACT_HANDLE, isClsact, parseQdiscMessage, putClsactAdd, putClsactDelete, putQdiscDump, type TcQdisc } from './tc_qdisc.js';
 import { KERNEL_FILTER_DUMP_EGRESS, KERNEL_QDISC_DUMP } from './testdata/tc_dumps.js';
 import * as golden from './testdata/tc_requests.js';
@@ -128,6 +128,13 @@ test('tcm_info carries prio and the protocol in network order; handles split as 
   if (HOST_LITTLE_ENDIAN) assert.equal(filterInfo(49152, ETH_P_ALL), 0xc000_0300);
   assert.deepEqual(parseFilterInfo(filterInfo(7, 0x86dd)), { prio: 7, protocol: 0x86dd });
   assert.throws(() => filterInfo(0x1_0000, 3), RangeError);
+});
+
+test('htons() puts a u16 in network order for a host-order store (and undoes itself)', () => {
+  const stored = new Uint8Array(2);
+  new DataView(stored.buffer).setUint16(0, htons(0x86dd), HOST_LITTLE_ENDIAN);
+  assert.deepEqual([...stored], [0x86, 0xdd]);
+  assert.equal(htons(htons(0x0003)), 0x0003);
 });
 
 test('parseTcBytecode() reads tc bytecode text into the same program markMatchProgram() builds', () => {

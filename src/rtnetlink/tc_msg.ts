@@ -75,16 +75,20 @@ export function clsactDirection(parent: number): TcDirection | undefined {
  */
 export function filterInfo(prio: number, protocol: number): number {
   if (!isU16(prio) || !isU16(protocol)) throw new RangeError(`tc filter prio ${prio} / protocol ${protocol} must be 0..65535`);
-  return TC_H_MAKE(prio << 16, swap16IfLittle(protocol));
+  return TC_H_MAKE(prio << 16, htons(protocol));
 }
 
 /** Priority and protocol (host value) of a filter's `tcm_info`. */
 export function parseFilterInfo(info: number): { prio: number; protocol: number } {
-  return { prio: info >>> 16, protocol: swap16IfLittle(TC_H_MIN(info)) };
+  return { prio: info >>> 16, protocol: htons(TC_H_MIN(info)) };
 }
 
-/** `htons` / `ntohs` for a value kept in a host-order u32. */
-function swap16IfLittle(v: number): number {
+/**
+ * `htons` (and `ntohs`, the same swap): the u16 `v` in network order, as a number to store in
+ * host order (a tcm_info half, the protocol argument of an AF_PACKET socket()).
+ * @internal (its home would be src/netlink/bytes.ts)
+ */
+export function htons(v: number): number {
   return HOST_LITTLE_ENDIAN ? ((v & 0xff) << 8) | (v >>> 8) : v;
 }
 

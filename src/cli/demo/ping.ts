@@ -27,8 +27,8 @@ import {
   SOCK_DGRAM, SOCK_RAW, SOL_IP, SOL_IPV6, SOL_PACKET,
 } from '../../ip/socket_constants.js';
 import { errnoName, SystemCallError } from '../../errors.js';
-import { HOST_LITTLE_ENDIAN } from '../../netlink/bytes.js';
 import { IP_PROTOCOL, formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from '../../packet/mod.js';
+import { htons } from '../../rtnetlink/tc_msg.js';
 import {
   ECHO_TOKEN_LEN, echoData, encodeEchoRequest, readIcmpDatagram, readIcmpv6Message, readIpv6HopLimit,
   type EchoEvent, type EchoMatch,
@@ -210,8 +210,7 @@ class PingRun {
       if (r < 0) throw new SystemCallError('setsockopt(MTU_DISCOVER)', -r);
     }
     if (!this.#v6) return;
-    const htons = HOST_LITTLE_ENDIAN ? ((ETH_P_IPV6 & 0xff) << 8) | (ETH_P_IPV6 >>> 8) : ETH_P_IPV6;
-    const pkt = this.#n.socket(AF_PACKET, SOCK_DGRAM, htons, netns);
+    const pkt = this.#n.socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IPV6), netns);
     if (pkt < 0) throw new SystemCallError('socket', -pkt, `Cannot open an AF_PACKET socket for the IPv6 hop limit: ${errnoName(-pkt)}`);
     this.#watch(pkt, (b) => {
       const h = readIpv6HopLimit(b, this.#match);

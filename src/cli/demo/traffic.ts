@@ -5,6 +5,7 @@
  * @module
  */
 import { fileURLToPath } from 'node:url';
+import { Netns } from '../../_native/netns.js';
 import type { Sandbox } from '../sandbox.js';
 import { ping, type PingResult } from './ping.js';
 
@@ -17,7 +18,7 @@ const PEER = fileURLToPath(new URL('./peer.js', import.meta.url));
  * 1 s per reply, 3 s at most (as `ping -c count -i 0.2 -W 1 -w 3`).
  */
 export function pingFrom(ns: string, address: string, count = 2): Promise<PingResult> {
-  return ping(address, { count, untilReplies: true, intervalMs: 200, timeoutMs: 1000, deadlineMs: 3000, netns: `/run/netns/${ns}` });
+  return ping(address, { count, untilReplies: true, intervalMs: 200, timeoutMs: 1000, deadlineMs: 3000, netns: Netns.from(ns).path });
 }
 
 /** Resolves with the peer's JSON result; `ready` resolves when a server printed "ready". */
