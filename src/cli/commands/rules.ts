@@ -5,6 +5,7 @@
  * @module
  */
 import { sweepStaleInjectFilters } from '../../firewall/inject_filters.js';
+import { isDivertTable } from '../../firewall/layout.js';
 import {
   addRule, deleteRule, flushRules, formatOwner, formatRule, listRules, parseRuleCommand, sweepStaleRules,
   type Family, type ListedRule,
@@ -107,6 +108,14 @@ function familyWords(p: Parsed): void {
   }
 }
 
+/** The words as a row ID `<table>:<handle>` ("divert:12", "divert-4242:7"), or undefined. */
+function ruleId(words: readonly string[]): string | undefined {
+  const [w, ...more] = words;
+  const colon = w?.lastIndexOf(':') ?? -1;
+  if (w === undefined || more.length > 0 || colon < 0) return undefined;
+  return isDivertTable(w.slice(0, colon)) && /^\d+$/.test(w.slice(colon + 1)) ? w : undefined;
+}
+
 /** Who a row belongs to, as `list` shows it. */
 function ownerText(r: ListedRule): string {
   const who = r.owner ? formatOwner(r.owner) : '-';
@@ -147,9 +156,10 @@ async function execute(p: Parsed, io: CliIo): Promise<void> {
       return;
     }
     case 'delete': {
-      const id = p.words.length === 1 && /^divert(-\d+)?:\d+$/.test(p.words[0] ?? '') ? p.words[0]! : undefined;
-      const target = id ?? parseRuleCommand(ruleWords(p)).rule;
-      const text = id ?? formatRule(parseRuleCommand(ruleWords(p)).rule, '-D');
+      // A row ID, else the rule, parsed once.
+      const target = ruleId(p.words) ?? parseRuleCommand(ruleWords(p)).rule;
+      const id = typeof target === 'string' ? target : undefined;
+      const text = typeof target === 'string' ? target : formatRule(target, '-D');
       if (!(await deleteRule(target, { ...base, ...(p.label === undefined ? {} : { label: p.label }) }))) {
         const whose = p.label === undefined ? '' : ` labelled ${p.label}`;
         throw new DivertError(`no persistent DIVERT rule ${id ? `with ID ${id}` : `equal to "${text}"`}${whose} (see "divert rules list")`, 'ERR_DIVERT_NO_SUCH_RULE');
