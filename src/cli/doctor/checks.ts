@@ -6,7 +6,7 @@
 import { createDivertSocket } from '../../mod.js';
 import { probeKernel } from '../../firewall/kernel.js';
 import { NftConnection } from '../../nftables/conn.js';
-import { probeTc, type TcProbeOutcome } from '../../rtnetlink/tc_probe.js';
+import { probeTc, type TcProbe, type TcProbeOutcome } from '../../rtnetlink/tc_probe.js';
 import { Netns } from '../../_native/netns.js';
 import { CAP_NET_ADMIN, CAP_SYS_ADMIN, hasCapability } from '../../_native/capability.js';
 import { findBinary, runQuiet } from '../sys.js';
@@ -133,10 +133,28 @@ async function probeTables(netnsPath: string): Promise<CheckResult[]> {
   }
 }
 
-async function probeInjection(netnsPath: string): Promise<CheckResult[]> {
-  const p = await probeTc(netnsPath);
-  const row = (name: string, o: TcProbeOutcome, option: string): CheckResult => (o.ok
-    ? { name, status: 'ok', detail: 'accepted (inbound injection works)' }
-    : { name, status: 'warn', detail: `${o.code}: ${o.detail} (inbound injection will not work; outbound does)`, fix: `kernel ${option}` });
-  return [row(LIVE[4]!, p.clsact, 'CONFIG_NET_SCH_INGRESS'), row(LIVE[5]!, p.clsBpf, 'CONFIG_NET_CLS_BPF'), row(LIVE[6]!, p.actMirred, 'CONFIG_NET_ACT_MIRRED')];
+/**
+ * The tc rows (clsact, cls_bpf, act_mirred). When the probe cannot run at all (no NETLINK_ROUTE
+ * socket in the namespace, an unexpected error), the three rows FAIL with its error.
+ * @internal exported for tests
+ */
+export async function probeInjection(netnsPath: string): Promise<CheckResult[]> {
+  const rows = [
+    { name: LIVE[4]!, option: 'CONFIG_NET_SCH_INGRESS', outcome: (p: TcProbe) => p.clsact },
+    { name: LIVE[5]!, option: 'CONFIG_NET_CLS_BPF', outcome: (p: TcProbe) => p.clsBpf },
+    { name: LIVE[6]!, option: 'CONFIG_NET_ACT_MIRRED', outcome: (p: TcProbe) => p.actMirred },
+  ];
+  let p: TcProbe;
+  try {
+    p = await probeTc(netnsPath);
+  } catch (err) {
+    const detail = `cannot probe tc over rtnetlink: ${(err as Error).message}`;
+    return rows.map(({ name }) => ({ name, status: 'fail' as const, detail, fix: 'run as root (the probe opens a NETLINK_ROUTE socket in a throwaway namespace)' }));
+  }
+  return rows.map(({ name, option, outcome }): CheckResult => {
+    const o: TcProbeOutcome = outcome(p);
+    return o.ok
+      ? { name, status: 'ok', detail: 'accepted (inbound injection works)' }
+      : { name, status: 'warn', detail: `${o.code}: ${o.detail} (inbound injection will not work; outbound does)`, fix: `kernel ${option}` };
+  });
 }
