@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { filterCommand } from './commands/filter.js';
 import { main } from './main.js';
 import { collectingIo } from './io.js';
-import { PcapWriter } from '../pcap/pcap_writer.js';
+import { encodePcapHeader, encodePcapRecord, PcapWriter } from '../pcap/pcap_writer.js';
 import { buildUdpPacket } from '../packet/build.js';
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -53,6 +53,15 @@ test('divert filter test: which packets of a capture match, as outbound packets 
   assert.match((await run('test', 'inbound and udp', '-r', file, '--inbound')).out, /2 of 2 packets match/);
   assert.equal((await run('test', 'udp')).code, 2, '-r is required');
   assert.equal((await run('bogus', 'udp')).code, 2);
+  // DLT_RAW (12, 14 on OpenBSD) in place of LINKTYPE_RAW is raw IP too; Ethernet (1) is refused.
+  const packet = buildUdpPacket({ src: '192.0.2.1', dst: '192.0.2.2', srcPort: 4000, dstPort: 53, payload: 'a' });
+  for (const [linktype, code] of [[12, 0], [14, 0], [1, 2]] as const) {
+    const other = join(dir, `linktype-${linktype}.pcap`);
+    writeFileSync(other, Buffer.concat([encodePcapHeader(65535, linktype), encodePcapRecord(packet, 1_700_000_000_000)]));
+    const o = await run('test', 'udp', '-r', other);
+    assert.equal(o.code, code, `link type ${linktype}: ${o.err}`);
+    if (code === 2) assert.match(o.err, /holds link type 1; divert reads raw IP captures \(link type 101, /);
+  }
 });
 
 test('divert --help lists the filter command', async () => {

@@ -16,10 +16,22 @@
  * @module
  */
 import { PacketError } from '../errors.js';
-import { PCAP_GLOBAL_HEADER_LEN, PCAP_MAGIC_USEC, PCAP_RECORD_HEADER_LEN } from './pcap_writer.js';
+import { LINKTYPE_RAW, PCAP_GLOBAL_HEADER_LEN, PCAP_MAGIC_USEC, PCAP_RECORD_HEADER_LEN } from './pcap_writer.js';
 
 /** Magic number of a nanosecond-resolution pcap file. */
 export const PCAP_MAGIC_NSEC = 0xa1b23c4d;
+/**
+ * DLT_RAW as most systems number it: older files carry it in place of {@link LINKTYPE_RAW}
+ * (libpcap's dlt.h; Wireshark reads it as raw IP).
+ */
+export const DLT_RAW = 12;
+/** DLT_RAW as OpenBSD numbers it, found in files written there. */
+export const DLT_RAW_OPENBSD = 14;
+
+/** Whether records of `linktype` are raw IP packets (an IPv4 or IPv6 header first). */
+export function isRawIpLinktype(linktype: number): boolean {
+  return linktype === LINKTYPE_RAW || linktype === DLT_RAW || linktype === DLT_RAW_OPENBSD;
+}
 const PCAPNG_MAGIC = 0x0a0d0d0a;
 
 /** The global header, decoded. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePcap, PCAP_MAGIC_NSEC } from './pcap_reader.js';
+import { DLT_RAW, DLT_RAW_OPENBSD, isRawIpLinktype, parsePcap, PCAP_MAGIC_NSEC } from './pcap_reader.js';
 import { LINKTYPE_RAW, PcapWriter } from './pcap_writer.js';
 import { PCAP_NS, PCAP_US } from './_test_vectors.js';
 import { PacketError } from '../errors.js';
@@ -113,4 +113,10 @@ test('parsePcap() refuses what it cannot read, saying why', () => {
   refuses(PCAP_US.subarray(0, PCAP_US.length - 1), /record 4 at offset 200: incl_len 56 exceeds the 55 bytes left/);
   refuses(bigEndian('a1b2c3d4', '000f4240'), /ts_frac 1000000 is not below 1000000/);
   assert.deepEqual(parsePcap(PCAP_US.subarray(0, 24)).records, [], 'a header alone is an empty capture');
+});
+
+test('isRawIpLinktype(): LINKTYPE_RAW (101) and DLT_RAW as files carry it (12, OpenBSD 14)', () => {
+  assert.deepEqual([LINKTYPE_RAW, DLT_RAW, DLT_RAW_OPENBSD], [101, 12, 14]);
+  for (const t of [LINKTYPE_RAW, DLT_RAW, DLT_RAW_OPENBSD]) assert.equal(isRawIpLinktype(t), true, String(t));
+  for (const t of [0, 1, 113, 228, 229]) assert.equal(isRawIpLinktype(t), false, String(t));
 });

@@ -11,7 +11,8 @@ import { parseArgs } from 'node:util';
 import { compileFilter } from '../../filter/evaluate.js';
 import { lowerFilter } from '../../filter/lower_nft.js';
 import { formatFilter } from '../../filter/format.js';
-import { parsePcap } from '../../pcap/pcap_reader.js';
+import { isRawIpLinktype, parsePcap } from '../../pcap/pcap_reader.js';
+import { LINKTYPE_RAW } from '../../pcap/pcap_writer.js';
 import { tryParsePacket } from '../../packet/parse.js';
 import { formatPacket } from '../../packet/format.js';
 import { FilterSyntaxError } from '../../errors.js';
@@ -61,8 +62,8 @@ function test(filter: string, argv: readonly string[], io: CliIo): number {
   if (!Number.isInteger(ifIdx) || ifIdx < 0) throw new UsageError(`--ifidx needs an interface index, got ${JSON.stringify(values.ifidx)}`);
   const f = compileFilter(filter);
   const file = parsePcap(readFileSync(values.read));
-  if (file.header.linktype !== 101 && file.header.linktype !== 12 && file.header.linktype !== 14) {
-    throw new UsageError(`${values.read} holds link type ${file.header.linktype}; divert reads raw IP captures (link type 101, as "divert intercept -w" writes)`);
+  if (!isRawIpLinktype(file.header.linktype)) {
+    throw new UsageError(`${values.read} holds link type ${file.header.linktype}; divert reads raw IP captures (link type ${LINKTYPE_RAW}, as "divert intercept -w" writes)`);
   }
   let matched = 0;
   file.records.forEach((r, i) => {
