@@ -13,7 +13,7 @@
 import { NLMSG_HDRLEN } from '../netlink/align.js';
 import { putU32ne } from '../netlink/bytes.js';
 import { NlmFlags, NlmsgType, NlmsgerrAttr } from '../netlink/constants.js';
-import type { MessageBuilder } from '../netlink/message_builder.js';
+import { MessageBuilder } from '../netlink/message_builder.js';
 import type { MessageIter } from '../netlink/message_iter.js';
 
 /** A refusal the fake answers with: positive errno plus optional extended-ACK details. */
@@ -55,7 +55,7 @@ export function putAck(b: MessageBuilder, it: MessageIter, portId: number, opts:
 }
 
 /** Appends the NLMSG_DONE that ends the dump requested with `seq`. */
-export function putDone(b: MessageBuilder, seq: number, portId: number): void {
+function putDone(b: MessageBuilder, seq: number, portId: number): void {
   b.begin(NlmsgType.NLMSG_DONE, NlmFlags.NLM_F_MULTI, seq, portId);
   b.reserve(4); // int error = 0
   b.end();
@@ -66,4 +66,15 @@ export function take(b: MessageBuilder): Uint8Array {
   const out = b.bytes().slice();
   b.reset();
   return out;
+}
+
+/** Emits the dump requested with `seq`: each put writes one message, `perDatagram` to a datagram, NLMSG_DONE in the last. */
+export function emitDump(perDatagram: number, puts: ReadonlyArray<(b: MessageBuilder) => void>, seq: number, portId: number, emit: (d: Uint8Array) => void): void {
+  const b = new MessageBuilder(1024);
+  puts.forEach((put, i) => {
+    put(b);
+    if ((i + 1) % perDatagram === 0 && i + 1 < puts.length) emit(take(b));
+  });
+  putDone(b, seq, portId);
+  emit(take(b));
 }

@@ -24,7 +24,7 @@ import { NFNL_BATCH, NFNL_SUBSYS_NFTABLES, NFT_MSG } from '../nftables/constants
 import type { Rule } from '../nftables/rule.js';
 import type { NftSet, SetElement } from '../nftables/set.js';
 import type { Table } from '../nftables/table.js';
-import { putAck, putDone, take, type AckOptions, type FakeNack } from './_fake_netlink.js';
+import { emitDump, putAck, take, type AckOptions, type FakeNack } from './_fake_netlink.js';
 import { applyMessage, type ApplyContext, type Outcome } from './_fake_nftables_apply.js';
 import {
   echoFlags, offsetOfPath, putChainMsg, putElementsMsg, putGenMsg, putRuleMsg, putSetMsg, putTableMsg, scanAttrs, splitMessages, type ParsedMessage,
@@ -139,8 +139,8 @@ export class FakeNftables {
   handle(it: MessageIter, portId: number, netns: string | null, emit: (d: Uint8Array) => void): FakeNack | undefined {
     const ns = this.#state(netns);
     const msg = it.type & 0xff;
-    const b = new MessageBuilder(1024);
     if (msg === NFT_MSG.NFT_MSG_GETGEN) {
+      const b = new MessageBuilder(128);
       putGenMsg(b, it.seq, portId, ns.gen, ns.lastPid, this.procName);
       emit(take(b));
       return undefined;
@@ -149,43 +149,38 @@ export class FakeNftables {
     const family = it.end - it.payloadOffset >= 1 ? it.buffer[it.payloadOffset]! : 0;
     const a = scanAttrs(it.buffer.slice(it.start, it.end));
     const tables = ns.tables.filter((t) => family === 0 || t.table.family === family);
-    const puts: Array<() => void> = [];
+    const puts: Array<(b: MessageBuilder) => void> = [];
     const multi = NlmFlags.NLM_F_MULTI;
     switch (msg) {
       case NFT_MSG.NFT_MSG_GETTABLE:
-        for (const t of tables) puts.push(() => putTableMsg(b, it.seq, portId, multi, tableView(t)));
+        for (const t of tables) puts.push((b) => putTableMsg(b, it.seq, portId, multi, tableView(t)));
         break;
       case NFT_MSG.NFT_MSG_GETCHAIN:
-        for (const t of tables) for (const c of t.chains) puts.push(() => putChainMsg(b, it.seq, portId, multi, c, chainUse(t, c)));
+        for (const t of tables) for (const c of t.chains) puts.push((b) => putChainMsg(b, it.seq, portId, multi, c, chainUse(t, c)));
         break;
       case NFT_MSG.NFT_MSG_GETRULE:
         for (const t of tables.filter((x) => !a.has(1) || x.table.name === a.string(1))) {
           for (const c of t.chains.filter((x) => !a.has(2) || x.chain.name === a.string(2))) {
-            for (const r of c.rules) puts.push(() => putRuleMsg(b, it.seq, portId, multi, ruleView(t, c, r, true)));
+            for (const r of c.rules) puts.push((b) => putRuleMsg(b, it.seq, portId, multi, ruleView(t, c, r, true)));
           }
         }
         break;
       case NFT_MSG.NFT_MSG_GETSET:
         for (const t of tables.filter((x) => !a.has(1) || x.table.name === a.string(1))) {
-          for (const s of t.sets) puts.push(() => putSetMsg(b, it.seq, portId, multi, s.set));
+          for (const s of t.sets) puts.push((b) => putSetMsg(b, it.seq, portId, multi, s.set));
         }
         break;
       case NFT_MSG.NFT_MSG_GETSETELEM: {
         const t = tables.find((x) => x.table.name === a.string(1));
         const s = t?.sets.find((x) => x.set.name === a.string(2));
         if (!s) return { errno: Errno.ENOENT };
-        if (s.elements.size > 0) puts.push(() => putElementsMsg(b, it.seq, portId, multi, s.set, [...s.elements.values()]));
+        if (s.elements.size > 0) puts.push((b) => putElementsMsg(b, it.seq, portId, multi, s.set, [...s.elements.values()]));
         break;
       }
       default:
         return { errno: Errno.EOPNOTSUPP };
     }
-    puts.forEach((put, i) => {
-      put();
-      if ((i + 1) % this.perDatagram === 0 && i + 1 < puts.length) emit(take(b));
-    });
-    putDone(b, it.seq, portId);
-    emit(take(b));
+    emitDump(this.perDatagram, puts, it.seq, portId, emit);
     return undefined;
   }
 

@@ -26,7 +26,7 @@ import { MessageBuilder } from '../netlink/message_builder.js';
 import type { MessageIter } from '../netlink/message_iter.js';
 import { IFADDRMSG_LEN, IFINFOMSG_LEN, IfaAttr, IfaFlags, IffFlags, IflaAttr, RtnlGroup, RtScope, RtmType } from '../rtnetlink/constants.js';
 import { Errno } from '../_native/errno.js';
-import { putDone, take, type FakeNack } from './_fake_netlink.js';
+import { emitDump, take, type FakeNack } from './_fake_netlink.js';
 import { FakeTc } from './_fake_rtnetlink_tc.js';
 import type { FakeSocket } from './_fake_socket.js';
 
@@ -205,17 +205,6 @@ export class FakeRtnetlink {
     if (!l) throw new RangeError(`FakeKernel: no link ${index}`);
     return l;
   }
-}
-
-/** Emits a dump: `perDatagram` messages per datagram, NLMSG_DONE in the last. */
-function emitDump(perDatagram: number, puts: ReadonlyArray<(b: MessageBuilder) => void>, seq: number, portId: number, emit: (d: Uint8Array) => void): void {
-  const b = new MessageBuilder(1024);
-  for (let i = 0; i < puts.length; i++) {
-    puts[i]!(b);
-    if ((i + 1) % perDatagram === 0 && i + 1 < puts.length) emit(take(b));
-  }
-  putDone(b, seq, portId);
-  emit(take(b));
 }
 
 function groupOf(a: Addr): number {
