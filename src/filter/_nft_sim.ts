@@ -8,6 +8,8 @@
  * (test/integration/filter_kernel_test.ts) checks the model on the same packets.
  * @module
  */
+import { IP_PROTOCOL } from '../ip/protocols.js';
+import { u16be } from '../netlink/bytes.js';
 import { NFT_SET, NFT_SET_ELEM } from '../nftables/constants.js';
 import type { Expr } from '../nftables/expr_types.js';
 import type { LoweredFilter, LoweredRule, RuleHook } from './lower_nft.js';
@@ -30,11 +32,9 @@ interface PktInfo {
   fragoff: number;
 }
 
-const EXT = new Set([0, 43, 44, 51, 59, 60]);
-
-function u16(b: Uint8Array, o: number): number {
-  return (b[o]! << 8) | b[o + 1]!;
-}
+const P = IP_PROTOCOL;
+/** The kernel's extension headers (ipv6_ext_hdr, include/net/ipv6.h): not WinDivert's set (no mobility header; no next header). */
+const EXT = new Set<number>([P.HOP_BY_HOP, P.IPV6_ROUTE, P.IPV6_FRAG, P.AH, P.IPV6_NONXT, P.IPV6_OPTS]);
 
 function pktinfo(b: Uint8Array): PktInfo {
   const none: PktInfo = { l4: false, tprot: 0, thoff: 0, fragoff: 0 };
@@ -42,12 +42,12 @@ function pktinfo(b: Uint8Array): PktInfo {
   if (v === 4) {
     if (b.length < 20) return none;
     const ihl = b[0]! & 0x0f;
-    const len = u16(b, 2);
+    const len = u16be(b, 2);
     if (ihl < 5 || b.length < len || len < ihl * 4) return none;
-    return { l4: true, tprot: b[9]!, thoff: ihl * 4, fragoff: (u16(b, 6) & 0x1fff) * 8 };
+    return { l4: true, tprot: b[9]!, thoff: ihl * 4, fragoff: (u16be(b, 6) & 0x1fff) * 8 };
   }
   if (v === 6) {
-    if (b.length < 40 || u16(b, 4) + 40 > b.length) return none;
+    if (b.length < 40 || u16be(b, 4) + 40 > b.length) return none;
     return findHdr(b) ?? none;
   }
   return none;
@@ -58,20 +58,20 @@ function findHdr(b: Uint8Array): PktInfo | undefined {
   let start = 40;
   let nh = b[6]!;
   for (;;) {
-    if (!EXT.has(nh) || nh === 59) break;
+    if (!EXT.has(nh) || nh === P.IPV6_NONXT) break;
     if (start + 2 > b.length) return undefined;
-    if (nh === 43 && start + 4 > b.length) return undefined;
+    if (nh === P.IPV6_ROUTE && start + 4 > b.length) return undefined;
     let hdrlen: number;
-    if (nh === 44) {
+    if (nh === P.IPV6_FRAG) {
       if (start + 4 > b.length) return undefined;
-      const off = u16(b, start + 2) & ~7;
+      const off = u16be(b, start + 2) & ~7;
       if (off) {
         const next = b[start]!;
-        if (!EXT.has(next) || next === 59) return start > 0xffff ? undefined : { l4: true, tprot: next, thoff: start, fragoff: off };
+        if (!EXT.has(next) || next === P.IPV6_NONXT) return start > 0xffff ? undefined : { l4: true, tprot: next, thoff: start, fragoff: off };
         return undefined; // -ENOENT
       }
       hdrlen = 8;
-    } else if (nh === 51) {
+    } else if (nh === P.AH) {
       break; // IP6_FH_F_AUTH: AH is the transport
     } else hdrlen = (b[start + 1]! + 1) * 8;
     nh = b[start]!;

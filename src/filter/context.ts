@@ -6,9 +6,9 @@
  * Layers (WinDivert 2.2 dll/windivert_shared.c):
  * - IPv4 needs IHL >= 5 and a total length covering the header; IPv6 needs 40 bytes. Anything
  *   else matches no filter, not even `true` (WinDivertHelperEvalFilter fails).
- * - IPv6 extension headers walked: hop-by-hop (0), routing (43), destination options (60),
- *   mobility (135), AH (51), fragment (44); the walk stops at a truncated header, a second
- *   fragment header, or after the fragment header of a later fragment (offset != 0).
+ * - IPv6 extension headers walked (IPV6_EXT_HEADERS): hop-by-hop (0), routing (43), destination
+ *   options (60), mobility (135), AH (51), fragment (44); the walk stops at a truncated header, a
+ *   second fragment header, or after the fragment header of a later fragment (offset != 0).
  * - A later fragment has no L4 header. TCP needs 20 bytes and a data offset >= 5 (the header
  *   length is then capped at the bytes present); UDP, ICMP (IPv4 only), ICMPv6 (IPv6 only) 8.
  * - `length` and `packet[i]` see every byte given; the L4 payload ends at the IP length.
@@ -17,7 +17,31 @@
  * @module
  */
 import { DIVERT_MARK } from '../firewall/mark.js';
+import { IP_PROTOCOL } from '../ip/protocols.js';
 import { hashPacket } from './_hash.js';
+
+/** How an IPv6 extension header gives its length: (hdr[1] + 1) * 8, (hdr[1] + 2) * 4 (AH), or 8 (fragment). */
+export type Ipv6ExtLength = 'units8' | 'ah' | 'fragment';
+
+/**
+ * The next headers WinDivert walks over as IPv6 extension headers (WinDivertHelperParsePacketEx),
+ * and how each gives its length. The evaluator walks them; the lowering (lower_atoms.ts) tells
+ * them from a protocol with the same set.
+ */
+export const IPV6_EXT_HEADERS: ReadonlyMap<number, Ipv6ExtLength> = new Map([
+  [IP_PROTOCOL.HOP_BY_HOP, 'units8'], [IP_PROTOCOL.IPV6_ROUTE, 'units8'], [IP_PROTOCOL.IPV6_FRAG, 'fragment'],
+  [IP_PROTOCOL.AH, 'ah'], [IP_PROTOCOL.IPV6_OPTS, 'units8'], [IP_PROTOCOL.MH, 'units8'],
+]);
+
+const NOT_EXT = 0;
+const UNITS8 = 1;
+const AH = 2;
+const FRAGMENT = 3;
+/** IPV6_EXT_HEADERS by next header, for the walk each packet takes (numbers: as fast as a switch, strings are not). */
+const EXT_BY_NEXT: Uint8Array = Uint8Array.from({ length: 256 }, (_, i) => {
+  const ext = IPV6_EXT_HEADERS.get(i);
+  return ext === undefined ? NOT_EXT : ext === 'units8' ? UNITS8 : ext === 'ah' ? AH : FRAGMENT;
+});
 
 /** A netfilter hook, as DivertAddress names it. */
 export type FilterHook = 'prerouting' | 'local-in' | 'forward' | 'local-out' | 'postrouting';
@@ -137,30 +161,16 @@ export class FilterContext {
       data = 40;
       dataLen = Math.min(((b[4]! << 8) | b[5]!) + 40, len) - 40;
       while (fragOff === 0 && dataLen >= 2) {
-        let hl = b[data + 1]!;
-        let ext = true;
-        switch (protocol) {
-          case 44:
-            hl = 8;
-            if (this.fragment || dataLen < 8) ext = false;
-            else {
-              fragOff = ((b[data + 2]! << 8) | b[data + 3]!) & 0xfff8;
-              this.fragment = true;
-            }
-            break;
-          case 51:
-            hl = (hl + 2) * 4;
-            break;
-          case 0:
-          case 43:
-          case 60:
-          case 135:
-            hl = (hl + 1) * 8;
-            break;
-          default:
-            ext = false;
-        }
-        if (!ext || dataLen < hl) break;
+        const ext = EXT_BY_NEXT[protocol]!;
+        if (ext === NOT_EXT) break;
+        let hl = 8;
+        if (ext === FRAGMENT) {
+          if (this.fragment || dataLen < 8) break;
+          fragOff = ((b[data + 2]! << 8) | b[data + 3]!) & 0xfff8;
+          this.fragment = true;
+        } else if (ext === AH) hl = (b[data + 1]! + 2) * 4;
+        else hl = (b[data + 1]! + 1) * 8;
+        if (dataLen < hl) break;
         protocol = b[data]!;
         data += hl;
         dataLen -= hl;
@@ -172,15 +182,15 @@ export class FilterContext {
     this.l4 = data;
     if (fragOff === 0) {
       let hl = 0;
-      if (protocol === 6) {
+      if (protocol === IP_PROTOCOL.TCP) {
         if (dataLen >= 20 && b[data + 12]! >> 4 >= 5) {
           this.tcp = true;
           hl = Math.min((b[data + 12]! >> 4) * 4, dataLen);
         }
       } else if (dataLen >= 8) {
-        if (protocol === 17) this.udp = true;
-        else if (protocol === 1 && this.v4) this.icmp = true;
-        else if (protocol === 58 && this.v6) this.icmpv6 = true;
+        if (protocol === IP_PROTOCOL.UDP) this.udp = true;
+        else if (protocol === IP_PROTOCOL.ICMP && this.v4) this.icmp = true;
+        else if (protocol === IP_PROTOCOL.ICMPV6 && this.v6) this.icmpv6 = true;
         if (this.udp || this.icmp || this.icmpv6) hl = 8;
       }
       data += hl;

@@ -5,6 +5,7 @@ import { DIVERT_MARK } from '../firewall/mark.js';
 import { FilterContext } from './context.js';
 import { compileFilter, evalFilter, fieldValue, type FilterAddress } from './evaluate.js';
 import { FIELDS } from './fields.js';
+import { ipv6, udp } from './testdata/_build.js';
 import { PACKETS } from './testdata/cases.js';
 import { DIVERT_PACKETS } from './testdata/divert_packets.js';
 import { WINDIVERT_HASHES } from './testdata/windivert_hash.js';
@@ -148,6 +149,25 @@ test('random8/16/32 are WinDivert\'s hash of the headers and the timestamp, valu
   const seen = new Set<bigint | undefined>();
   for (let ts = 0; ts < 50; ts++) seen.add(fieldValue('random32', ICMP4, { timestamp: ts }));
   assert.ok(seen.size > 45, 'the timestamp changes the hash');
+});
+
+/** An IPv6 packet whose fixed header names `next`, then 8 bytes that are a minimal header of any extension type (next header UDP), then UDP to port 53. */
+function behindNext(next: number): Uint8Array {
+  return ipv6({ src: '2001:db8::1', dst: '2001:db8::2', next }, [17, 0, 0, 0, 0, 0, 0, 0, ...udp(5353, 53, 'q')]);
+}
+
+/** WinDivertHelperParsePacketEx's extension headers: hop-by-hop, routing, fragment, AH, destination options, mobility. */
+const WINDIVERT_EXT_HEADERS = [0, 43, 44, 51, 60, 135];
+
+test('IPv6: the walk passes exactly WinDivert\'s extension headers (0, 43, 44, 51, 60, 135)', () => {
+  const walked: number[] = [];
+  for (let next = 0; next < 256; next++) {
+    const p = behindNext(next);
+    if (evalFilter('udp.DstPort == 53 and protocol == 17', p)) walked.push(next);
+    assert.equal(evalFilter('fragment', p), next === 44, `next header ${next}`);
+    assert.equal(evalFilter('protocol == 17', p), next === 17 || WINDIVERT_EXT_HEADERS.includes(next), `next header ${next}`);
+  }
+  assert.deepEqual(walked, WINDIVERT_EXT_HEADERS);
 });
 
 test('packet[i] counts words unless written with b, and from the end when negative', () => {

@@ -10,6 +10,7 @@
  * addresses as IPv4-mapped IPv6 numbers (`ip.SrcAddr == 0xFFFF0A000001` is 10.0.0.1).
  * @module
  */
+import { IP_PROTOCOL } from '../ip/protocols.js';
 
 /** The header a field needs. 'none': the field always has a value. */
 export type Layer = 'none' | 'ip' | 'ipv6' | 'icmp' | 'icmpv6' | 'tcp' | 'udp';
@@ -73,7 +74,8 @@ export const REFUSED_FIELDS: ReadonlyMap<string, string> = new Map([
 
 /** Value macros (upper case, as in WinDivert). */
 export const MACROS: ReadonlyMap<string, bigint> = new Map([
-  ['TRUE', 1n], ['FALSE', 0n], ['TCP', 6n], ['UDP', 17n], ['ICMP', 1n], ['ICMPV6', 58n],
+  ['TRUE', 1n], ['FALSE', 0n],
+  ['TCP', BigInt(IP_PROTOCOL.TCP)], ['UDP', BigInt(IP_PROTOCOL.UDP)], ['ICMP', BigInt(IP_PROTOCOL.ICMP)], ['ICMPV6', BigInt(IP_PROTOCOL.ICMPV6)],
   ['PACKET', 0n], ['NETWORK', 0n], ['NETWORK_FORWARD', 1n], ['FLOW', 2n], ['SOCKET', 3n], ['REFLECT', 4n],
 ]);
 

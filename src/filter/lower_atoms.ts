@@ -7,10 +7,11 @@
  *   header nf_tables rejects, as WinDivert rejects the packet: every IPv4 rule carries it), the
  *   fragment offset (`network + 6 & 0x1fff == 0`: no layer 4 in a later fragment), then
  *   transport-header loads (nf_tables' offset is IHL * 4, WinDivert's too).
- * - IPv6, two shapes at fixed offsets, exact: no extension header (next header not 0, 43, 44,
- *   51, 60 or 135: the protocol, transport header at 40), and a fragment header first (next
- *   header 44, 8 bytes present, its next header not an extension header: the protocol,
- *   `network + 42 & 0xfff8` the offset, transport header at 48 in a first fragment).
+ * - IPv6, two shapes at fixed offsets, exact: no extension header (next header not in
+ *   context.ts's IPV6_EXT_HEADERS, 0, 43, 44, 51, 60 and 135: the protocol, transport header at
+ *   40), and a fragment header first (next header 44, 8 bytes present, its next header not an
+ *   extension header: the protocol, `network + 42 & 0xfff8` the offset, transport header at 48
+ *   in a first fragment).
  * - IPv6, any other chain: nf_tables and WinDivert walk it differently (ipv6_find_hdr skips AH
  *   but stops at a mobility header, reads two bytes of each header where WinDivert wants it whole,
  *   walks past a second fragment header), so those packets take a residual term. (For the same
@@ -19,6 +20,7 @@
  * @module
  */
 import { DIVERT_MARK } from '../firewall/mark.js';
+import { IP_PROTOCOL } from '../ip/protocols.js';
 import { NFT_PAYLOAD } from '../nftables/expr_constants.js';
 import type { Op } from './ast.js';
 import * as iv from './_intervals.js';
@@ -27,6 +29,7 @@ import {
   ALL, cond, conj, IIF_SPEC, IIFTYPE_SPEC, L4PROTO_SPEC, loosen, markSpec, NFPROTO_SPEC, OIF_SPEC, OIFTYPE_SPEC, payloadSpec, residual, term, virtualSpec,
   type KCond, type KDisj, type KTerm, type LoadSpec,
 } from './_kterm.js';
+import { IPV6_EXT_HEADERS } from './context.js';
 import { FIELDS } from './fields.js';
 import type { Atom, Env } from './normalize.js';
 
@@ -37,8 +40,13 @@ const th = (offset: number, len: number, mask?: bigint): LoadSpec => payloadSpec
 
 /** ARPHRD_LOOPBACK (include/uapi/linux/if_arp.h). */
 export const ARPHRD_LOOPBACK = 772;
-/** The next headers WinDivert walks over as IPv6 extension headers. */
-export const IPV6_EXT = iv.points([0n, 43n, 44n, 51n, 60n, 135n]);
+/** The next headers WinDivert walks over as IPv6 extension headers: the evaluator's own set. */
+const IPV6_EXT = iv.points([...IPV6_EXT_HEADERS.keys()].map(BigInt));
+const FRAG_HEADER = BigInt(IP_PROTOCOL.IPV6_FRAG);
+/** The protocol a layer 4 header needs. */
+const LAYER_PROTOCOL = {
+  tcp: BigInt(IP_PROTOCOL.TCP), udp: BigInt(IP_PROTOCOL.UDP), icmp: BigInt(IP_PROTOCOL.ICMP), icmpv6: BigInt(IP_PROTOCOL.ICMPV6),
+} as const;
 
 const FRAG4 = nh(6, 2, 0x1fffn);
 const FRAGBITS4 = nh(6, 2, 0x3fffn);
@@ -102,7 +110,7 @@ interface Shape6 {
 const SHAPES6: readonly Shape6[] = [
   { conds: [cond(NEXT6, iv.minus(iv.range(0n, 255n), IPV6_EXT))], next: NEXT6, headers: 0n, fragment: 0n, whole: [], later: undefined },
   {
-    conds: [cond(NEXT6, iv.point(44n)), cond(PLEN, iv.range(8n, 0xffffn))], next: FNEXT6, headers: 8n, fragment: 1n,
+    conds: [cond(NEXT6, iv.point(FRAG_HEADER)), cond(PLEN, iv.range(8n, 0xffffn))], next: FNEXT6, headers: 8n, fragment: 1n,
     whole: [cond(FOFF6, ZERO)], later: [cond(FOFF6, iv.range(1n, 0x1fffn))],
   },
 ];
@@ -114,9 +122,9 @@ function shaped(s: Shape6, set: ValueSet, ...more: KCond[]): KTerm[] {
 
 /** Every other IPv6 chain: residual, with what user space will check as virtual conditions. */
 const v6ext = (...facts: KCond[]): KTerm[] => [
-  ...r(EXT_REASON, cond(NEXT6, iv.minus(IPV6_EXT, iv.point(44n))), ...facts),
-  ...r(EXT_REASON, cond(NEXT6, iv.point(44n)), cond(FNEXT6, IPV6_EXT), ...facts),
-  ...r(EXT_REASON, cond(NEXT6, iv.point(44n)), cond(PLEN, iv.range(0n, 7n)), ...facts),
+  ...r(EXT_REASON, cond(NEXT6, iv.minus(IPV6_EXT, iv.point(FRAG_HEADER))), ...facts),
+  ...r(EXT_REASON, cond(NEXT6, iv.point(FRAG_HEADER)), cond(FNEXT6, IPV6_EXT), ...facts),
+  ...r(EXT_REASON, cond(NEXT6, iv.point(FRAG_HEADER)), cond(PLEN, iv.range(0n, 7n)), ...facts),
 ];
 
 /** The IPv6 packets whose layer is `proto` with `more` true of it (exact shapes), and the residue. */
@@ -130,10 +138,16 @@ export function present(layer: string, env: Env): KDisj {
   switch (layer) {
     case 'ip': return v4 ? [ALL] : [];
     case 'ipv6': return v4 ? [] : [ALL];
-    case 'tcp': return v4 ? t(proto4(iv.point(6n)), nofrag4, cond(DOFF, iv.range(5n, 15n))) : present6(layer, 6n, cond(DOFF, iv.range(5n, 15n)));
-    case 'udp': return v4 ? t(proto4(iv.point(17n)), nofrag4, cond(L4_8, L4_8.domain)) : present6(layer, 17n, cond(L4_8, L4_8.domain));
-    case 'icmp': return v4 ? t(proto4(ONE), nofrag4, cond(L4_8, L4_8.domain)) : [];
-    case 'icmpv6': return v4 ? [] : present6(layer, 58n, cond(L4_8, L4_8.domain));
+    case 'tcp': {
+      const p = LAYER_PROTOCOL.tcp;
+      return v4 ? t(proto4(iv.point(p)), nofrag4, cond(DOFF, iv.range(5n, 15n))) : present6(layer, p, cond(DOFF, iv.range(5n, 15n)));
+    }
+    case 'udp': {
+      const p = LAYER_PROTOCOL.udp;
+      return v4 ? t(proto4(iv.point(p)), nofrag4, cond(L4_8, L4_8.domain)) : present6(layer, p, cond(L4_8, L4_8.domain));
+    }
+    case 'icmp': return v4 ? t(proto4(iv.point(LAYER_PROTOCOL.icmp)), nofrag4, cond(L4_8, L4_8.domain)) : [];
+    case 'icmpv6': return v4 ? [] : present6(layer, LAYER_PROTOCOL.icmpv6, cond(L4_8, L4_8.domain));
     default: return [ALL];
   }
 }
@@ -141,7 +155,7 @@ export function present(layer: string, env: Env): KDisj {
 /** The packets that lack the layer. */
 export function absent(layer: string, env: Env): KDisj {
   const v4 = env.family === 4;
-  const proto = { tcp: 6n, udp: 17n, icmp: 1n, icmpv6: 58n }[layer as 'tcp'];
+  const proto = LAYER_PROTOCOL[layer as keyof typeof LAYER_PROTOCOL];
   switch (layer) {
     case 'ip': return v4 ? [] : [ALL];
     case 'ipv6': return v4 ? [ALL] : [];

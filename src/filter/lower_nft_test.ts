@@ -6,6 +6,7 @@ import { compileFilter } from './evaluate.js';
 import { lowerCounted, lowerFilter, MAX_RULE_EXPRS, type LoweredFilter, type LowerStats } from './lower_nft.js';
 import { MAX_INTERVAL_SET_BYTES } from './_emit.js';
 import { simulate, type SimMeta } from './_nft_sim.js';
+import { ipv6, udp } from './testdata/_build.js';
 import { CASES } from './testdata/cases.js';
 
 const rules = (filter: string): string[] => lowerFilter(filter).rules.map((r) => `${r.hook} ${r.family} ${r.residual ? 'residual' : 'exact'}\n${formatExprs(r.exprs)}`);
@@ -275,6 +276,21 @@ function disagreements(filter: string, lowered: LoweredFilter, packets: readonly
   }
   return { problems, matches };
 }
+
+test('lowerFilter(): IPv6 extension headers are WinDivert\'s (0, 43, 44, 51, 60, 135): a fragment header first is exact, the others residual, any other next header exact', () => {
+  // Behind each next header: 8 bytes that are a minimal header of any extension type (next header UDP), then UDP to port 53.
+  const behind = (next: number): Uint8Array => ipv6({ src: '2001:db8::1', dst: '2001:db8::2', next }, [17, 0, 0, 0, 0, 0, 0, 0, ...udp(5353, 53, 'q')]);
+  const packets = Array.from({ length: 256 }, (_, next) => behind(next));
+  for (const filter of ['udp.DstPort == 53', 'protocol == 17', 'udp', 'fragment', 'not fragment']) {
+    const l = lowerFilter(filter);
+    assert.deepEqual(disagreements(filter, l, packets).problems, [], filter);
+    const residual = packets.flatMap((p, next) => {
+      const rule = simulate(l, p, { hook: 'postrouting', iif: 0, oif: 2, iiftype: 0, oiftype: 1, mark: 0 });
+      return rule?.residual ? [next] : [];
+    });
+    assert.deepEqual(residual, [0, 43, 51, 60, 135], filter);
+  }
+});
 
 /** `((… (tcp.DstPort == 80 ? udp.DstPort == 1 : tcp.SrcPort == 1) …) ? udp.DstPort == n : tcp.SrcPort == n)`. */
 function nestedTernary(levels: number): string {

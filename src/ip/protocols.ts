@@ -24,6 +24,8 @@ export const IP_PROTOCOL = {
   IPV6_NONXT: 59,
   IPV6_OPTS: 60,
   SCTP: 132,
+  /** IPv6 mobility header (RFC 6275). */
+  MH: 135,
 } as const;
 
 /** ICMP message types (RFC 792). */
