@@ -16,7 +16,7 @@ import type { Expr } from '../nftables/expr_types.js';
 import { decodeRule } from '../nftables/rule.js';
 import { decodeSet } from '../nftables/set.js';
 import { decodeTable } from '../nftables/table.js';
-import { canonicalData, canonicalExpr, keyOf, type FakeChain, type FakeTable, type NetnsState } from './_fake_nftables_state.js';
+import { canonicalData, canonicalExpr, jumpsTo, keyOf, type FakeChain, type FakeTable, type NetnsState } from './_fake_nftables_state.js';
 import type { FakeNack } from './_fake_netlink.js';
 import { scanAttrs, type ParsedMessage } from './_fake_nftables_msg.js';
 
@@ -300,14 +300,5 @@ function setElems(m: ParsedMessage, ctx: ApplyContext): Outcome {
     s.elements.set(k, e);
   }
   return { echo: add ? () => ctx.echoOf(m, 'elements', t, s.set.name) : () => undefined };
-}
-
-function jumpsTo(t: FakeTable, chain: string, except?: FakeChain): number {
-  let n = 0;
-  for (const c of t.chains) {
-    if (c === except) continue;
-    for (const r of c.rules) for (const e of r.exprs) if (e.type === 'immediate' && 'verdict' in e.data && e.data.verdict.chain === chain) n++;
-  }
-  return n;
 }
 

@@ -141,13 +141,17 @@ export function keyOf(key: Uint8Array): string {
   return Buffer.from(key).toString('hex');
 }
 
+/** Verdict jumps and gotos to chain `name` in the rules of `t`'s chains, except `except`'s. */
+export function jumpsTo(t: FakeTable, name: string, except?: FakeChain): number {
+  let n = 0;
+  for (const c of t.chains) {
+    if (c === except) continue;
+    for (const r of c.rules) for (const e of r.exprs) if (e.type === 'immediate' && 'verdict' in e.data && e.data.verdict.chain === name) n++;
+  }
+  return n;
+}
+
 /** References to chain `c`: its rules plus the jumps and gotos to it (nf_tables' chain->use). */
 export function chainUse(t: FakeTable, c: FakeChain): number {
-  let jumps = 0;
-  for (const x of t.chains) {
-    for (const r of x.rules) {
-      for (const e of r.exprs) if (e.type === 'immediate' && 'verdict' in e.data && e.data.verdict.chain === c.chain.name) jumps++;
-    }
-  }
-  return c.rules.length + jumps;
+  return c.rules.length + jumpsTo(t, c.chain.name);
 }
