@@ -1,7 +1,7 @@
 /**
  * The filtered side of the throughput bench: a divert socket whose WinDivert filter matches one
  * destination port, reinjecting what reaches it, while a flood spreads over a hundred ports.
- * usage: node dist/bench/filtered_listener.js '<filter>' <seconds>   (inside the bench namespace)
+ * usage: node dist/bench/filtered_listener.js '<filter>' <seconds> [coalesceMs]   (inside the bench namespace)
  * Prints "ready"; measures from a "go" line on stdin (after the bench warmed it up with matching
  * traffic) for <seconds>, then prints "packets=… filtered=… seconds=… cpu_us=…".
  */
@@ -10,7 +10,8 @@ import { createDivertSocket } from '../src/mod.js';
 
 const filter = process.argv[2] ?? 'udp.DstPort == 9999';
 const seconds = Number(process.argv[3] ?? 3);
-const sock = createDivertSocket({ filter, verdictTimeoutMs: 0, handleSignals: false });
+const coalesceMs = Number(process.argv[4] ?? 0);
+const sock = createDivertSocket({ filter, verdictTimeoutMs: 0, handleSignals: false, coalesceMs });
 await sock.ready;
 const cpuUs = (): number => {
   const c = process.cpuUsage();

@@ -114,11 +114,13 @@ async function runListener(name: string, argv: string[], floodBin: string): Prom
 }
 
 const FILTER = 'udp.DstPort == 9999';
+/** The filtered listener's second run: sparse packets read in batches, each waiting up to this long. */
+const COALESCE_MS = Number(process.env['BENCH_COALESCE_MS'] ?? 5);
 const SPREAD = 100;
 
 /** The filtered listener over a spread flood: what it received, and its CPU over the flood. */
-async function runFiltered(floodBin: string): Promise<{ offered: number; matched: number; filtered: number; cpuUs: number }> {
-  const l = startListener([process.execPath, `${ROOT}dist/bench/filtered_listener.js`, FILTER, String(WINDOW_S + 1)], WINDOW_S + 25);
+async function runFiltered(floodBin: string, coalesceMs = 0): Promise<{ offered: number; matched: number; filtered: number; cpuUs: number }> {
+  const l = startListener([process.execPath, `${ROOT}dist/bench/filtered_listener.js`, FILTER, String(WINDOW_S + 1), String(coalesceMs)], WINDOW_S + 25);
   await l.ready;
   // Warm up with matching traffic (the JIT compiles the packet path), then measure the spread flood.
   flood(floodBin, 1);
@@ -130,6 +132,28 @@ async function runFiltered(floodBin: string): Promise<{ offered: number; matched
   const offered = Number(/sent=(\d+)/.exec(sent)?.[1] ?? 0);
   if (!m || offered === 0) throw new Error(`filtered listener printed no result: ${l.out()} ${sent}`);
   return { offered, matched: Number(m[1]), filtered: Number(m[2]), cpuUs: Number(m[3]) };
+}
+
+/**
+ * The C reference for the filtered run: the C listener behind the kernel rule the filter compiles
+ * to (UDP to port 9999 queued, the rest decided in the kernel), over the same spread flood. What
+ * one sparse packet costs a listener that wakes for it, in C: the floor for divert's filtered figure.
+ */
+async function runFilteredC(bins: { nfq: string; flood: string }): Promise<{ offered: number; matched: number; cpuUs: number }> {
+  await addRule(`-A input -p udp --dport 9999 -j DIVERT ${QUEUE}`, { netns: listener, owner: 'cli' });
+  try {
+    const l = startListener([bins.nfq, String(QUEUE), String(WINDOW_S + 1)], WINDOW_S + 20);
+    await l.ready;
+    await new Promise((r) => setTimeout(r, 300));
+    const sent = flood(bins.flood, WINDOW_S, SPREAD);
+    await l.done;
+    const m = /packets=(\d+) seconds=[\d.]+ cpu_us=(\d+)/.exec(l.out());
+    const offered = Number(/sent=(\d+)/.exec(sent)?.[1] ?? 0);
+    if (!m || offered === 0) throw new Error(`C filtered listener printed no result: ${l.out()} ${sent}`);
+    return { offered, matched: Number(m[1]), cpuUs: Number(m[2]) };
+  } finally {
+    await flushRules({ netns: listener });
+  }
 }
 
 const REPS = Number(process.env['BENCH_REPS'] ?? 5);
@@ -150,7 +174,7 @@ export async function main(): Promise<void> {
   console.log(`${REPS} repetitions, each: the C listener and divert's on the same flood (order alternating), then the filtered listener; median (min–max)`);
   const C_NAME = 'C libnetfilter_queue (per-packet recv + verdict)';
   const JS_NAME = 'divert (TypeScript, for await + reinject)';
-  const runs: Array<{ c: Result; js: Result; share: number; kernelShare: number; cpuPerOffered: number }> = [];
+  const runs: Array<{ c: Result; js: Result; share: number; kernelShare: number; cpuPerOffered: number; cCpuPerOffered: number; cShare: number; cPerMatched: number; jsPerMatched: number; coalescedShare: number; coalescedPerMatched: number }> = [];
   await setup();
   try {
     for (let rep = 0; rep < REPS; rep++) {
@@ -169,9 +193,16 @@ export async function main(): Promise<void> {
       }
       await flushRules({ netns: listener });
       const f = await runFiltered(bins.flood);
+      const fc = await runFilteredC(bins);
+      const fk = await runFiltered(bins.flood, COALESCE_MS);
       const cpuPerOffered = f.cpuUs / f.offered;
-      runs.push({ c, js, share: cpuPerOffered / js.cpuUsPerPacket, kernelShare: 1 - (f.matched + f.filtered) / f.offered, cpuPerOffered });
-      console.log(`  run ${rep + 1}: C ${Math.round(c.pps).toLocaleString('en-US')} p/s ${c.cpuUsPerPacket.toFixed(2)} µs, divert ${Math.round(js.pps).toLocaleString('en-US')} p/s ${js.cpuUsPerPacket.toFixed(2)} µs, filtered ${(100 * runs.at(-1)!.share).toFixed(2)}% of accept-all CPU (${f.matched} of ${f.offered} reached the program)`);
+      const cCpuPerOffered = fc.cpuUs / fc.offered;
+      runs.push({
+        c, js, share: cpuPerOffered / js.cpuUsPerPacket, kernelShare: 1 - (f.matched + f.filtered) / f.offered, cpuPerOffered,
+        cCpuPerOffered, cShare: cCpuPerOffered / c.cpuUsPerPacket, cPerMatched: fc.cpuUs / Math.max(fc.matched, 1), jsPerMatched: f.cpuUs / Math.max(f.matched, 1),
+        coalescedShare: fk.cpuUs / fk.offered / js.cpuUsPerPacket, coalescedPerMatched: fk.cpuUs / Math.max(fk.matched, 1),
+      });
+      console.log(`  run ${rep + 1}: C ${Math.round(c.pps).toLocaleString('en-US')} p/s ${c.cpuUsPerPacket.toFixed(2)} µs, divert ${Math.round(js.pps).toLocaleString('en-US')} p/s ${js.cpuUsPerPacket.toFixed(2)} µs; filtered: divert ${(100 * runs.at(-1)!.share).toFixed(2)}% of its accept-all CPU (${f.matched} of ${f.offered} reached it), C ${(100 * runs.at(-1)!.cShare).toFixed(2)}% of its own (${fc.matched} of ${fc.offered}), divert with coalesceMs ${COALESCE_MS} ${(100 * runs.at(-1)!.coalescedShare).toFixed(2)}% (${fk.matched} of ${fk.offered})`);
     }
   } finally {
     teardown();
@@ -187,7 +218,11 @@ export async function main(): Promise<void> {
   console.log(`  ratio divert/C per run: packets/s ${show(runs.map((r) => r.js.pps / r.c.pps), ratio)}, CPU per packet ${show(runs.map((r) => r.js.cpuUsPerPacket / r.c.cpuUsPerPacket), ratio)}`);
   console.log(`\nfilter "${FILTER}" over a flood spread across ${SPREAD} ports (1 in ${SPREAD} matches):`);
   console.log(`  decided in the kernel: ${show(runs.map((r) => r.kernelShare), pct)} of offered packets`);
-  console.log(`  listener CPU per offered packet: ${show(runs.map((r) => r.cpuPerOffered), (x) => `${x.toFixed(4)} µs`)} = ${show(runs.map((r) => r.share), pct)} of the same run's accept-all CPU per packet`);
+  const perOffered = (x: number): string => `${x.toFixed(4)} µs`;
+  console.log(`  divert listener CPU per offered packet: ${show(runs.map((r) => r.cpuPerOffered), perOffered)} = ${show(runs.map((r) => r.share), pct)} of the same run's divert accept-all CPU per packet`);
+  console.log(`  C listener behind the same kernel rule:  ${show(runs.map((r) => r.cCpuPerOffered), perOffered)} = ${show(runs.map((r) => r.cShare), pct)} of the same run's C accept-all CPU per packet`);
+  console.log(`  CPU per packet that reached the listener: divert ${show(runs.map((r) => r.jsPerMatched), us)} µs, C ${show(runs.map((r) => r.cPerMatched), us)} µs (each sparse packet is a wake-up of its own); divert/C per run ${show(runs.map((r) => r.cpuPerOffered / r.cCpuPerOffered), ratio)}`);
+  console.log(`  divert with coalesceMs: ${COALESCE_MS} (sparse packets read in batches, each waiting up to ${COALESCE_MS} ms): ${show(runs.map((r) => r.coalescedShare), pct)} of the same run's divert accept-all CPU per packet; ${show(runs.map((r) => r.coalescedPerMatched), us)} µs per packet that reached it`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -180,6 +180,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
         (meta, buf) => this.#onPacket(meta, buf),
         (err) => this.#onError(err),
         () => this.emit('overflow', { overruns: this.#queue?.socket.overruns ?? 0 }),
+        o.coalesceMs ?? 0,
       );
       this.#startTimer();
       // On SIGINT/SIGTERM/SIGHUP, an uncaught exception or exit: exitSync(), then the usual end.

@@ -187,6 +187,24 @@ test('DivertSocket highWaterMark pauses reading from the kernel and resumes belo
   assert.deepEqual(ids, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
 });
 
+test('DivertSocket coalesceMs: packets arriving while it waits are read together, every one answered, and close() leaves no timer', async (t) => {
+  const { kernel, sock } = await open(t, { coalesceMs: 20 });
+  kernel.enqueuePacket(7, udp4('one'));
+  (await sock.recvfrom()).reinject();
+  for (let i = 0; i < 3; i++) kernel.enqueuePacket(7, udp4(`more ${i}`));
+  for (let i = 0; i < 3; i++) await turn();
+  assert.equal(sock.stats.received, 1, 'the three wait for the coalescing timer');
+  for (let i = 0; i < 3; i++) (await sock.recvfrom()).drop();
+  await turn();
+  assert.deepEqual(kernel.verdicts.map((v) => [v.id, v.verdict]), [[1, 1], [2, 0], [3, 0], [4, 0]]);
+  assert.equal(new Set(kernel.verdicts.slice(1).map((v) => v.datagram)).size, 1, 'the batch was answered in one datagram');
+  kernel.enqueuePacket(7, udp4('held at close'));
+  await waitFor(() => sock.stats.held === 1, 'a held packet');
+  await sock.close();
+  assert.equal(sock.stats.closedWithVerdict, 1);
+  assert.deepEqual(kernel.problems, []);
+});
+
 test('DivertSocket iteration ends when its AbortSignal aborts', async (t) => {
   const ac = new AbortController();
   const { kernel, sock } = await open(t, { signal: ac.signal });

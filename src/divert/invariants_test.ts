@@ -148,6 +148,8 @@ test('a receive error that is not an overflow ends the socket; held packets get 
 const BAD_OPTIONS: Array<[DivertSocketOptions | unknown, RegExp, 'TypeError' | 'RangeError']> = [
   [{ highWaterMark: 0 }, /highWaterMark must be an integer from 1/, 'RangeError'],
   [{ highWaterMark: -5 }, /highWaterMark/, 'RangeError'],
+  [{ coalesceMs: 5000 }, /coalesceMs must be an integer from 0 to 1000/, 'RangeError'],
+  [{ coalesceMs: '5' }, /coalesceMs must be a number/, 'TypeError'],
   [{ timeoutVerdict: 'reject' }, /timeoutVerdict must be 'accept' or 'drop', got "reject"/, 'TypeError'],
   [{ closeVerdict: 'ACCEPT' }, /closeVerdict must be 'accept' or 'drop'/, 'TypeError'],
   [{ copyMode: 'full' }, /copyMode must be 'packet' or 'meta'/, 'TypeError'],

@@ -131,12 +131,13 @@ export class NfQueue {
 
   /**
    * Starts delivering packets to `onPacket`. Fatal socket errors go to `onError`; `onOverrun` hears
-   * of every time the kernel could not hand us messages (ENOBUFS): reading goes on.
+   * of every time the kernel could not hand us messages (ENOBUFS): reading goes on. With
+   * `coalesceMs`, sparse packets are read in batches, each waiting up to that long (see NetlinkSocket).
    */
-  start(onPacket: PacketHandler, onError: (err: Error) => void, onOverrun?: () => void): void {
+  start(onPacket: PacketHandler, onError: (err: Error) => void, onOverrun?: () => void, coalesceMs = 0): void {
     this.#onPacket = onPacket;
     this.#onFatal = onError;
-    this.socket.start((it) => this.#onMessage(it), { onError, onOverrun });
+    this.socket.start((it) => this.#onMessage(it), { onError, onOverrun, coalesceMs });
   }
 
   #onMessage(it: MessageIter): void {
@@ -163,7 +164,9 @@ export class NfQueue {
 
   /**
    * Queues a verdict; verdicts are sent together once the current batch of work is done
-   * (setImmediate), or at once when the pending datagram grows large. Never throws: a verdict
+   * (process.nextTick: after the microtasks the current callback started, so a batch of packets
+   * read in one wake-up and answered by an async iterator goes out in one sendmsg, and no extra
+   * turn of the event loop is spent per wake-up), or at once when the pending datagram grows large. Never throws: a verdict
    * once queued stays queued until a send succeeds (see {@link #scheduleFlush}).
    */
   verdict(id: number, verdict: number, options?: VerdictOptions): void {
@@ -193,7 +196,7 @@ export class NfQueue {
         else this.#onFatal?.(err as Error);
       }
     };
-    if (delayMs === 0) setImmediate(run);
+    if (delayMs === 0) process.nextTick(run);
     else setTimeout(run, delayMs); // keeps the process alive: these verdicts must reach the kernel
   }
 

@@ -154,6 +154,30 @@ test('NfQueue copyRange cuts the copy and reports the original length', async (t
   await q.close();
 });
 
+test('NfQueue.verdict(): verdicts given across a chain of microtasks leave in one datagram, in the same turn of the event loop', async (t) => {
+  const kernel = install(t);
+  const { q, got } = await openCollecting(7);
+  for (let i = 0; i < 4; i++) kernel.enqueuePacket(7, udp4(`p${i}`));
+  await waitFor(() => got.length === 4, 'four packets');
+  const sock = kernel.socketByFd(q.socket.fd);
+  const before = sock.sent.length;
+  // An immediate queued first runs after the flush only if the flush needs no turn of its own
+  // (an async iterator's consumer answers in microtasks like these).
+  let seenByImmediate = -1;
+  setImmediate(() => (seenByImmediate = sock.sent.length));
+  await (async () => {
+    for (const { meta } of got) {
+      await Promise.resolve();
+      q.verdict(meta.id, NF_VERDICT.NF_ACCEPT);
+    }
+  })();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(seenByImmediate, before + 1);
+  assert.equal(q.verdictSends, 1);
+  assert.deepEqual(kernel.verdicts.map((v) => v.id), [1, 2, 3, 4]);
+  await q.close();
+});
+
 test('NfQueue.verdict() sends the verdicts given in one tick in ONE datagram', async (t) => {
   const kernel = install(t);
   const { q, got } = await openCollecting(7);
@@ -171,6 +195,58 @@ test('NfQueue.verdict() sends the verdicts given in one tick in ONE datagram', a
   assert.equal(new Set(kernel.verdicts.map((v) => v.datagram)).size, 1);
   assert.deepEqual(kernel.queueState(7)?.pending, []);
   await q.close();
+});
+
+test('NfQueue.start() with coalesceMs: after a read, the fd is not watched; a timer reads what came meanwhile as one batch, then watching resumes', async (t) => {
+  const kernel = install(t);
+  const q = await NfQueue.open(7);
+  const got: number[] = [];
+  const reads: number[] = [];
+  q.start((meta) => {
+    got.push(meta.id);
+    q.verdict(meta.id, NF_VERDICT.NF_ACCEPT);
+  }, (err) => assert.fail(err), undefined, 30);
+  const sock = kernel.socketByFd(q.socket.fd);
+  kernel.enqueuePacket(7, udp4('first'));
+  await waitFor(() => got.length === 1, 'the first packet, read on arrival');
+  assert.equal(sock.poll?.active, false, 'after a read the fd is not watched');
+  const start = performance.now();
+  for (let i = 0; i < 3; i++) kernel.enqueuePacket(7, udp4(`later ${i}`));
+  for (let i = 0; i < 5; i++) await turn();
+  assert.deepEqual(got, [1], 'packets arriving while coalescing wait for the timer');
+  const sendsBefore = q.verdictSends;
+  await waitFor(() => got.length === 4, 'the three later packets');
+  reads.push(performance.now() - start);
+  assert.ok(reads[0]! >= 25, `read after the coalescing delay, not before (${reads[0]} ms)`);
+  await turn();
+  assert.equal(q.verdictSends, sendsBefore + 1, 'the batch is answered in one verdict datagram');
+  // The timer's next read finds nothing: the fd is watched again, and a packet is read on arrival.
+  await waitFor(() => sock.poll?.active === true, 'watching again');
+  kernel.enqueuePacket(7, udp4('after'));
+  await waitFor(() => got.length === 5, 'a packet after the quiet spell', 25);
+  assert.deepEqual(kernel.queueState(7)?.pending, []);
+  await q.close();
+  assert.deepEqual(kernel.problems, []);
+});
+
+test('NfQueue: pause() while coalescing stops the timer from reading; resume() reads again', async (t) => {
+  const kernel = install(t);
+  const q = await NfQueue.open(7);
+  const got: number[] = [];
+  q.start((meta) => {
+    got.push(meta.id);
+    q.verdict(meta.id, NF_VERDICT.NF_ACCEPT);
+  }, (err) => assert.fail(err), undefined, 10);
+  kernel.enqueuePacket(7, udp4('first'));
+  await waitFor(() => got.length === 1, 'the first packet');
+  q.pause();
+  kernel.enqueuePacket(7, udp4('while paused'));
+  await new Promise((r) => setTimeout(r, 40));
+  assert.deepEqual(got, [1], 'nothing read while paused');
+  q.resume();
+  await waitFor(() => got.length === 2, 'the packet after resume()');
+  await q.close();
+  assert.deepEqual(kernel.problems, []);
 });
 
 test('NfQueue.verdict() carries a mark and a replacement payload', async (t) => {

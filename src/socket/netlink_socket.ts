@@ -13,6 +13,13 @@
  * `*Sync` forms poll with a bounded timeout and exist for exit-time cleanup only, where the
  * process cannot wait for the loop any more.
  *
+ * Coalescing (`coalesceMs` of `start()`): a wake-up per sparse message is the dearest part of a
+ * quiet socket (a context switch, two epoll_pwait — libuv's idle-time metrics poll once with a
+ * zero timeout first — one recvmmsg and the answer's sendmsg, whatever the message). With
+ * coalescing, a read that empties the socket stops watching it and reads again `coalesceMs`
+ * later from a timer, without epoll: what arrived meanwhile is read, and answered, as one batch.
+ * The socket is watched again once such a read finds nothing. Messages wait up to `coalesceMs`.
+ *
  * Overflow: when the kernel could not queue a message for us (receive buffer full), the socket
  * gets `sk_err = ENOBUFS`; poll(2) reports POLLERR and libuv stops the watcher and calls back
  * with an error. That is not fatal: the next read returns ENOBUFS (clearing it), we count an
@@ -69,6 +76,8 @@ export interface SocketEvents {
   onError: (err: Error) => void;
   /** The kernel dropped messages for us (ENOBUFS); reading goes on. */
   onOverrun?: (() => void) | undefined;
+  /** Read sparse messages in batches, each waiting up to this long (see the module comment). Default 0. */
+  coalesceMs?: number | undefined;
 }
 
 export class NetlinkSocket {
@@ -96,6 +105,9 @@ export class NetlinkSocket {
   #bySeq = new Map<number, Exchange>();
   /** Whether a watched fd keeps the process alive (kept across poll handles). */
   #ref = true;
+  #coalesceMs = 0;
+  /** Set while coalescing: the fd is not watched, this timer reads it next. */
+  #coalesceTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
   private constructor(native: NativeBinding, fd: number, portId: number, slot: number, batch: number) {
@@ -280,6 +292,7 @@ export class NetlinkSocket {
   start(onMessage: MessageHandler, events: SocketEvents | ((err: Error) => void)): void {
     this.#handler = onMessage;
     this.#events = typeof events === 'function' ? { onError: events } : events;
+    this.#coalesceMs = this.#events.coalesceMs ?? 0;
     this.#reading = true;
     this.#syncPoll();
   }
@@ -287,6 +300,8 @@ export class NetlinkSocket {
   /** Stops reading for the handler (back-pressure): the kernel keeps queueing up to its limits. */
   pause(): void {
     this.#reading = false;
+    clearTimeout(this.#coalesceTimer);
+    this.#coalesceTimer = undefined;
     this.#syncPoll();
   }
 
@@ -301,6 +316,8 @@ export class NetlinkSocket {
   ref(ref: boolean): void {
     this.#ref = ref;
     if (this.#poll) this.#native.pollRef(this.#poll, ref);
+    if (ref) this.#coalesceTimer?.ref();
+    else this.#coalesceTimer?.unref();
   }
 
   /** Reads one batch now (non-blocking) and dispatches it; returns the datagram count. */
@@ -368,9 +385,9 @@ export class NetlinkSocket {
     return new NetlinkError(op, Errno.ETIMEDOUT, 0, {}, `${op}: no answer from the kernel within ${timeoutMs} ms`);
   }
 
-  /** Watches the fd while the handler reads or a request waits; otherwise not. */
+  /** Watches the fd while the handler reads (and no coalescing timer will) or a request waits; otherwise not. */
   #syncPoll(): void {
-    const want = !this.#closed && (this.#reading || this.#bySeq.size > 0);
+    const want = !this.#closed && ((this.#reading && this.#coalesceTimer === undefined) || this.#bySeq.size > 0);
     if (want && !this.#poll) this.#startPoll();
     else if (!want && this.#poll) this.#stopPoll();
   }
@@ -419,6 +436,38 @@ export class NetlinkSocket {
       }
       this.#syncPoll();
     }
+    if (read > 0 && this.#coalesceMs > 0) this.#coalesce();
+  }
+
+  /** Stops watching the fd and reads it again from a timer (see the module comment). */
+  #coalesce(): void {
+    if (this.#closed || !this.#reading) return;
+    if (this.#coalesceTimer) {
+      this.#coalesceTimer.refresh();
+    } else {
+      this.#coalesceTimer = setTimeout(() => this.#onCoalesceTimer(), this.#coalesceMs);
+      if (!this.#ref) this.#coalesceTimer.unref();
+    }
+    this.#syncPoll();
+  }
+
+  #onCoalesceTimer(): void {
+    let read = 0;
+    try {
+      for (let i = 0; i < 4; i++) {
+        const n = this.receiveOnce();
+        read += n;
+        if (n < this.#batch) break;
+      }
+    } catch (err) {
+      this.#coalesceTimer = undefined;
+      this.#failAll(err as Error);
+      return;
+    }
+    // Nothing came: watch the fd again. Something came: read again after another wait.
+    if (read > 0 && this.#reading && !this.#closed) this.#coalesceTimer!.refresh();
+    else this.#coalesceTimer = undefined;
+    this.#syncPoll();
   }
 
   /** A receive error that is not an overrun: every waiting request and the handler hear it. */
@@ -455,6 +504,8 @@ export class NetlinkSocket {
   /** Everything of close() but the fd: stop polling, refuse further use, reject waiting requests. */
   #shutDown(): void {
     this.#stopPoll();
+    clearTimeout(this.#coalesceTimer);
+    this.#coalesceTimer = undefined;
     this.#closed = true;
     this.#reading = false;
     for (const ex of new Set(this.#bySeq.values())) ex.settle?.(new NetlinkError(ex.op, Errno.EBADF, ex.seqs[0] ?? 0, {}, `${ex.op}: socket closed`));
