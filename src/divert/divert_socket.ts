@@ -61,6 +61,8 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
   #ready: DivertPacket[] = [];
   #readHead = 0;
   #waiters: Waiter[] = [];
+  /** Set by onPacket(): every packet goes to it, synchronously, and none to recvfrom/iteration. */
+  #handler: ((p: DivertPacket) => void) | undefined;
   #paused = false;
   #state: 'open' | 'closing' | 'closed' = 'open';
   #closing: Promise<void> | undefined;
@@ -219,6 +221,41 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     this.#links?.close();
     await this.#unhold?.().catch(() => {});
     this.#untrack?.();
+  }
+
+  /**
+   * The fastest way to read: `handler` is called synchronously for each packet as it is read (no
+   * promise, no queue), and gives its verdict with `p.reinject()`, `p.drop()`… at once or later;
+   * a packet left unanswered gets `timeoutVerdict` after `verdictTimeoutMs`, as always. Packets
+   * read before the call go to it at once. From then on `recvfrom()` and iteration are refused
+   * (`ERR_DIVERT_HANDLER`). When the handler throws, the packet (if it has no verdict yet) gets
+   * `timeoutVerdict` at once, and the error is emitted as `'error'` (with no listener, it is
+   * thrown from a microtask: an uncaught exception, like any listener's).
+   * @throws {TypeError} when `handler` is not a function; a DivertError when a handler is set already.
+   */
+  onPacket(handler: (p: DivertPacket) => void): this {
+    if (typeof handler !== 'function') throw new TypeError(`onPacket() takes a function (p) => { p.reinject(); }, got ${show(handler)}`);
+    if (this.#handler) throw new DivertError('This socket already has its onPacket() handler: one per socket', 'ERR_DIVERT_HANDLER');
+    this.#handler = handler;
+    for (const w of this.#waiters.splice(0)) w.reject(handlerError());
+    while (this.#readHead < this.#ready.length) {
+      const p = this.#shift();
+      if (p.verdict === undefined) this.#deliver(p);
+    }
+    return this;
+  }
+
+  /** Hands `p` to the onPacket handler; a throw gives the packet its timeout verdict and is reported. */
+  #deliver(p: DivertPacket): void {
+    try {
+      this.#handler!(p);
+    } catch (err) {
+      p.settleAutomatically(this.#options.timeoutVerdict ?? 'accept', 'timeout');
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+      else queueMicrotask(() => {
+        throw err;
+      });
+    }
   }
 
   /** Resolves with the next diverted packet; rejects once the socket is closed. */
@@ -399,6 +436,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
   }
 
   async #next(signal: AbortSignal | undefined): Promise<DivertPacket | undefined> {
+    if (this.#handler) throw handlerError();
     if (this.#binding) await this.#binding;
     while (this.#readHead < this.#ready.length) {
       const p = this.#shift();
@@ -454,6 +492,10 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     }
     if (this.#state !== 'open') {
       p.settleAutomatically(this.#options.closeVerdict ?? 'accept', 'close');
+      return;
+    }
+    if (this.#handler) {
+      this.#deliver(p);
       return;
     }
     const w = this.#waiters.shift();
@@ -525,6 +567,10 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     if (this.listenerCount('error') > 0) this.emit('error', err);
     void this.close().catch(() => {});
   }
+}
+
+function handlerError(): DivertError {
+  return new DivertError('This socket delivers its packets to its onPacket() handler: recvfrom() and iteration get none', 'ERR_DIVERT_HANDLER');
 }
 
 /** Creates a divert socket; with `port`, binds it (and installs `rules`) at once. */

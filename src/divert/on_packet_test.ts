@@ -1,0 +1,120 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { createDivertSocket, type DivertSocket } from './divert_socket.js';
+import type { DivertSocketOptions } from './options.js';
+import type { DivertPacket } from './divert_packet.js';
+import { countersAddUp } from './counters.js';
+import { FakeKernel } from '../testing/fake_kernel.js';
+import { HOST_LINKS, turn, udp4, waitFor } from '../testing/fixtures.js';
+import { NF_VERDICT } from '../nfqueue/constants.js';
+
+async function open(t: TestContext, options: DivertSocketOptions = {}): Promise<{ kernel: FakeKernel; sock: DivertSocket }> {
+  const kernel = FakeKernel.install();
+  kernel.setLinks(HOST_LINKS);
+  const sock = createDivertSocket({ port: 7, handleSignals: false, ...options });
+  t.after(async () => {
+    await sock.close().catch(() => {});
+    kernel.uninstall();
+  });
+  await sock.ready;
+  return { kernel, sock };
+}
+
+test('onPacket(): each packet reaches the handler as it is read, and its verdict reaches the kernel', async (t) => {
+  const { kernel, sock } = await open(t);
+  const seen: number[] = [];
+  sock.onPacket((p) => {
+    seen.push(p.id);
+    if (p.id % 2) p.reinject();
+    else p.drop();
+  });
+  for (let i = 0; i < 6; i++) kernel.enqueuePacket(7, udp4(`p${i}`));
+  await waitFor(() => kernel.verdicts.length === 6, 'six verdicts');
+  assert.deepEqual(seen, [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual(kernel.verdicts.map((v) => [v.id, v.verdict]), [[1, 1], [2, 0], [3, 1], [4, 0], [5, 1], [6, 0]]);
+  assert.equal(new Set(kernel.verdicts.map((v) => v.datagram)).size, 1, 'one read, one verdict datagram');
+  const s = sock.stats;
+  assert.deepEqual([s.received, s.accepted, s.dropped, s.held], [6, 3, 3, 0]);
+  assert.ok(countersAddUp(s));
+});
+
+test('onPacket(): packets read before the handler was set go to it at once', async (t) => {
+  const { kernel, sock } = await open(t);
+  kernel.enqueuePacket(7, udp4('early 1'));
+  kernel.enqueuePacket(7, udp4('early 2'));
+  await waitFor(() => sock.stats.received === 2, 'two packets read with no reader');
+  const got: number[] = [];
+  sock.onPacket((p) => {
+    got.push(p.id);
+    p.reinject();
+  });
+  assert.deepEqual(got, [1, 2], 'delivered inside onPacket()');
+  await waitFor(() => kernel.verdicts.length === 2, 'both verdicts');
+  assert.ok(countersAddUp(sock.stats));
+});
+
+test('onPacket(): a waiting recvfrom() is refused, and so are later recvfrom(), iteration and a second handler', async (t) => {
+  const { kernel, sock } = await open(t);
+  const waiting = sock.recvfrom();
+  await turn();
+  const got: DivertPacket[] = [];
+  sock.onPacket((p) => void got.push(p));
+  await assert.rejects(waiting, { code: 'ERR_DIVERT_HANDLER' });
+  kernel.enqueuePacket(7, udp4('to the handler'));
+  await waitFor(() => got.length === 1, 'the packet, given to the handler');
+  await assert.rejects(sock.recvfrom(), { code: 'ERR_DIVERT_HANDLER' });
+  await assert.rejects((async () => {
+    for await (const p of sock) p.drop();
+  })(), { code: 'ERR_DIVERT_HANDLER' });
+  assert.throws(() => sock.onPacket(() => {}), { code: 'ERR_DIVERT_HANDLER' });
+  assert.throws(() => sock.onPacket('nope' as never), TypeError);
+  got[0]!.drop();
+  await waitFor(() => kernel.verdicts.length === 1, 'its verdict');
+  assert.ok(countersAddUp(sock.stats));
+});
+
+test('onPacket(): a verdict given later works; an unanswered packet gets the timeout verdict', async (t) => {
+  const { kernel, sock } = await open(t, { verdictTimeoutMs: 40, timeoutVerdict: 'drop' });
+  sock.onPacket((p) => {
+    if (p.id === 1) setTimeout(() => p.reinject(), 5);
+  });
+  kernel.enqueuePacket(7, udp4('answered later'));
+  kernel.enqueuePacket(7, udp4('never answered'));
+  await waitFor(() => kernel.verdicts.length === 2, 'two verdicts', 3000);
+  assert.deepEqual(kernel.verdicts.map((v) => [v.id, v.verdict]), [[1, NF_VERDICT.NF_ACCEPT], [2, NF_VERDICT.NF_DROP]]);
+  const s = sock.stats;
+  assert.deepEqual([s.accepted, s.timedOut, s.held], [1, 1, 0]);
+  assert.ok(countersAddUp(s));
+});
+
+test('onPacket(): a handler that throws: the packet gets the timeout verdict at once, the error is emitted, reading goes on', async (t) => {
+  const { kernel, sock } = await open(t, { timeoutVerdict: 'drop' });
+  const errors: unknown[] = [];
+  sock.on('error', (err) => errors.push(err));
+  sock.onPacket((p) => {
+    if (p.id === 1) throw new Error('handler bug');
+    p.reinject();
+  });
+  kernel.enqueuePacket(7, udp4('one'));
+  kernel.enqueuePacket(7, udp4('two'));
+  await waitFor(() => kernel.verdicts.length === 2, 'two verdicts');
+  assert.deepEqual(kernel.verdicts.map((v) => [v.id, v.verdict]), [[1, NF_VERDICT.NF_DROP], [2, NF_VERDICT.NF_ACCEPT]]);
+  assert.equal(errors.length, 1);
+  assert.match((errors[0] as Error).message, /handler bug/);
+  assert.equal(sock.stats.timedOut, 1);
+  assert.equal(sock.closed, false);
+  assert.ok(countersAddUp(sock.stats));
+});
+
+test('onPacket(): packets still held at close get the close verdict', async (t) => {
+  const { kernel, sock } = await open(t);
+  const held: DivertPacket[] = [];
+  sock.onPacket((p) => void held.push(p));
+  for (let i = 0; i < 3; i++) kernel.enqueuePacket(7, udp4(`held ${i}`));
+  await waitFor(() => held.length === 3, 'three held packets');
+  await sock.close();
+  assert.deepEqual(kernel.verdicts.map((v) => v.verdict), [1, 1, 1]);
+  assert.equal(sock.stats.closedWithVerdict, 3);
+  assert.ok(countersAddUp(sock.stats));
+  assert.throws(() => held[0]!.reinject(), { code: 'ERR_DIVERT_VERDICT_TWICE' });
+});
