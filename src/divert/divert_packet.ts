@@ -48,7 +48,11 @@ export interface VerdictSink {
 }
 
 export class DivertPacket {
-  /** The packet's bytes, starting at the IP header. Yours to read and change until the verdict. */
+  /**
+   * The packet's bytes, starting at the IP header. Yours to read and change until the verdict.
+   * NB: a view into a buffer shared with other packets (as Node's pooled Buffers are): use it,
+   * or `packet.byteOffset` with `packet.buffer`, never `packet.buffer` alone.
+   */
   readonly packet: Uint8Array;
   /** Where the packet was taken (see DivertAddress). */
   readonly address: DivertAddress;

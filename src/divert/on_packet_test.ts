@@ -118,3 +118,27 @@ test('onPacket(): packets still held at close get the close verdict', async (t) 
   assert.ok(countersAddUp(sock.stats));
   assert.throws(() => held[0]!.reinject(), { code: 'ERR_DIVERT_VERDICT_TWICE' });
 });
+
+test('packet copies cut from a shared slab never overlap: each packet, and its original, stay its own', async (t) => {
+  const { kernel, sock } = await open(t);
+  const held: DivertPacket[] = [];
+  sock.onPacket((p) => void held.push(p));
+  // Lengths that are not multiples of 8, enough of them to fill more than one 64 KiB slab.
+  for (let i = 0; i < 600; i++) kernel.enqueuePacket(7, udp4('x'.repeat(60 + (i % 13))));
+  kernel.enqueuePacket(7, udp4('big'.repeat(3000)));
+  await waitFor(() => held.length === 601, 'all packets', 5000);
+  const originals = held.map((p) => p.packet.slice());
+  for (const p of held) p.packet.fill(p.id & 0xff);
+  for (const [i, p] of held.entries()) {
+    assert.ok(p.packet.every((b) => b === (p.id & 0xff)), `packet ${p.id} kept what was written into it`);
+    assert.deepEqual(p.original, originals[i], `packet ${p.id}'s original is untouched`);
+    assert.equal(p.changed, true);
+  }
+  const slabs = new Set(held.slice(0, 600).map((p) => p.packet.buffer)).size;
+  assert.ok(slabs >= 2 && slabs <= 4, `600 small packets share 2 to 4 slabs (${slabs})`);
+  const big = held[600]!;
+  assert.equal(big.packet.buffer.byteLength, big.packet.length * 2, 'a large packet has a buffer of its own');
+  for (const p of held) p.drop();
+  await waitFor(() => kernel.verdicts.length === 601, 'every verdict');
+  assert.ok(countersAddUp(sock.stats));
+});

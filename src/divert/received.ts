@@ -14,11 +14,34 @@ import type { LinkTable } from '../rtnetlink/link_table.js';
 /** `IFF_LOOPBACK` (include/uapi/linux/if.h). */
 const IFF_LOOPBACK = 0x8;
 
+/**
+ * Copies are cut from shared slabs, as Node's Buffer pool does: a typed array over 64 bytes has
+ * its own malloc'd store (and a sweep when collected), which cost more than the rest of a small
+ * packet's copy. A slab lives while any packet cut from it does.
+ */
+const SLAB_BYTES = 64 * 1024;
+/** Larger copies get an allocation of their own (a few of them would fill a slab). */
+const SLAB_MAX_TAKE = SLAB_BYTES / 8;
+let slab = new Uint8Array(0);
+let slabUsed = 0;
+
+/** `n` zeroed or fresh bytes of their own, for one packet's copy. */
+function take(n: number): Uint8Array {
+  if (n > SLAB_MAX_TAKE) return new Uint8Array(n);
+  if (slabUsed + n > slab.length) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, slabUsed + n);
+  slabUsed += (n + 7) & ~7; // 8-byte aligned starts, so DataViews and wider reads stay aligned
+  return out;
+}
+
 /** The packet `meta` describes in `buf`, held for `sink`'s verdict; `port` is the divert port. */
 export function receivedPacket(meta: PacketMeta, buf: Uint8Array, links: LinkTable | undefined, port: number, sink: VerdictSink): DivertPacket {
   const len = meta.payloadLength;
-  // One allocation holds the program's copy and the original, to tell later if it changed.
-  const both = new Uint8Array(len * 2);
+  // One cut holds the program's copy and the original, to tell later if it changed.
+  const both = take(len * 2);
   both.set(buf.subarray(meta.payloadOffset, meta.payloadOffset + len));
   both.copyWithin(len, 0, len);
   const bytes = both.subarray(0, len);
