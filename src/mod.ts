@@ -12,6 +12,7 @@
  * @module
  */
 export { createDivertSocket, DivertSocket, type DivertSocketOptions, type DivertStats } from './divert/divert_socket.js';
+export { createDivertWorkers, DivertWorkers, type DivertWorkersOptions } from './divert/workers.js';
 export { DivertPacket, type ReinjectOptions, type VerdictKind } from './divert/divert_packet.js';
 export { DivertAddress, type Direction, type Hook } from './divert/address.js';
 export type { InjectAddress } from './divert/injector.js';

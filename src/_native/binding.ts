@@ -7,6 +7,7 @@
  */
 import { close as fsClose } from 'node:fs';
 import { createRequire } from 'node:module';
+import { isMainThread } from 'node:worker_threads';
 import { DivertError } from '../errors.js';
 
 export interface NativeBinding {
@@ -62,9 +63,13 @@ export function loadNative(): NativeBinding {
   const path = new URL('../../../build/Release/divert_native.node', import.meta.url).pathname;
   try {
     const addon = require(path) as NativeBinding;
-    // fs.close is close(2) on the threadpool: any fd will do, sockets included.
-    const closeAsync = (fd: number, done: (result: number) => void): void => fsClose(fd, (err) => done(err ? -Math.abs(err.errno ?? 5) : 0));
-    cached = { ...addon, closeAsync };
+    // fs.close is close(2) on the threadpool: any fd will do, sockets included. Not in a worker
+    // thread, where Node warns about closing an fd its fs did not open (there the few sockets a
+    // worker closes, NFQUEUE ones, close at once).
+    const closeAsync = isMainThread
+      ? (fd: number, done: (result: number) => void): void => fsClose(fd, (err) => done(err ? -Math.abs(err.errno ?? 5) : 0))
+      : undefined;
+    cached = closeAsync ? { ...addon, closeAsync } : addon;
   } catch (cause) {
     throw new DivertError(
       `Cannot load the divert native addon at ${path}: run "npm rebuild divert" (needs python3, make and a C compiler)`,

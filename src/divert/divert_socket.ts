@@ -31,6 +31,7 @@ import { compileFilter, type CompiledFilter } from '../filter/evaluate.js';
 import { installExitCleanup } from '../firewall/cleanup.js';
 import { holdNamespace } from '../firewall/api.js';
 import { DivertClosedError, DivertError } from '../errors.js';
+import { DivertWorkers, type DivertWorkersOptions } from './workers.js';
 
 export type { DivertSocketOptions, DivertStats } from './options.js';
 
@@ -42,7 +43,16 @@ interface Waiter {
   reject: (err: Error) => void;
 }
 
+/** Set by DivertSocket's static block: the one way in to its residue from outside (worker threads). */
+let residueSetter: (s: DivertSocket, filter: string) => void;
+
 export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPacket> {
+  static {
+    residueSetter = (s, filter) => {
+      s.#residue = compileFilter(filter);
+    };
+  }
+
   #options: DivertSocketOptions;
   /** The namespace, opened once: from the first bind or injection until close. */
   #pin: NetnsPin | undefined;
@@ -569,11 +579,29 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
   }
 }
 
+/**
+ * @internal Makes `sock` decide `filter` in user space: packets that do not match are accepted at
+ * once and counted as filtered (the worker threads of a multi-queue socket, whose kernel rules
+ * the main thread installed).
+ */
+export function setResidue(sock: DivertSocket, filter: string): void {
+  residueSetter(sock, filter);
+}
+
 function handlerError(): DivertError {
   return new DivertError('This socket delivers its packets to its onPacket() handler: recvfrom() and iteration get none', 'ERR_DIVERT_HANDLER');
 }
 
-/** Creates a divert socket; with `port`, binds it (and installs `rules`) at once. */
-export function createDivertSocket(options: DivertSocketOptions = {}): DivertSocket {
-  return new DivertSocket(options);
+/**
+ * Creates a divert socket; with `port`, binds it (and installs `rules`) at once. With a port
+ * range and `worker` (`{ port: '10:13', worker: new URL('./handler.js', import.meta.url) }`), a
+ * multi-queue socket: one worker thread per port runs the handler module (see DivertWorkers).
+ */
+export function createDivertSocket(options: DivertWorkersOptions): DivertWorkers;
+export function createDivertSocket(options?: DivertSocketOptions): DivertSocket;
+export function createDivertSocket(options: DivertSocketOptions | DivertWorkersOptions = {}): DivertSocket | DivertWorkers {
+  if (typeof options === 'object' && options !== null && (options as { worker?: unknown }).worker !== undefined) {
+    return new DivertWorkers(options as DivertWorkersOptions);
+  }
+  return new DivertSocket(options as DivertSocketOptions);
 }

@@ -131,7 +131,12 @@ function integer(min: number, max: number, hint = ''): Check {
 }
 
 const CHECKS: Readonly<Record<keyof DivertSocketOptions, Check>> = {
-  port: integer(0, 65535, ' (the divert port is an NFQUEUE queue number)'),
+  port: (v, name) => {
+    if (typeof v === 'string' && v.includes(':')) {
+      throw new TypeError(`Option ${name} ${show(v)} is a range of divert ports: give the worker option too (a handler module run in one worker thread per port)`);
+    }
+    integer(0, 65535, ' (the divert port is an NFQUEUE queue number)')(v, name);
+  },
   rules: (v, name) => {
     if (!Array.isArray(v)) throw new TypeError(`Option ${name} must be an array of rule texts or rule objects, got ${show(v)}`);
     v.forEach((r, i) => {

@@ -8,7 +8,7 @@
  * @module
  */
 import { addFilter, addRule, enableAlwaysDefragment, type FilterHandle, type RuleHandle } from '../firewall/api.js';
-import { portBounds, type DivertRule } from '../firewall/rule.js';
+import { portBounds, type DivertRule, type PortRange } from '../firewall/rule.js';
 import { parseRuleCommand } from '../firewall/parse.js';
 
 /** A rule as ipchains-style text (target optional) or as a rule object (its port is replaced). */
@@ -24,13 +24,20 @@ export interface RuleSetOptions {
 }
 
 export class RuleSet {
-  #port: number;
+  /** The socket's port, or the range of a multi-queue socket (see workers.ts). */
+  #port: number | PortRange;
   #options: RuleSetOptions;
   #handles: RuleHandle[] = [];
 
-  constructor(port: number, options: RuleSetOptions) {
+  constructor(port: number | PortRange, options: RuleSetOptions) {
     this.#port = port;
     this.#options = options;
+  }
+
+  /** The port as `-j DIVERT` writes it: `1234` or `10:13`. */
+  get #target(): string {
+    const { first, last } = portBounds(this.#port);
+    return first === last ? String(first) : `${first}:${last}`;
   }
 
   /** Installs `specs` (atomically) and, in defragment mode, the rule that turns kernel defrag on. */
@@ -56,7 +63,7 @@ export class RuleSet {
     const bypass = this.#options.passThrough;
     if (typeof spec === 'string') {
       if (/(^|\s)(-j|--jump)(\s|$)/.test(spec)) return this.#ownTarget(spec);
-      return `${spec.trim()} -j DIVERT ${this.#port}${bypass ? ' --pass-through' : ''}`;
+      return `${spec.trim()} -j DIVERT ${this.#target}${bypass ? ' --pass-through' : ''}`;
     }
     return { ...spec, port: this.#port, passThrough: spec.passThrough ?? bypass };
   }
@@ -64,9 +71,11 @@ export class RuleSet {
   /** A rule that names its own target must divert to this socket's port, and only to it. */
   #ownTarget(spec: string): string {
     const { first, last } = portBounds(parseRuleCommand(spec).rule.port);
-    if (first !== this.#port || last !== this.#port) {
+    const own = portBounds(this.#port);
+    if (first !== own.first || last !== own.last) {
       const to = first === last ? `port ${first}` : `ports ${first}:${last}`;
-      throw new TypeError(`Rule ${JSON.stringify(spec)} diverts to ${to}, but this socket is bound to port ${this.#port}: leave out -j DIVERT (the socket adds -j DIVERT ${this.#port})`);
+      const mine = own.first === own.last ? `port ${own.first}` : `ports ${own.first}:${own.last}`;
+      throw new TypeError(`Rule ${JSON.stringify(spec)} diverts to ${to}, but this socket is bound to ${mine}: leave out -j DIVERT (the socket adds -j DIVERT ${this.#target})`);
     }
     return spec;
   }
