@@ -103,4 +103,22 @@ describe('divert chaos (real kernel)', () => {
     assert.match(summary, /^20 packets received: dropped 0, delayed 20, .* released 20; 0 still held/);
     assert.deepEqual(await rulesetDump(b), before, 'the ruleset is as before');
   });
+
+  test('thousands held at once: 3000 datagrams each held 5 s all arrive, none refused by the kernel queue', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { a, b, link } = pair(65);
+    const w = await chaos(b, ['--firewall', '-A input -p udp --dport 5800', '--lag', '5s']);
+    const recv = startPeer(b, ['udp-recv', '5800', '3000', '25000', '4'], 30_000);
+    await recv.ready;
+    const sent = performance.now();
+    await startPeer(a, ['udp-burst', link.b4, '5800', '3000', '0'], 20_000).result;
+    const burstMs = performance.now() - sent;
+    const { got } = (await recv.result) as { got: string[] };
+    const { code, summary } = await stop(w);
+    // Sent faster than the lag: the first was still held when the last came, so all were held at once.
+    t.diagnostic(`sent in ${burstMs.toFixed(0)} ms${burstMs < 5000 ? ' (all 3000 held at once)' : ''}; ${got.length} delivered; ${summary}`);
+    assert.equal(code, 0, w.stderr());
+    assert.equal(got.length, 3000);
+    assert.match(summary, /^3000 packets received: dropped 0, delayed 3000, .* released 3000; 0 still held/);
+  });
 });
