@@ -24,6 +24,12 @@ async function chaos(ns: Netns, args: string[], timeoutMs = 60_000): Promise<Wat
   return w;
 }
 
+function popcount(x: number): number {
+  let n = 0;
+  for (; x; x &= x - 1) n++;
+  return n;
+}
+
 /** Ctrl-C, then the exit code and the summary line. */
 async function stop(w: Watched): Promise<{ code: number | null; summary: string }> {
   w.child.kill('SIGINT');
@@ -120,5 +126,37 @@ describe('divert chaos (real kernel)', () => {
     assert.equal(code, 0, w.stderr());
     assert.equal(got.length, 3000);
     assert.match(summary, /^3000 packets received: dropped 0, delayed 3000, .* released 3000; 0 still held/);
+  });
+
+  test('--duplicate 100% delivers every inbound datagram twice; --tamper 100% corrupts one bit, --tamper-keep-checksums makes the kernel drop them', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { a, b, link } = pair(66);
+    const burst = async (port: number, args: string[]): Promise<{ got: string[]; summary: string }> => {
+      const w = await chaos(b, ['--firewall', `-A input -p udp --dport ${port}`, ...args]);
+      const recv = startPeer(b, ['udp-recv', String(port), '40', '3000', '4'], 10_000);
+      await recv.ready;
+      await startPeer(a, ['udp-burst', link.b4, String(port), '20', '5'], 10_000).result;
+      const { got } = (await recv.result) as { got: string[] };
+      const { code, summary } = await stop(w);
+      assert.equal(code, 0, w.stderr());
+      return { got, summary };
+    };
+    const dup = await burst(5901, ['--duplicate', '100%']);
+    t.diagnostic(dup.summary);
+    assert.deepEqual([...dup.got].sort(), Array.from({ length: 20 }, (_, i) => [String(i), String(i)]).flat().sort(), 'each datagram twice');
+    assert.match(dup.summary, /duplicated 20,/);
+    // One bit of each payload ("0".."19", in order: nothing delays them) flipped, checksums made right.
+    const tampered = await burst(5902, ['--tamper', '100%']);
+    assert.equal(tampered.got.length, 20);
+    // The peer reads them as UTF-8: a flipped top bit shows as U+FFFD, any other as one ASCII bit.
+    tampered.got.forEach((g, i) => {
+      const sentText = String(i);
+      const diff = [...sentText].map((c, j) => (g[j] === '\ufffd' ? 1 : popcount(c.charCodeAt(0) ^ (g.charCodeAt(j) || 0x100))));
+      assert.deepEqual([g.length, diff.reduce((x, y) => x + y, 0)], [sentText.length, 1], `datagram ${i} arrived as ${JSON.stringify(g)}`);
+    });
+    assert.match(tampered.summary, /tampered 20,/);
+    const broken = await burst(5903, ['--tamper', '100%', '--tamper-keep-checksums']);
+    assert.equal(broken.got.length, 0, 'wrong UDP checksums: the kernel dropped them all');
+    assert.match(broken.summary, /tampered 20, .* released 20;/);
   });
 });
