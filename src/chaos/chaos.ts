@@ -46,7 +46,7 @@ const SELECTION_KEYS = ['port', 'rules', 'filter', 'netns', 'priority', 'passThr
 const OWN_KEYS = new Set<string>([...SELECTION_KEYS, 'handler', 'clock', 'random', 'drop', 'lag', 'jitter', 'duplicate', 'reorder', 'reorderWait', 'tamper',
   'tamperKeepChecksums', 'throttle', 'queueLimit', 'burst', 'maxHeld', 'seed']);
 
-/** Emits `'warning'` (a duplicate the kernel would not take; the original went on). */
+/** Emits `'warning'`: a duplicate the kernel would not take (the original went on), or maxHeld reached for the first time. */
 export class Chaos extends EventEmitter {
   readonly socket: DivertSocket;
   readonly engine: ChaosEngine;
@@ -134,7 +134,11 @@ export class Chaos extends EventEmitter {
   /** engine.take(), and should it fail, the packet still gets its one verdict (reinjected as it is). */
   #take(p: DivertPacket): void {
     try {
+      const overflows = this.engine.stats.overflowDrops;
       this.engine.take(p);
+      if (overflows === 0 && this.engine.stats.overflowDrops === 1) {
+        this.emit('warning', new Error(`${this.settings.maxHeld} packets are held (maxHeld): more are dropped until some are released; raise maxHeld (--max-held) or shorten the lag`));
+      }
     } catch (err) {
       if (p.verdict === undefined) p.reinject();
       this.emit('warning', err);

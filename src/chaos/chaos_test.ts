@@ -203,9 +203,12 @@ test('chaos throttle after lag: the bucket paces packets as they leave the lag s
 
 test('chaos maxHeld: a packet arriving when maxHeld are held is dropped and counted', async (t) => {
   const r = await open(t, { lag: 100, maxHeld: 2, random: scripted() });
-  const ids = await r.send('a', 'b', 'c');
-  assert.deepEqual(await r.releases(100), [[ids[2], NF_DROP, 0], [ids[0], NF_ACCEPT, 100], [ids[1], NF_ACCEPT, 100]]);
-  assert.equal(r.chaos.stats.overflowDrops, 1);
+  const warnings: string[] = [];
+  r.chaos.on('warning', (err: Error) => warnings.push(err.message));
+  const ids = await r.send('a', 'b', 'c', 'd');
+  assert.deepEqual(await r.releases(100), [[ids[2], NF_DROP, 0], [ids[3], NF_DROP, 0], [ids[0], NF_ACCEPT, 100], [ids[1], NF_ACCEPT, 100]]);
+  assert.equal(r.chaos.stats.overflowDrops, 2);
+  assert.deepEqual(warnings, ['2 packets are held (maxHeld): more are dropped until some are released; raise maxHeld (--max-held) or shorten the lag'], 'said once');
 });
 
 test('chaos close(): every held packet, in every stage, is reinjected at once; the queue is unbound', async (t) => {

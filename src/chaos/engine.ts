@@ -127,8 +127,8 @@ export class ChaosEngine {
   take(p: ChaosPacket): void {
     const s = this.settings;
     const r = this.#io.random;
-    this.#s.received++;
     if (p.verdict !== undefined) throw new Error('ChaosEngine.take(): the packet already has its verdict');
+    this.#s.received++;
     if (this.#stopped) return this.#release({ p, keepChecksums: false, duplicate: false, reorder: false, stage: 'lag' }, false);
     if (s.drop > 0 && r.next() < s.drop) {
       this.#s.dropped++;
