@@ -11,6 +11,7 @@ import { rulesCommand } from './commands/rules.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
 import { filterCommand } from './commands/filter.js';
+import { chaosCommand } from './commands/chaos.js';
 
 export const MAIN_HELP = `Usage: divert <command> [options]
 
@@ -20,6 +21,8 @@ put them back or drop them (FreeBSD divert sockets, on nfnetlink_queue and nf_ta
 Commands:
   intercept [port]   print every packet diverted to the port and reinject (or drop) it;
                      --firewall "<ipchains rule>" or --filter '<WinDivert filter>' choose them
+  chaos [port]       impair the packets a rule or filter selects, like clumsy: drop, lag,
+                     duplicate, reorder, tamper, throttle; Ctrl-C puts everything back
   rules <op> …       add, insert, delete, list, flush, sweep DIVERT rules (ipchains syntax)
   filter <op> …      check, explain or test a WinDivert filter
   demo               a guided tour in a throwaway network of namespaces (safe to run)
@@ -36,6 +39,7 @@ type Command = (argv: string[], io: CliIo) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   intercept: interceptCommand,
+  chaos: chaosCommand,
   rules: rulesCommand,
   filter: filterCommand,
   demo: demoCommand,
@@ -68,7 +72,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
   const command = COMMANDS[cmd];
   if (!command) {
-    io.stderr(`divert: unknown command ${JSON.stringify(cmd)}: use intercept, rules, filter, demo or doctor (see "divert --help")\n`);
+    io.stderr(`divert: unknown command ${JSON.stringify(cmd)}: use intercept, chaos, rules, filter, demo or doctor (see "divert --help")\n`);
     return 2;
   }
   try {

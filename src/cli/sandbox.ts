@@ -59,6 +59,12 @@ export class Sandbox {
     process.off('exit', this.#onExit);
   }
 
+  /** Leaves the namespaces in place (`divert demo --keep`): neither teardown nor exit deletes them. */
+  keep(): void {
+    this.names.splice(0);
+    process.off('exit', this.#onExit);
+  }
+
   /** The synchronous teardown for exit handlers. */
   teardownSync(): void {
     for (const c of this.#children) c.kill('SIGKILL');

@@ -5,17 +5,23 @@
 import { readQueueCounters, type QueueCounters } from './queue_proc.js';
 import { formatStatus, type InterceptCounts } from './format/status.js';
 
-export class StatusLine {
+/** One status line from the counts, the packet rate and the kernel's queue counters. */
+export type StatusFormat<C> = (counts: C, ratePerSec: number, kernel: QueueCounters | undefined) => string;
+
+export class StatusLine<C extends { received: number } = InterceptCounts> {
   #write: (s: string) => void;
-  #counts: () => InterceptCounts;
+  #counts: () => C;
+  #format: StatusFormat<C>;
   #timer: NodeJS.Timeout | undefined;
   #shown = false;
   #last = { at: performance.now(), received: 0 };
   kernel: QueueCounters | undefined;
 
-  constructor(write: (s: string) => void, counts: () => InterceptCounts, queue: number, netns: string | undefined) {
+  /** `format` defaults to intercept's line (formatStatus). */
+  constructor(write: (s: string) => void, counts: () => C, queue: number, netns: string | undefined, format?: StatusFormat<C>) {
     this.#write = write;
     this.#counts = counts;
+    this.#format = format ?? (formatStatus as unknown as StatusFormat<C>);
     this.#timer = setInterval(() => {
       void readQueueCounters(queue, netns).then((k) => {
         this.kernel = k;
@@ -31,7 +37,7 @@ export class StatusLine {
     const now = performance.now();
     const rate = ((c.received - this.#last.received) * 1000) / Math.max(1, now - this.#last.at);
     this.#last = { at: now, received: c.received };
-    this.#write(`\r\x1b[K${formatStatus(c, rate, this.kernel)}`);
+    this.#write(`\r\x1b[K${this.#format(c, rate, this.kernel)}`);
     this.#shown = true;
   }
 

@@ -6,7 +6,8 @@
  * @module
  */
 import { parseArgs } from 'node:util';
-import type { CliIo } from '../io.js';
+import { UsageError, type CliIo } from '../io.js';
+import { runQuiet } from '../sys.js';
 import { reportError } from '../report_error.js';
 import { CAP_NET_ADMIN, CAP_SYS_ADMIN, hasCapability } from '../../_native/capability.js';
 import { Sandbox } from '../sandbox.js';
@@ -14,7 +15,7 @@ import { buildNetwork } from '../demo/network.js';
 import { STEPS } from '../demo/steps.js';
 import { canUnshare, prepareUserns, reexecInUserns, REEXEC_ENV } from '../demo/rootless.js';
 
-export const DEMO_HELP = `Usage: divert demo
+export const DEMO_HELP = `Usage: divert demo [--keep | --delete]
 
 Builds a throwaway network of three namespaces (client, router, server; addresses in
 198.18.0.0/15 and 2001:db8::/32), installs DIVERT rules in the router and shows, live:
@@ -27,8 +28,17 @@ when the kernel allows user namespaces. Takes about 15 seconds. Exit status 0 wh
 worked.
 
 Options:
+  --keep       build the network only and keep it (namespaces divert-demo-client, -router,
+               -server), to try commands in, e.g. the "divert chaos" recipes of the README:
+               divert chaos --netns divert-demo-router --filter 'inbound and icmp' --lag 100ms
+               (needs root: namespaces made in a user namespace go with it)
+  --delete     delete the namespaces --keep made
   -h, --help   show this help
 `;
+
+/** The namespaces of `divert demo --keep`: divert-demo-client, -router, -server. */
+export const KEPT_PREFIX = 'divert-demo';
+const ROLES = ['client', 'router', 'server'] as const;
 
 const BANNER = `
   client eth0 ─────── eth0 router eth1 ─────── eth0 server
@@ -68,13 +78,57 @@ async function runDemo(io: CliIo): Promise<number> {
   return failed === 0 ? 0 : 1;
 }
 
+/** The kept namespaces that exist now. */
+async function keptNamespaces(): Promise<string[]> {
+  const r = await runQuiet('ip', ['netns', 'list']);
+  const names = new Set(r.stdout.split('\n').map((l) => l.split(' ')[0]));
+  return ROLES.map((role) => `${KEPT_PREFIX}-${role}`).filter((n) => names.has(n));
+}
+
+/** `divert demo --keep`: the demo's network, built and left in place. */
+async function keepNetwork(io: CliIo): Promise<number> {
+  if ((await keptNamespaces()).length > 0) throw new UsageError(`the namespaces ${KEPT_PREFIX}-* exist already: "divert demo --delete" removes them`);
+  const box = new Sandbox(KEPT_PREFIX);
+  try {
+    await buildNetwork(box);
+  } catch (err) {
+    await box.teardown();
+    throw err;
+  }
+  box.keep();
+  io.stdout(`divert demo: the demo's network is up and kept: namespaces ${ROLES.map((r) => `${KEPT_PREFIX}-${r}`).join(', ')}\n${BANNER}\n` +
+    `Try: divert chaos --netns ${KEPT_PREFIX}-router --filter 'inbound and icmp' --lag 100ms\n` +
+    `     ip netns exec ${KEPT_PREFIX}-client ping 198.18.2.2\n` +
+    'Remove it with: divert demo --delete\n');
+  return 0;
+}
+
+/** `divert demo --delete`: removes what --keep made. */
+async function deleteKept(io: CliIo): Promise<number> {
+  const names = await keptNamespaces();
+  for (const name of names) {
+    const r = await runQuiet('ip', ['netns', 'del', name]);
+    if (!r.ok) throw new Error(`ip netns del ${name} failed: ${r.stderr.trim()}`);
+  }
+  io.stdout(names.length > 0 ? `divert demo: deleted ${names.join(', ')}\n` : 'divert demo: no kept demo namespaces\n');
+  return 0;
+}
+
 /** Runs `divert demo`; returns the exit code. */
 export async function demoCommand(argv: readonly string[], io: CliIo): Promise<number> {
   try {
-    const { values } = parseArgs({ args: [...argv], options: { help: { type: 'boolean', short: 'h' } } });
+    const { values } = parseArgs({ args: [...argv], options: { help: { type: 'boolean', short: 'h' }, keep: { type: 'boolean' }, delete: { type: 'boolean' } } });
     if (values.help) {
       io.stdout(DEMO_HELP);
       return 0;
+    }
+    if (values.keep && values.delete) throw new UsageError('--keep and --delete exclude each other');
+    if (values.keep || values.delete) {
+      if (!hasCapability(CAP_NET_ADMIN) || !hasCapability(CAP_SYS_ADMIN)) {
+        io.stderr('divert demo: --keep and --delete need root (namespaces made in a user namespace would go with it) (hint: sudo)\n');
+        return 1;
+      }
+      return values.keep ? await keepNetwork(io) : await deleteKept(io);
     }
     if (hasCapability(CAP_NET_ADMIN) && hasCapability(CAP_SYS_ADMIN)) return await runDemo(io);
     if (process.env[REEXEC_ENV] === '1') throw new Error('no privileges even inside the user namespace');

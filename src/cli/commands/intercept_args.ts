@@ -3,7 +3,8 @@
  * @module
  */
 import { parseArgs } from 'node:util';
-import { UsageError, checkNetnsOption } from '../io.js';
+import { UsageError } from '../io.js';
+import { SELECTION_OPTIONS, checkSelection, parsePort, takeFirewallArg } from './selection_args.js';
 
 export type OutputFormat = 'line' | 'json' | 'classic' | 'none';
 
@@ -67,11 +68,7 @@ const OPTIONS = {
   reinject: { type: 'boolean' },
   drop: { type: 'boolean' },
   firewall: { type: 'string' },
-  filter: { type: 'string' },
-  priority: { type: 'string' },
-  'pass-through': { type: 'boolean' },
-  defragment: { type: 'boolean' },
-  netns: { type: 'string' },
+  ...SELECTION_OPTIONS,
   count: { type: 'string', short: 'c' },
   write: { type: 'string', short: 'w' },
   json: { type: 'boolean' },
@@ -80,13 +77,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function parsePort(text: string | undefined): number {
-  if (text === undefined) throw new UsageError('missing <port>: the divert port to listen on, e.g. "divert intercept 1234" (or choose packets with --filter and let divert pick the port)');
-  if (!/^\d+$/.test(text)) throw new UsageError(`port must be a number from 0 to 65535, got ${JSON.stringify(text)}`);
-  const n = Number(text);
-  if (n > 65535) throw new UsageError(`port must be a number from 0 to 65535, got ${text}`);
-  return n;
-}
+const MISSING_PORT = 'missing <port>: the divert port to listen on, e.g. "divert intercept 1234" (or choose packets with --filter and let divert pick the port)';
 
 function parseCount(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -99,45 +90,24 @@ function parseCount(text: string | undefined): number | undefined {
  * @throws {UsageError} (or parseArgs' ERR_PARSE_ARGS_* TypeError) for a bad command line.
  */
 export function parseInterceptArgs(argv: readonly string[]): InterceptOptions | 'help' {
-  // A --firewall value starts with "-" ("-A input …"): take it before parseArgs sees it.
   const args = [...argv];
-  let firewall: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--firewall') {
-      const v = args[i + 1];
-      if (v === undefined) throw new UsageError('--firewall needs a rule, e.g. --firewall "-A input -p icmp"');
-      firewall = v;
-      args.splice(i, 2);
-      i--;
-    } else if (a.startsWith('--firewall=')) {
-      firewall = a.slice('--firewall='.length);
-      args.splice(i--, 1);
-    }
-  }
+  const firewall = takeFirewallArg(args);
   const { values, positionals } = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
   if (values.help) return 'help';
   if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`);
   if (values.reinject && values.drop) throw new UsageError('--reinject and --drop exclude each other');
   if (values.json && values.classic) throw new UsageError('--json and --classic exclude each other');
-  if (firewall !== undefined) {
-    if (firewall.trim() === '') throw new UsageError('--firewall needs a rule, e.g. --firewall "-A input -p icmp"');
-    if (/(^|\s)(-j|--jump)(\s|$)/.test(firewall)) throw new UsageError('leave the target out of --firewall: divert adds "-j DIVERT <port>" itself');
-  }
-  if (values['pass-through'] && firewall === undefined && values.filter === undefined) throw new UsageError('--pass-through applies to the run\'s rules: add --firewall "<rule>" or --filter \'<filter>\'');
-  if (values.filter !== undefined && values.filter.trim() === '') throw new UsageError('--filter needs a filter, e.g. --filter \'tcp.DstPort == 80\'');
-  const priority = values.priority === undefined ? 0 : Number(values.priority);
-  if (!/^-?\d+$/.test(values.priority ?? '0') || Math.abs(priority) > 30000) throw new UsageError(`--priority needs an integer from -30000 to 30000, got ${JSON.stringify(values.priority)}`);
+  const selection = checkSelection(firewall, values);
   const format: OutputFormat = values.json ? 'json' : values.classic ? 'classic' : values.write !== undefined ? 'none' : 'line';
   return {
-    port: values.filter !== undefined && positionals[0] === undefined ? undefined : parsePort(positionals[0]),
-    filter: values.filter,
-    priority,
+    port: values.filter !== undefined && positionals[0] === undefined ? undefined : parsePort(positionals[0], MISSING_PORT),
+    filter: selection.filter,
+    priority: selection.priority,
     verdict: values.drop ? 'drop' : 'reinject',
-    firewall,
-    passThrough: values['pass-through'] ?? false,
-    defragment: values.defragment ?? false,
-    netns: checkNetnsOption(values.netns),
+    firewall: selection.firewall,
+    passThrough: selection.passThrough,
+    defragment: selection.defragment,
+    netns: selection.netns,
     count: parseCount(values.count),
     write: values.write,
     format,

@@ -8,6 +8,9 @@
  *   udp-send <host> <port> <text>…                   {"sent":n}
  *   tcp-server <port> <timeoutMs> <4|6>              {"got":"…"} (answers "ack:<data>")
  *   tcp-client <host> <port> <text> <timeoutMs>      {"reply":"…"}
+ *   udp-burst <host> <port> <count> <gapMs>          {"sent":n} (datagrams "0", "1", …, gapMs apart)
+ *   tcp-count-server <port> <timeoutMs> <4|6>                {"bytes":n,"sha256":"…"} (answers with the same, then closes)
+ *   tcp-count-client <host> <port> <bytes> <timeoutMs>     {"reply":"<bytes> <sha256>"} (sends bytes of i & 255, then half-closes)
  *   ping <addr> <count> <timeoutMs> [size]           {"sent":n,"received":n,"rtts":[…],"ttls":[…],"errors":[…]}
  *                                                    (divert's own ping, ./ping.ts, no ping binary: requests
  *                                                    200 ms apart until <count> replies or timeoutMs, as
@@ -16,6 +19,7 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { createHash } from 'node:crypto';
 import { ping } from './ping.js';
 
 const [mode, ...args] = process.argv.slice(2);
@@ -73,6 +77,44 @@ if (mode === 'udp-recv') {
 } else if (mode === 'tcp-client') {
   const [host, port, text, timeout] = args;
   const c = net.connect(Number(port), host, () => c.write(text!));
+  let reply = '';
+  c.on('data', (d) => (reply += d.toString()));
+  c.on('end', () => done({ reply }));
+  c.on('error', (e) => done({ error: e.message }));
+  setTimeout(() => done({ reply: reply || null, timeout: true }), Number(timeout));
+} else if (mode === 'udp-burst') {
+  const [host, port, count, gap] = args;
+  const s = dgram.createSocket(host!.includes(':') ? 'udp6' : 'udp4');
+  let sent = 0;
+  const next = (): void => {
+    if (sent >= Number(count)) done({ sent });
+    s.send(String(sent), Number(port), host, () => {
+      sent++;
+      setTimeout(next, Number(gap));
+    });
+  };
+  next();
+} else if (mode === 'tcp-count-server') {
+  const [port, timeout, fam] = args;
+  const server = net.createServer((c) => {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    c.on('data', (d) => {
+      bytes += d.length;
+      hash.update(d);
+    });
+    c.on('end', () => {
+      const sha256 = hash.digest('hex');
+      c.end(`${bytes} ${sha256}`, () => done({ bytes, sha256 }));
+    });
+  });
+  server.listen(Number(port), fam === '6' ? '::' : '0.0.0.0', () => process.stdout.write('ready\n'));
+  setTimeout(() => done({ bytes: null, timeout: true }), Number(timeout));
+} else if (mode === 'tcp-count-client') {
+  const [host, port, bytes, timeout] = args;
+  const data = Buffer.alloc(Number(bytes));
+  for (let i = 0; i < data.length; i++) data[i] = i & 255;
+  const c = net.connect(Number(port), host, () => c.end(data));
   let reply = '';
   c.on('data', (d) => (reply += d.toString()));
   c.on('end', () => done({ reply }));
