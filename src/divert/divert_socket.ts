@@ -31,6 +31,7 @@ import { compileFilter, type CompiledFilter } from '../filter/evaluate.js';
 import { installExitCleanup } from '../firewall/cleanup.js';
 import { holdNamespace } from '../firewall/api.js';
 import { DivertClosedError, DivertError } from '../errors.js';
+import { SniffSocket } from './sniff_socket.js';
 
 export type { DivertSocketOptions, DivertStats } from './options.js';
 
@@ -84,6 +85,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
   constructor(options: DivertSocketOptions = {}) {
     super();
     this.#options = checkSocketOptions(options);
+    if (options.sniff === true) throw new TypeError('A DivertSocket diverts: for sniff: true use createDivertSocket({ sniff: true }) or new SniffSocket()');
     if (options.netns !== undefined) Netns.from(options.netns); // a bad name fails here, not at bind
     if (options.port !== undefined || options.filter !== undefined) {
       this.#binding = this.bind(options.port);
@@ -573,7 +575,13 @@ function handlerError(): DivertError {
   return new DivertError('This socket delivers its packets to its onPacket() handler: recvfrom() and iteration get none', 'ERR_DIVERT_HANDLER');
 }
 
-/** Creates a divert socket; with `port`, binds it (and installs `rules`) at once. */
-export function createDivertSocket(options: DivertSocketOptions = {}): DivertSocket {
-  return new DivertSocket(options);
+/**
+ * Creates a divert socket; with `port`, binds it (and installs `rules`) at once. With
+ * `sniff: true`, a {@link SniffSocket}: copies of the selected packets, the originals unheld
+ * (typed as one when `sniff` is the literal `true`; or write `new SniffSocket(options)`).
+ */
+export function createDivertSocket(options: DivertSocketOptions & { sniff: true }): SniffSocket;
+export function createDivertSocket(options?: DivertSocketOptions): DivertSocket;
+export function createDivertSocket(options: DivertSocketOptions = {}): DivertSocket | SniffSocket {
+  return options.sniff === true ? new SniffSocket(options) : new DivertSocket(options);
 }
