@@ -26,6 +26,8 @@ export interface InterceptOptions {
   write: string | undefined;
   format: OutputFormat;
   hex: boolean;
+  /** `--sniff`: copies through NFLOG, the packets unheld (no verdicts); <port> is the NFLOG group. */
+  sniff: boolean;
 }
 
 export const INTERCEPT_HELP = `Usage: divert intercept [<port>] [options]
@@ -45,6 +47,9 @@ Options:
   --priority P           the run's rules' priority, -30000..30000 (higher sees packets first)
   --pass-through         the run's rules let packets pass while nobody listens
   --defragment           reassemble fragments before they are diverted (conntrack defrag)
+  --sniff                watch instead of divert: the rules log a copy of each packet to NFLOG
+                         group <port> and the packet goes on at once, so a slow, stopped or dead
+                         divert holds nothing up ("-j SNIFF <port>"; no --drop/--reinject)
   --netns NAME           work inside network namespace NAME (see "ip netns list")
   -c, --count N          stop after N packets
   -w, --write FILE       write the packets to FILE as pcap (raw IP, IPv4 and IPv6)
@@ -61,6 +66,7 @@ Examples:
   divert intercept 1234 --firewall "-A input -p icmp"
   divert intercept 7 -c 10 -w out.pcap --firewall "-A output -p udp --dport 53"
   divert intercept --filter 'inbound and tcp.DstPort == 22' -c 5
+  divert intercept 7 --sniff --firewall "-A input -p udp --dport 53" -w dns.pcap
 `;
 
 const OPTIONS = {
@@ -71,6 +77,7 @@ const OPTIONS = {
   priority: { type: 'string' },
   'pass-through': { type: 'boolean' },
   defragment: { type: 'boolean' },
+  sniff: { type: 'boolean' },
   netns: { type: 'string' },
   count: { type: 'string', short: 'c' },
   write: { type: 'string', short: 'w' },
@@ -124,6 +131,8 @@ export function parseInterceptArgs(argv: readonly string[]): InterceptOptions | 
     if (firewall.trim() === '') throw new UsageError('--firewall needs a rule, e.g. --firewall "-A input -p icmp"');
     if (/(^|\s)(-j|--jump)(\s|$)/.test(firewall)) throw new UsageError('leave the target out of --firewall: divert adds "-j DIVERT <port>" itself');
   }
+  if (values.sniff && (values.drop || values.reinject)) throw new UsageError(`--sniff gives no verdicts (the packets go on at once): leave out --${values.drop ? 'drop' : 'reinject'}`);
+  if (values.sniff && values['pass-through']) throw new UsageError('--sniff holds no packet, so there is nothing to pass through: leave out --pass-through');
   if (values['pass-through'] && firewall === undefined && values.filter === undefined) throw new UsageError('--pass-through applies to the run\'s rules: add --firewall "<rule>" or --filter \'<filter>\'');
   if (values.filter !== undefined && values.filter.trim() === '') throw new UsageError('--filter needs a filter, e.g. --filter \'tcp.DstPort == 80\'');
   const priority = values.priority === undefined ? 0 : Number(values.priority);
@@ -142,5 +151,6 @@ export function parseInterceptArgs(argv: readonly string[]): InterceptOptions | 
     write: values.write,
     format,
     hex: values.hex ?? false,
+    sniff: values.sniff ?? false,
   };
 }
