@@ -162,4 +162,32 @@ describe('sniff mode (real kernel: nft log group + nfnetlink_log)', () => {
     }
     assert.deepEqual(await divertTables(b), []);
   });
+  test('a filter sniffs only what it matches (IPv4 and IPv6 UDP), both ports delivered; a second socket cannot take the group', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { a, b, link } = pair(65);
+    const sock = createDivertSocket({ sniff: true, netns: b.name, handleSignals: false, filter: 'inbound and udp.DstPort == 5602' });
+    t.after(() => sock.close());
+    await sock.ready;
+    const port = sock.port!;
+    assert.ok(port >= 40000 && port < 60000, `a free port was chosen: ${port}`);
+    await assert.rejects(() => createDivertSocket({ sniff: true, port, netns: b.name, handleSignals: false }).ready, (e: unknown) => e instanceof DivertError && e.code === 'ERR_DIVERT_PORT_IN_USE');
+    for (const [fam, dst] of [['4', link.b4], ['6', link.b6]] as const) {
+      const r1 = startPeer(b, ['udp-recv', '5602', '1', '5000', fam]);
+      const r2 = startPeer(b, ['udp-recv', '5603', '1', '5000', fam]);
+      await Promise.all([r1.ready, r2.ready]);
+      await startPeer(a, ['udp-send', dst, '5602', `to-5602-v${fam}`]).result;
+      await startPeer(a, ['udp-send', dst, '5603', `to-5603-v${fam}`]).result;
+      assert.deepEqual([(await r1.result as { got: string[] }).got, (await r2.result as { got: string[] }).got], [[`to-5602-v${fam}`], [`to-5603-v${fam}`]]);
+    }
+    const copies: string[] = [];
+    const signal = AbortSignal.timeout(3000);
+    while (copies.length < 2) {
+      const p = await sock.recvfrom({ signal });
+      copies.push(`${p.address.family} ${p.address.address} ${parsePacket(p.packet).udp?.dstPort} ${Buffer.from(parsePacket(p.packet).payload).toString()}`);
+    }
+    assert.deepEqual(copies, [`4 ${link.b4} 5602 to-5602-v4`, `6 ${link.b6} 5602 to-5602-v6`]);
+    await sleep(100);
+    assert.equal(sock.stats.sniffed, 2, 'nothing for port 5603');
+    assert.ok(countersAddUp(sock.stats));
+  });
 });
