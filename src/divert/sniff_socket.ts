@@ -124,7 +124,10 @@ export class SniffSocket extends EventEmitter implements AsyncIterable<SniffedPa
 
   async #openLog(port: number | undefined): Promise<NfLog> {
     const o = this.#options;
-    const options = { netnsPath: this.#netnsPath(), copyMode: o.copyMode, copyRange: o.copyRange };
+    // coalesceMs: the kernel batches copies itself (NFLOG's queue threshold and flush timeout, in
+    // 1/100 s) into one datagram per batch, in its largest buffer; else one datagram per copy.
+    const coalesce = o.coalesceMs ? { qthreshold: 256, timeoutCentiseconds: Math.ceil(o.coalesceMs / 10), nlbufsiz: 131072 } : {};
+    const options = { netnsPath: this.#netnsPath(), copyMode: o.copyMode, copyRange: o.copyRange, ...coalesce };
     if (port !== undefined) return NfLog.open(port, options);
     const start = AUTO_PORTS.first + (process.pid % AUTO_PORTS.span);
     for (let i = 0; ; i++) {

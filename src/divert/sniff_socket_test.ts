@@ -97,6 +97,11 @@ test('a batch of copies in one datagram (queue threshold above 1, NLMSG_DONE at 
   assert.equal(sock.stats.decodeErrors, 0);
 });
 
+test('coalesceMs becomes NFLOG batching: queue threshold 256, flush timeout in 1/100 s, the largest buffer', async (t) => {
+  const { kernel } = await open(t, { coalesceMs: 25 });
+  assert.deepEqual(kernel.nflog.config.slice(2).map(({ portId: _p, group: _g, ...r }) => r), [{ qthreshold: 256 }, { timeout: 3 }, { nlbufsiz: 131072 }]);
+});
+
 test('a copy cut by copyRange says so: truncated, with the length from its IP header', async (t) => {
   const { kernel, sock } = await open(t, { copyRange: 40 });
   assert.equal(kernel.nflog.state(7)?.copyRange, 40);
