@@ -190,4 +190,14 @@ describe('sniff mode (real kernel: nft log group + nfnetlink_log)', () => {
     assert.equal(sock.stats.sniffed, 2, 'nothing for port 5603');
     assert.ok(countersAddUp(sock.stats));
   });
+  test('coalesceMs: the kernel batches copies (threshold 256, timeout) and every copy still arrives', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { a, b, link } = pair(66);
+    const sock = createDivertSocket({ sniff: true, port: nextPort++, netns: b.name, handleSignals: false, coalesceMs: 20, rules: ['-A input -p icmp'] });
+    t.after(() => sock.close());
+    await sock.ready;
+    assert.equal(await pingAsync(a, link.b4, 3), true);
+    const copies = await collect(sock, 3, 3000);
+    assert.deepEqual(copies.map((p) => [echoType(p), p.address.address]), [[8, link.b4], [8, link.b4], [8, link.b4]]);
+  });
 });
