@@ -380,6 +380,5 @@ export function checkSniffOptions(options: unknown): DivertSocketOptions {
     if (o[name] !== undefined) throw new TypeError(`Option ${name} is for diverting; a sniffing socket holds no packet (its copies need no verdict): leave it out, or drop sniff: true`);
   }
   if (o.sniff === false) throw new TypeError('A SniffSocket always sniffs: leave out sniff: false, or use createDivertSocket() to divert');
-  if (o.netns !== undefined) Netns.from(o.netns); // a bad name fails here, not at bind
   return o;
 }
