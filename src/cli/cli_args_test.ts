@@ -9,8 +9,17 @@ import { DivertError, FilterSyntaxError, FirewallError } from '../mod.js';
 test('parseInterceptArgs() defaults: reinject, line output', () => {
   assert.deepEqual(parseInterceptArgs(['1234']), {
     port: 1234, verdict: 'reinject', firewall: undefined, filter: undefined, priority: 0, passThrough: false,
-    defragment: false, netns: undefined, count: undefined, write: undefined, format: 'line', hex: false,
+    defragment: false, netns: undefined, count: undefined, write: undefined, format: 'line', hex: false, sniff: false,
   });
+});
+
+test('parseInterceptArgs() --sniff: no verdict options, no pass-through', () => {
+  const o = parseInterceptArgs(['7', '--sniff', '--firewall', '-A input -p udp', '-w', 'x.pcap']);
+  assert.ok(o !== 'help');
+  assert.deepEqual([o.sniff, o.port, o.firewall, o.format], [true, 7, '-A input -p udp', 'none']);
+  assert.throws(() => parseInterceptArgs(['7', '--sniff', '--drop']), /--sniff gives no verdicts \(the packets go on at once\): leave out --drop/);
+  assert.throws(() => parseInterceptArgs(['7', '--sniff', '--reinject']), /leave out --reinject/);
+  assert.throws(() => parseInterceptArgs(['7', '--sniff', '--firewall', '-A input', '--pass-through']), /nothing to pass through/);
 });
 
 test('parseInterceptArgs() takes a --firewall value that starts with "-"', () => {

@@ -1,7 +1,7 @@
 /**
  * The divert socket's own counters (the kernel-side ones come from its queue). Each received
  * packet is counted in exactly one verdict bucket when it gets its verdict, so
- * `received = accepted + changed + dropped + repeated + requeued + timedOut + closedWithVerdict + filtered + held`
+ * `received = accepted + changed + dropped + repeated + requeued + timedOut + closedWithVerdict + filtered + sniffed + held`
  * holds at every moment.
  * @module
  */
@@ -17,6 +17,7 @@ export class Counters {
   timedOut = 0;
   closedWithVerdict = 0;
   filtered = 0;
+  sniffed = 0;
   injected = 0;
 
   /** The public stats: these counters, `held`, and the queue's counters. */
@@ -31,6 +32,7 @@ export class Counters {
       timedOut: this.timedOut,
       closedWithVerdict: this.closedWithVerdict,
       filtered: this.filtered,
+      sniffed: this.sniffed,
       injected: this.injected,
       held,
       ...queue,
@@ -40,5 +42,5 @@ export class Counters {
 
 /** Whether the verdict buckets add up to what was received (see the module comment). */
 export function countersAddUp(s: DivertStats): boolean {
-  return s.received === s.accepted + s.changed + s.dropped + s.repeated + s.requeued + s.timedOut + s.closedWithVerdict + s.filtered + s.held;
+  return s.received === s.accepted + s.changed + s.dropped + s.repeated + s.requeued + s.timedOut + s.closedWithVerdict + s.filtered + s.sniffed + s.held;
 }

@@ -32,6 +32,7 @@ import { installExitCleanup } from '../firewall/cleanup.js';
 import { holdNamespace } from '../firewall/api.js';
 import { DivertClosedError, DivertError } from '../errors.js';
 import { DivertWorkers, type DivertWorkersOptions } from './workers.js';
+import { SniffSocket } from './sniff_socket.js';
 
 export type { DivertSocketOptions, DivertStats } from './options.js';
 
@@ -94,6 +95,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
   constructor(options: DivertSocketOptions = {}) {
     super();
     this.#options = checkSocketOptions(options);
+    if (options.sniff === true) throw new TypeError('A DivertSocket diverts: for sniff: true use createDivertSocket({ sniff: true }) or new SniffSocket()');
     if (options.netns !== undefined) Netns.from(options.netns); // a bad name fails here, not at bind
     if (options.port !== undefined || options.filter !== undefined) {
       this.#binding = this.bind(options.port);
@@ -593,15 +595,19 @@ function handlerError(): DivertError {
 }
 
 /**
- * Creates a divert socket; with `port`, binds it (and installs `rules`) at once. With a port
- * range and `worker` (`{ port: '10:13', worker: new URL('./handler.js', import.meta.url) }`), a
- * multi-queue socket: one worker thread per port runs the handler module (see DivertWorkers).
+ * Creates a divert socket; with `port`, binds it (and installs `rules`) at once. With
+ * `sniff: true`, a {@link SniffSocket}: copies of the selected packets, the originals unheld
+ * (typed as one when `sniff` is the literal `true`; or write `new SniffSocket(options)`). With a
+ * port range and `worker` (`{ port: '10:13', worker: new URL('./handler.js', import.meta.url) }`),
+ * a multi-queue socket: one worker thread per port runs the handler module (see DivertWorkers).
  */
 export function createDivertSocket(options: DivertWorkersOptions): DivertWorkers;
+export function createDivertSocket(options: DivertSocketOptions & { sniff: true }): SniffSocket;
 export function createDivertSocket(options?: DivertSocketOptions): DivertSocket;
-export function createDivertSocket(options: DivertSocketOptions | DivertWorkersOptions = {}): DivertSocket | DivertWorkers {
+export function createDivertSocket(options: DivertSocketOptions | DivertWorkersOptions = {}): DivertSocket | SniffSocket | DivertWorkers {
   if (typeof options === 'object' && options !== null && (options as { worker?: unknown }).worker !== undefined) {
     return new DivertWorkers(options as DivertWorkersOptions);
   }
-  return new DivertSocket(options as DivertSocketOptions);
+  const o = options as DivertSocketOptions;
+  return o.sniff === true ? new SniffSocket(o) : new DivertSocket(o);
 }

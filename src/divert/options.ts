@@ -73,11 +73,17 @@ export interface DivertSocketOptions {
   handleSignals?: boolean | undefined;
   /** Aborting closes the socket. */
   signal?: AbortSignal | undefined;
+  /**
+   * Sniff instead of divert (WinDivert's SNIFF): the socket receives a copy of each packet its
+   * rules or filter select while the packet goes on at once (NFLOG: see sniff_socket.ts).
+   * `createDivertSocket({ sniff: true })` returns a SniffSocket; the port is an NFLOG group.
+   */
+  sniff?: boolean | undefined;
 }
 
 /**
  * The socket's counters. Every received packet is in exactly one of the verdict buckets or held:
- * `received = accepted + changed + dropped + repeated + requeued + timedOut + closedWithVerdict + filtered + held`.
+ * `received = accepted + changed + dropped + repeated + requeued + timedOut + closedWithVerdict + filtered + sniffed + held`.
  */
 export interface DivertStats {
   received: number;
@@ -107,6 +113,8 @@ export interface DivertStats {
   verdictErrors: number;
   /** Packet messages from the kernel that could not be decoded (and so not answered). */
   decodeErrors: number;
+  /** Copies a sniffing socket received (the originals went on: no verdict). */
+  sniffed: number;
 }
 
 type Check = (value: unknown, name: string) => void;
@@ -173,6 +181,7 @@ const CHECKS: Readonly<Record<keyof DivertSocketOptions, Check>> = {
   signal: (v, name) => {
     if (!(v instanceof AbortSignal)) throw new TypeError(`Option ${name} must be an AbortSignal, got ${show(v)}`);
   },
+  sniff: boolean,
 };
 
 /**

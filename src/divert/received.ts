@@ -1,7 +1,8 @@
 /**
  * Turns one queued packet message into a DivertPacket: copies the bytes out of the receive
  * arena (the arena is reused by the next read) and builds the DivertAddress the seed's
- * recvfrom() returned, from the hook, the interfaces and the kernel's metadata.
+ * recvfrom() returned, from the hook, the interfaces and the kernel's metadata (the address part
+ * is shared with sniffed packets, whose metadata comes from NFLOG).
  * @module
  */
 import type { PacketMeta } from '../nfqueue/packet_msg.js';
@@ -39,37 +40,74 @@ function take(n: number): Uint8Array {
 
 /** The packet `meta` describes in `buf`, held for `sink`'s verdict; `port` is the divert port. */
 export function receivedPacket(meta: PacketMeta, buf: Uint8Array, links: LinkTable | undefined, port: number, sink: VerdictSink): DivertPacket {
-  const len = meta.payloadLength;
-  // One cut holds the program's copy and the original, to tell later if it changed.
+  const { bytes, original } = copyOut(buf, meta.payloadOffset, meta.payloadLength);
+  const address = addressOf({
+    ...meta,
+    checksumNotReady: (meta.skbInfo & NFQA_SKB.NFQA_SKB_CSUMNOTREADY) !== 0,
+    gso: (meta.skbInfo & NFQA_SKB.NFQA_SKB_GSO) !== 0,
+    originalLength: meta.capLen ?? bytes.length,
+  }, bytes, links, port);
+  return new DivertPacket(sink, meta.id, bytes, original, address, performance.now());
+}
+
+/**
+ * The packet's own copy of `len` bytes at `offset` of the arena, and a second copy to tell later
+ * whether it changed (one cut from a slab holds both).
+ */
+export function copyOut(buf: Uint8Array, offset: number, len: number): { bytes: Uint8Array; original: Uint8Array } {
   const both = take(len * 2);
-  both.set(buf.subarray(meta.payloadOffset, meta.payloadOffset + len));
+  both.set(buf.subarray(offset, offset + len));
   both.copyWithin(len, 0, len);
-  const bytes = both.subarray(0, len);
-  const family: 4 | 6 = len > 0 ? ((bytes[0]! >> 4) === 6 ? 6 : 4) : meta.hwProtocol === 0x86dd ? 6 : 4;
-  const hook = HOOKS[meta.hook] ?? 'prerouting';
-  const inLink = links?.get(meta.indev);
-  const outLink = links?.get(meta.outdev);
-  const receiving = meta.indev !== 0 ? (family === 4 ? inLink?.ipv4[0] : inLink?.ipv6[0]) : undefined;
-  const address = new DivertAddress({
+  return { bytes: both.subarray(0, len), original: both.subarray(len) };
+}
+
+/** What the kernel says about a packet, NFQUEUE and NFLOG alike, for its DivertAddress. */
+export interface AddressSource {
+  hwProtocol: number;
+  hook: number;
+  indev: number;
+  outdev: number;
+  mark: number;
+  timestamp: number | undefined;
+  hwAddr: string | undefined;
+  uid: number | undefined;
+  gid: number | undefined;
+  checksumNotReady: boolean;
+  gso: boolean;
+  /** The packet's length in the kernel (more than `bytes` when the copy was cut). */
+  originalLength: number;
+}
+
+/**
+ * The seed's address of a packet: the receiving interface's address (the first of the packet's
+ * family), `0.0.0.0` / `::` for one going out, and the metadata beside it.
+ */
+export function addressOf(m: AddressSource, bytes: Uint8Array, links: LinkTable | undefined, port: number): DivertAddress {
+  const len = bytes.length;
+  const family: 4 | 6 = len > 0 ? ((bytes[0]! >> 4) === 6 ? 6 : 4) : m.hwProtocol === 0x86dd ? 6 : 4;
+  const hook = HOOKS[m.hook] ?? 'prerouting';
+  const inLink = links?.get(m.indev);
+  const outLink = links?.get(m.outdev);
+  const receiving = m.indev !== 0 ? (family === 4 ? inLink?.ipv4[0] : inLink?.ipv6[0]) : undefined;
+  return new DivertAddress({
     family,
     address: receiving ?? anyAddress(family),
     port,
-    ifindex: meta.indev,
+    ifindex: m.indev,
     ifname: inLink?.name,
-    outIfindex: meta.outdev,
+    outIfindex: m.outdev,
     outIfname: outLink?.name,
     direction: directionOf(hook),
     hook,
-    mark: meta.mark,
-    timestamp: meta.timestamp,
-    hwAddr: meta.hwAddr,
-    uid: meta.uid,
-    gid: meta.gid,
-    checksumNotReady: (meta.skbInfo & NFQA_SKB.NFQA_SKB_CSUMNOTREADY) !== 0,
-    gso: (meta.skbInfo & NFQA_SKB.NFQA_SKB_GSO) !== 0,
-    truncated: meta.capLen !== undefined && meta.capLen > len,
-    originalLength: meta.capLen ?? len,
+    mark: m.mark,
+    timestamp: m.timestamp,
+    hwAddr: m.hwAddr,
+    uid: m.uid,
+    gid: m.gid,
+    checksumNotReady: m.checksumNotReady,
+    gso: m.gso,
+    truncated: m.originalLength > len,
+    originalLength: m.originalLength,
     loopback: (((inLink ?? outLink)?.flags ?? 0) & IFF_LOOPBACK) !== 0,
   });
-  return new DivertPacket(sink, meta.id, bytes, both.subarray(len), address, performance.now());
 }

@@ -8,6 +8,7 @@
  * @module
  */
 import { addFilter, addRule, enableAlwaysDefragment, type FilterHandle, type RuleHandle } from '../firewall/api.js';
+import type { SniffSpec } from '../firewall/ruleset.js';
 import { portBounds, type DivertRule, type PortRange } from '../firewall/rule.js';
 import { parseRuleCommand } from '../firewall/parse.js';
 
@@ -21,6 +22,8 @@ export interface RuleSetOptions {
   defragment: boolean;
   /** WinDivert's priority: higher sees packets first. */
   priority: number;
+  /** Log copies to the port's NFLOG group instead of diverting (a sniffing socket's rules). */
+  sniff?: SniffSpec | undefined;
 }
 
 export class RuleSet {
@@ -45,7 +48,7 @@ export class RuleSet {
     const rules = specs.map((s) => this.#complete(s));
     const { netns, priority } = this.#options;
     if (rules.length > 0) {
-      this.#handles.push(await addRule(rules, { netns, priority, alwaysDefragment: this.#options.defragment }));
+      this.#handles.push(await addRule(rules, { netns, priority, alwaysDefragment: this.#options.defragment, sniff: this.#options.sniff }));
     } else if (this.#options.defragment) {
       this.#handles.push(await enableAlwaysDefragment({ netns, priority, family: 'ipv4' }));
       this.#handles.push(await enableAlwaysDefragment({ netns, priority, family: 'ipv6' }));
@@ -54,7 +57,7 @@ export class RuleSet {
 
   /** Compiles `filter` into this socket's kernel rules; the handle says whether user space must decide too. */
   async installFilter(filter: string): Promise<FilterHandle> {
-    const h = await addFilter(filter, { netns: this.#options.netns, port: this.#port, passThrough: this.#options.passThrough, priority: this.#options.priority });
+    const h = await addFilter(filter, { netns: this.#options.netns, port: this.#port, passThrough: this.#options.passThrough, priority: this.#options.priority, sniff: this.#options.sniff });
     this.#handles.push(h);
     return h;
   }

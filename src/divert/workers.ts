@@ -238,7 +238,7 @@ function handlerUrl(worker: unknown): string {
 function emptyStats(): DivertStats {
   return {
     received: 0, accepted: 0, changed: 0, dropped: 0, repeated: 0, requeued: 0, timedOut: 0, closedWithVerdict: 0,
-    filtered: 0, injected: 0, held: 0, overruns: 0, verdictSends: 0, verdictErrors: 0, decodeErrors: 0,
+    filtered: 0, sniffed: 0, injected: 0, held: 0, overruns: 0, verdictSends: 0, verdictErrors: 0, decodeErrors: 0,
   };
 }
 

@@ -18,7 +18,7 @@ import { DivertError } from '../errors.js';
 import { capabilities } from './kernel.js';
 import { OwnedTable } from './owned.js';
 import { checkPriority, ownedTable, SHARED_TABLE, tablePid } from './layout.js';
-import { deleteRows, installRules, listDivertRules, sameRule, type InstallEntry, type InstalledRule, type ListedRule } from './ruleset.js';
+import { deleteRows, installRules, listDivertRules, sameRule, type InstallEntry, type InstalledRule, type ListedRule, type SniffSpec } from './ruleset.js';
 import { parseRuleCommand } from './parse.js';
 import { validatePosition, validateRule } from './validate_rule.js';
 import { cliOwner, currentOwner, ownerAlive, sameOwner } from './owner.js';
@@ -53,6 +53,12 @@ export interface AddOptions extends FirewallOptions {
   readonly alwaysDefragment?: boolean | undefined;
   /** WinDivert's priority: higher sees packets first (−30000…30000, default 0). */
   readonly priority?: number | undefined;
+  /**
+   * Sniff instead of divert (WinDivert's SNIFF, ipfw's `tee`): the rules end in `log group
+   * <port>` — the kernel hands a copy of each matching packet to NFLOG group <port> and the
+   * packet goes on at once — instead of queueing it. One port, not a range.
+   */
+  readonly sniff?: SniffSpec | boolean | undefined;
 }
 
 export interface RemoveOptions {
@@ -103,12 +109,21 @@ export async function addRule(rule: DivertRule | string | ReadonlyArray<DivertRu
     const { rule: parsed, position } = toEntry(r);
     const pos = options.position ?? position;
     if (pos !== undefined) validatePosition(pos);
-    return { kind: 'divert', rule: parsed, position: pos };
+    return { kind: 'divert', rule: parsed, position: pos, sniff: sniffSpec(options.sniff) };
   });
   if (options.alwaysDefragment) {
     for (const family of new Set(entries.map((e) => (e.kind === 'divert' ? e.rule.family : e.family)))) entries.push({ kind: 'defrag', family });
   }
   return install(entries, options);
+}
+
+/** The sniff option as the install entries take it (undefined: divert). */
+function sniffSpec(sniff: SniffSpec | boolean | undefined): SniffSpec | undefined {
+  if (sniff === undefined || sniff === false) return undefined;
+  const spec = sniff === true ? {} : sniff;
+  const n = spec.snaplen;
+  if (n !== undefined && !(Number.isInteger(n) && n >= 1 && n <= 0xffff_ffff)) throw new RangeError(`sniff.snaplen must be a positive integer (bytes of each packet copied), got ${String(n)}`);
+  return spec;
 }
 
 /**
@@ -223,6 +238,8 @@ export interface FilterOptions extends FirewallOptions {
   readonly passThrough?: boolean | undefined;
   /** WinDivert's priority: higher sees packets first (−30000…30000, default 0). */
   readonly priority?: number | undefined;
+  /** Log copies to NFLOG group `port` instead of queueing (see {@link AddOptions.sniff}). */
+  readonly sniff?: SniffSpec | boolean | undefined;
 }
 
 /** The rules a filter compiled to, installed in this process's table. */
@@ -251,11 +268,12 @@ export async function addFilter(filter: string | FilterAst, options: FilterOptio
   const port = options.port;
   const ports = typeof port === 'number' ? { first: port, last: port } : port;
   validateRule({ chain: 'input', family: 'ipv4', port, passThrough: options.passThrough ?? false });
+  const sniff = sniffSpec(options.sniff);
   const lowered = lowerFilter(ast, { table: ownedTable(process.pid), setPrefix: `f${++filterSets}_` });
   const skipInjected = !/\bimpostor\b/.test(text);
   const entries: InstallEntry[] = lowered.rules.map((r) => ({
     kind: 'filter', filter: text, hook: r.hook, family: r.family, exprs: r.exprs, port: ports.first === ports.last ? ports.first : ports,
-    passThrough: options.passThrough ?? false, skipInjected, sets: lowered.sets.filter((s) => r.sets.includes(s.set.name)),
+    passThrough: options.passThrough ?? false, skipInjected, sets: lowered.sets.filter((s) => r.sets.includes(s.set.name)), sniff,
   }));
   const owner = currentOwner();
   const netnsPath = Netns.pathOf(options.netns);

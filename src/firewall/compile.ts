@@ -59,6 +59,11 @@ export function queueChainName(rule: Pick<DivertRule, 'port' | 'passThrough'>): 
  * jump to {@link queueChainName}'s chain, which holds {@link queueExpr}'s target.
  */
 export function compileRule(rule: DivertRule, verdict: QueueVerdict): Expr[] {
+  return [...compileMatches(rule), ...divertTail(rule, verdict, true)];
+}
+
+/** The matches of a DIVERT rule, without what ends it ({@link divertTail} or {@link logTail}). */
+export function compileMatches(rule: DivertRule): Expr[] {
   const six = rule.family === 'ipv6';
   const out: Expr[] = [...family(rule.family)];
   const p = rule.protocol;
@@ -78,7 +83,6 @@ export function compileRule(rule: DivertRule, verdict: QueueVerdict): Expr[] {
     }
   }
   out.push(...iface(NFT_META.NFT_META_IIFNAME, rule.inInterface), ...iface(NFT_META.NFT_META_OIFNAME, rule.outInterface));
-  out.push(...divertTail(rule, verdict, true));
   return out;
 }
 
@@ -89,6 +93,28 @@ export function compileRule(rule: DivertRule, verdict: QueueVerdict): Expr[] {
 export function divertTail(target: Pick<DivertRule, 'port' | 'passThrough'>, verdict: QueueVerdict, skipInjected: boolean): Expr[] {
   const jump: Expr = { type: 'immediate', dreg: NFT_REG.NFT_REG_VERDICT, data: { verdict: { code: NFT_VERDICT.NFT_JUMP, chain: queueChainName(target) } } };
   return [...(skipInjected ? notInjected() : []), { type: 'counter', packets: 0, bytes: 0 }, verdict === 'queue' ? queueExpr(target, 'queue') : jump];
+}
+
+/** Where a sniffing rule sends its copies: NFLOG group `group` (the sniffing socket's port). */
+export interface SniffTarget {
+  readonly group: number;
+  /** Bytes of each packet the kernel copies (NFTA_LOG_SNAPLEN); default: as the group's copy range says. */
+  readonly snaplen?: number | undefined;
+}
+
+/**
+ * What ends every rule that sniffs (`log group N`, in nft's words): the loop-avoidance test
+ * (unless `skipInjected` is false), the counter, and the log expression. It has no verdict: the
+ * kernel hands a copy to NFLOG group N and the packet goes on to the next rule at once, whether
+ * anyone listens, reads slowly or not at all (a copy that finds no room is lost, never the packet).
+ */
+export function logTail(target: SniffTarget, skipInjected: boolean): Expr[] {
+  return [...(skipInjected ? notInjected() : []), { type: 'counter', packets: 0, bytes: 0 }, logExpr(target)];
+}
+
+/** `log group N [snaplen S]`: no prefix (the kernel then sends an empty one), no level (EINVAL with a group). */
+export function logExpr(target: SniffTarget): Expr {
+  return { type: 'log', group: target.group, ...(target.snaplen !== undefined ? { snaplen: target.snaplen } : {}) };
 }
 
 /**

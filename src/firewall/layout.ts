@@ -18,7 +18,7 @@
  *
  * Each rule's user data holds, in libnftnl's TLV format: the comment nft shows (the rule's
  * canonical ipchains text, or the filter it was compiled from), the owner tag, and the kind
- * (`divert`, `defrag` or `filter`).
+ * (`divert`, `defrag`, `filter`, or `sniff` for a rule that logs copies instead of diverting).
  * @module
  */
 import { decodeUdata, encodeUdata, type Udata } from '../nftables/udata.js';
@@ -79,7 +79,7 @@ export function parseChainName(name: string): { hook: Hook; priority: number } |
 }
 
 /** What a rule of ours is. */
-export type RuleKind = 'divert' | 'defrag' | 'filter';
+export type RuleKind = 'divert' | 'defrag' | 'filter' | 'sniff';
 
 /** The user data of one of our rules. */
 export interface RuleNote {
@@ -133,7 +133,7 @@ export function decodeNote(bytes: Uint8Array | undefined): RuleNote | undefined 
   const text = get(UDATA_COMMENT);
   const owner = parseOwnerTag(get(UDATA_OWNER) ?? '');
   const kind = get(UDATA_KIND);
-  if (text === undefined || !owner || (kind !== 'divert' && kind !== 'defrag' && kind !== 'filter')) return undefined;
+  if (text === undefined || !owner || (kind !== 'divert' && kind !== 'defrag' && kind !== 'filter' && kind !== 'sniff')) return undefined;
   return { kind, text, owner };
 }
 
@@ -152,4 +152,17 @@ const FILTER_NOTE_MAX = 180;
 export function filterText(family: 'ipv4' | 'ipv6', port: string, filter: string): string {
   const cut = filter.length > FILTER_NOTE_MAX ? `${filter.slice(0, FILTER_NOTE_MAX)}…` : filter;
   return `filter ${family} -j DIVERT ${port} "${cut}"`;
+}
+
+/**
+ * The text stored for a sniffing rule: the DIVERT text (a rule's, or a filter's
+ * {@link filterText}) with `-j SNIFF <port>` for its target, the port being the NFLOG group.
+ */
+export function sniffText(divertText: string): string {
+  return divertText.replace(/ -j DIVERT (\d+(?::\d+)?)(?: --pass-through)?/, ' -j SNIFF $1');
+}
+
+/** The DIVERT text a sniffing rule's text was made from (for parsing it back). */
+export function unsniffText(text: string): string {
+  return text.replace(/ -j SNIFF (\d+(?::\d+)?)/, ' -j DIVERT $1');
 }

@@ -12,7 +12,7 @@ export type {
 export { CHAIN_HOOK, HOOK_CHAIN, resolveChain } from './rule.js';
 export { parseRule, parseRuleCommand, type RuleCommand, type RuleOp } from './parse.js';
 export { formatRule } from './format.js';
-export { compileRule, compileDefrag, queueExpr, type QueueVerdict } from './compile.js';
+export { compileRule, compileMatches, compileDefrag, logTail, queueExpr, type QueueVerdict, type SniffTarget } from './compile.js';
 export { cliOwner, currentOwner, formatOwner, ownerAlive, ownerTag, parseOwnerTag } from './owner.js';
 export { SHARED_TABLE, ownedTable, chainName, chainPriority, MANGLE_PRIORITY, PRIORITY_MAX, type RuleKind } from './layout.js';
 export { capabilities, probeKernel, type Capabilities, type ProbeReport } from './kernel.js';
@@ -23,3 +23,4 @@ export {
 } from './api.js';
 export { installExitCleanup } from './cleanup.js';
 export { sweepStaleInjectFilters, type InjectSweep, type InjectSweepOptions } from './inject_filters.js';
+export type { SniffSpec } from './ruleset.js';

@@ -14,8 +14,8 @@ import { NFT_TABLE_F } from '../nftables/constants.js';
 import { NFPROTO, hookNumber, type Hook } from '../netlink/netfilter.js';
 import { FirewallError } from '../errors.js';
 import type { Capabilities } from './kernel.js';
-import { compileDefrag, compileRule, divertTail, queueChainName, queueExpr } from './compile.js';
-import { chainName, chainPriority, decodeNote, defragText, encodeNote, filterText, isDivertTable, parseChainName, SHARED_TABLE, type RuleKind } from './layout.js';
+import { compileDefrag, compileMatches, compileRule, divertTail, logTail, queueChainName, queueExpr } from './compile.js';
+import { chainName, chainPriority, decodeNote, defragText, encodeNote, filterText, isDivertTable, parseChainName, sniffText, SHARED_TABLE, unsniffText, type RuleKind } from './layout.js';
 import { CHAIN_HOOK, HOOK_CHAIN, portBounds, type DivertChain, type DivertRule, type Family, type Owner, type PortRange } from './rule.js';
 import { formatRule } from './format.js';
 import { parseRule } from './parse.js';
@@ -25,9 +25,18 @@ const INET = NFPROTO.NFPROTO_INET;
 
 /** What to install: a DIVERT rule, the defragmentation rule of a family, or a rule a filter compiled to. */
 export type InstallEntry =
-  | { readonly kind: 'divert'; readonly rule: DivertRule; readonly position?: number | undefined }
+  | { readonly kind: 'divert'; readonly rule: DivertRule; readonly position?: number | undefined; readonly sniff?: SniffSpec | undefined }
   | { readonly kind: 'defrag'; readonly family: Family }
   | FilterEntry;
+
+/**
+ * Sniff instead of divert: the rule's port is an NFLOG group and the rule ends in `log group
+ * <port>` (a copy to the group, the packet goes on) instead of the queue verdict.
+ */
+export interface SniffSpec {
+  /** Bytes of each packet copied (the log expression's snaplen); default all. */
+  readonly snaplen?: number | undefined;
+}
 
 /** One rule of a lowered filter (src/filter/lower_nft.ts), with where it diverts to. */
 export interface FilterEntry {
@@ -44,6 +53,8 @@ export interface FilterEntry {
   readonly passThrough: boolean;
   /** Append the loop-avoidance test (false when the filter itself decides about `impostor`). */
   readonly skipInjected: boolean;
+  /** Log copies to the port's NFLOG group instead of queueing. */
+  readonly sniff?: SniffSpec | undefined;
 }
 
 /** An installed rule: enough to find it again and delete it. */
@@ -80,7 +91,7 @@ export interface ListedRule {
   readonly kind: RuleKind | 'foreign';
   readonly family: Family | 'inet';
   readonly text: string;
-  /** The DIVERT rule, for `divert` rows. */
+  /** The DIVERT rule, for `divert` and `sniff` rows (a sniffing rule's port is its NFLOG group). */
   readonly rule?: DivertRule;
   readonly owner?: Owner;
   /** A persistent rule whose owner process is gone (`sweep` removes it). */
@@ -198,6 +209,7 @@ function plan(e: InstallEntry, target: InstallTarget, caps: Capabilities): Plann
     const hook: Hook = 'prerouting';
     return { queueChain: undefined, sets: [], kind: 'defrag', family: e.family, hook, chain: chainName(hook, target.priority), text, exprs: compileDefrag(e.family), userdata: note('defrag', text), position: undefined };
   }
+  if (e.sniff) return planSniff(e, e.sniff, target.priority, note);
   const queueChain = caps.queue === 'compat' ? { name: queueChainName(e.kind === 'divert' ? e.rule : e), target: queueExpr(e.kind === 'divert' ? e.rule : e, 'compat') } : undefined;
   if (e.kind === 'filter') {
     const { first, last } = portBounds(e.port);
@@ -209,6 +221,22 @@ function plan(e: InstallEntry, target: InstallTarget, caps: Capabilities): Plann
   const text = formatRule(e.rule);
   const exprs = compileRule(e.rule, caps.queue);
   return { queueChain, sets: [], kind: 'divert', family: e.rule.family, hook, chain: chainName(hook, target.priority), text, exprs, userdata: note('divert', text), position: e.position };
+}
+
+/** A sniffing rule: the same matches, ending in `log group <port>` (no queue, no compat chain). */
+function planSniff(e: Exclude<InstallEntry, { kind: 'defrag' }>, sniff: SniffSpec, priority: number, note: (kind: RuleKind, text: string) => Uint8Array): Planned {
+  const port = e.kind === 'divert' ? e.rule.port : e.port;
+  if (typeof port !== 'number') throw new RangeError('A sniffing rule logs to one NFLOG group: give one port, not a range');
+  const target = { group: port, snaplen: sniff.snaplen };
+  if (e.kind === 'filter') {
+    const text = sniffText(filterText(e.family, String(port), e.filter));
+    const exprs = [...e.exprs, ...logTail(target, e.skipInjected)];
+    return { queueChain: undefined, sets: e.sets, kind: 'sniff', family: e.family, hook: e.hook, chain: chainName(e.hook, priority), text, exprs, userdata: note('sniff', text), position: undefined };
+  }
+  const hook = CHAIN_HOOK[e.rule.chain];
+  const text = sniffText(formatRule(e.rule));
+  const exprs = [...compileMatches(e.rule), ...logTail(target, true)];
+  return { queueChain: undefined, sets: [], kind: 'sniff', family: e.rule.family, hook, chain: chainName(hook, priority), text, exprs, userdata: note('sniff', text), position: e.position };
 }
 
 /** A base chain at `hook` with divert's type and priority (kept when it exists). */
@@ -270,7 +298,11 @@ function row(r: Rule, chain: string, handle: number, hook: Hook, priority: numbe
   };
   if (!note) return { ...base, kind: 'foreign', family: 'inet', text: formatExprs(r.exprs), stale: false };
   const stale = persistent && note.owner.kind === 'process' && !alive(note.owner);
-  if (note.kind === 'defrag' || note.kind === 'filter') {
+  if (note.kind === 'sniff' && !note.text.startsWith('filter ')) {
+    const rule = tryParse(unsniffText(note.text));
+    return { ...base, kind: 'sniff', family: rule?.family ?? 'ipv4', text: note.text, ...(rule ? { rule: { ...rule, owner: note.owner } } : {}), owner: note.owner, stale };
+  }
+  if (note.kind === 'defrag' || note.kind === 'filter' || note.kind === 'sniff') {
     const family = note.kind === 'defrag' ? (note.text.endsWith('ipv6') ? 'ipv6' : 'ipv4') : note.text.startsWith('filter ipv6') ? 'ipv6' : 'ipv4';
     return { ...base, kind: note.kind, family, text: note.text, owner: note.owner, stale };
   }
@@ -281,6 +313,15 @@ function row(r: Rule, chain: string, handle: number, hook: Hook, priority: numbe
     rule = undefined; // written by another version of divert: shown and removable, not rebuilt
   }
   return { ...base, kind: 'divert', family: rule?.family ?? 'ipv4', text: note.text, ...(rule ? { rule } : {}), owner: note.owner, stale };
+}
+
+/** The rule a note's text says, or undefined for one another version of divert wrote. */
+function tryParse(text: string): DivertRule | undefined {
+  try {
+    return parseRule(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -194,6 +194,8 @@ function newRule(m: ParsedMessage, ctx: ApplyContext): Outcome {
 function checkExpr(e: Expr, t: FakeTable, ctx: ApplyContext): number {
   if (e.type === 'unknown') return EXPR_SCHEMAS.has(e.name) ? Errno.EINVAL : Errno.ENOENT;
   if (e.type === 'queue' && !ctx.queueAvailable) return Errno.ENOENT;
+  // nft_log_init: a group (nflog) takes no level or flags; a level goes up to NFT_LOGLEVEL_AUDIT (8).
+  if (e.type === 'log' && (e.group !== undefined ? e.level !== undefined || e.flags !== undefined : (e.level ?? 4) > 8)) return Errno.EINVAL;
   if (e.type === 'lookup') {
     const set = e.set !== undefined ? t.sets.find((s) => s.set.name === e.set) : undefined;
     if (!set && (e.setId === undefined || ctx.setIds.get(e.setId)?.table !== t)) return Errno.ENOENT;

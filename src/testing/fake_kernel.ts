@@ -15,7 +15,7 @@
  * kernel.verdicts;                              // [{ queue: 7, id: 1, verdict: NF_ACCEPT, … }]
  * kernel.uninstall();
  * ```
- * Kernels: NETLINK_NETFILTER (nfnetlink_queue, and nf_tables: `kernel.nftables`) and NETLINK_ROUTE (link and address dumps,
+ * Kernels: NETLINK_NETFILTER (nfnetlink_queue, nfnetlink_log: `kernel.nflog`, and nf_tables: `kernel.nftables`) and NETLINK_ROUTE (link and address dumps,
  * their notifications to joined groups, clsact qdiscs and bpf filters: `kernel.rtnetlink`);
  * other sockets (raw, packet) only record what is sent. Readiness is level-triggered like
  * libuv's: while a watched fd has data, its callback runs again on each setImmediate.
@@ -29,15 +29,16 @@ import { MessageBuilder } from '../netlink/message_builder.js';
 import { MessageIter } from '../netlink/message_iter.js';
 import { putAck, take, type FakeNack } from './_fake_netlink.js';
 import { FakeNfqueue, type AutoVerdictRecord, type ConfigRecord, type ConfigStep, type FakePacketMeta, type QueueState, type VerdictRecord } from './_fake_nfqueue.js';
+import { FakeNflog, type FakeLogMeta, type LogConfigRecord, type LogGroupState } from './_fake_nflog.js';
 import { FakeRtnetlink, type FakeLink } from './_fake_rtnetlink.js';
 import { FakeNftables } from './_fake_nftables.js';
 import type { FakeSocket } from './_fake_socket.js';
 import { FakeSocketTable } from './_fake_io.js';
 
-export type { FakeLink, FakePacketMeta, VerdictRecord, AutoVerdictRecord, ConfigRecord, ConfigStep, QueueState, FakeNack };
+export type { FakeLink, FakePacketMeta, VerdictRecord, AutoVerdictRecord, ConfigRecord, ConfigStep, QueueState, FakeNack, FakeLogMeta, LogConfigRecord, LogGroupState };
 export { FakeSocket, type SentDatagram, type FakePoll } from './_fake_socket.js';
 
-const { NFNL_MSG_BATCH_BEGIN, NFNL_SUBSYS_NFTABLES } = Nfnetlink;
+const { NFNL_MSG_BATCH_BEGIN, NFNL_SUBSYS_NFTABLES, NFNL_SUBSYS_ULOG } = Nfnetlink;
 
 /** Which socket() calls a scripted failure applies to (all given fields must match). */
 export interface SocketMatch {
@@ -57,6 +58,8 @@ export class FakeKernel extends FakeSocketTable implements NativeBinding {
   /** Whether the caller holds CAP_NET_ADMIN: without it nfnetlink refuses every request (EPERM). */
   capNetAdmin = true;
   readonly nfqueue: FakeNfqueue;
+  /** nfnetlink_log: groups, their config, packet copies (`kernel.logPacket()`), copies lost to a full buffer. */
+  readonly nflog: FakeNflog;
   readonly rtnetlink = new FakeRtnetlink((s, d) => this.queueDatagram(s, d));
   /** nf_tables: batches, echoes, dumps, owner tables (`kernel.nftables.tables()`, `.rules(table)`…). */
   readonly nftables = new FakeNftables();
@@ -70,6 +73,10 @@ export class FakeKernel extends FakeSocketTable implements NativeBinding {
     super(options.keepAlive ?? false);
     this.#pid = options.pid ?? 4242;
     this.nfqueue = new FakeNfqueue((portId, d) => {
+      const s = this.sockets.find((x) => !x.closed && x.protocol === NetlinkProtocol.NETLINK_NETFILTER && x.portId === portId);
+      return s !== undefined && this.queueDatagram(s, d);
+    });
+    this.nflog = new FakeNflog((portId, d) => {
       const s = this.sockets.find((x) => !x.closed && x.protocol === NetlinkProtocol.NETLINK_NETFILTER && x.portId === portId);
       return s !== undefined && this.queueDatagram(s, d);
     });
@@ -117,6 +124,15 @@ export class FakeKernel extends FakeSocketTable implements NativeBinding {
    */
   enqueuePacket(queue: number, bytes: Uint8Array, meta: FakePacketMeta = {}): number {
     return this.nfqueue.enqueue(queue, bytes, meta);
+  }
+
+  /**
+   * A rule logs `bytes` (from the IP header) to NFLOG group `group` (nf_tables `log group N`):
+   * a copy goes to the group's listener, batched by its queue threshold; the packet itself goes on.
+   * @returns whether a listener was bound.
+   */
+  logPacket(group: number, bytes: Uint8Array, meta: FakeLogMeta = {}): boolean {
+    return this.nflog.log(group, bytes, meta);
   }
 
   // ── observation ──────────────────────────────────────────────────────────────────────────
@@ -195,6 +211,7 @@ export class FakeKernel extends FakeSocketTable implements NativeBinding {
     this.closeSocket(s);
     if (s.protocol === NetlinkProtocol.NETLINK_NETFILTER && s.domain === AF_NETLINK && s.portId !== 0) {
       this.nfqueue.release(s.portId);
+      this.nflog.release(s.portId);
       this.nftables.release(s.portId);
     }
     return 0;
@@ -248,6 +265,7 @@ export class FakeKernel extends FakeSocketTable implements NativeBinding {
       let nack: FakeNack | undefined;
       if ((it.flags & NlmFlags.NLM_F_REQUEST) !== 0 && it.type >= NlmsgType.NLMSG_MIN_TYPE) {
         nack = nfnl && it.type >> 8 === NFNL_SUBSYS_NFTABLES ? this.nftables.handle(it, s.portId, s.netnsPath, emit)
+          : nfnl && it.type >> 8 === NFNL_SUBSYS_ULOG ? this.nflog.handle(it, s.portId)
           : nfnl ? this.nfqueue.handle(it, s.portId, seq) : this.rtnetlink.handle(it, s.portId, (d) => this.queueDatagram(s, d));
       }
       if (nack || (it.flags & NlmFlags.NLM_F_ACK) !== 0) {

@@ -18,6 +18,7 @@ import { classicBanner, formatClassicPacket, formatClassicReinject } from '../fo
 import { formatSummary, type InterceptCounts } from '../format/status.js';
 import { StatusLine } from '../status_line.js';
 import { readQueueCounters } from '../queue_proc.js';
+import { runSniff } from './intercept_sniff.js';
 
 const NAME = 'divert intercept';
 const PROG = 'divert';
@@ -131,7 +132,7 @@ export async function interceptCommand(argv: readonly string[], io: CliIo): Prom
       io.stdout(INTERCEPT_HELP);
       return 0;
     }
-    return await run(o, io);
+    return await (o.sniff ? runSniff(o, io) : run(o, io));
   } catch (err) {
     return reportError(NAME, err, io);
   }

@@ -27,6 +27,8 @@ export interface InterceptOptions {
   write: string | undefined;
   format: OutputFormat;
   hex: boolean;
+  /** `--sniff`: copies through NFLOG, the packets unheld (no verdicts); <port> is the NFLOG group. */
+  sniff: boolean;
 }
 
 export const INTERCEPT_HELP = `Usage: divert intercept [<port>] [options]
@@ -46,6 +48,9 @@ Options:
   --priority P           the run's rules' priority, -30000..30000 (higher sees packets first)
   --pass-through         the run's rules let packets pass while nobody listens
   --defragment           reassemble fragments before they are diverted (conntrack defrag)
+  --sniff                watch instead of divert: the rules log a copy of each packet to NFLOG
+                         group <port> and the packet goes on at once, so a slow, stopped or dead
+                         divert holds nothing up ("-j SNIFF <port>"; no --drop/--reinject)
   --netns NAME           work inside network namespace NAME (see "ip netns list")
   -c, --count N          stop after N packets
   -w, --write FILE       write the packets to FILE as pcap (raw IP, IPv4 and IPv6)
@@ -62,6 +67,7 @@ Examples:
   divert intercept 1234 --firewall "-A input -p icmp"
   divert intercept 7 -c 10 -w out.pcap --firewall "-A output -p udp --dport 53"
   divert intercept --filter 'inbound and tcp.DstPort == 22' -c 5
+  divert intercept 7 --sniff --firewall "-A input -p udp --dport 53" -w dns.pcap
 `;
 
 const OPTIONS = {
@@ -69,6 +75,7 @@ const OPTIONS = {
   drop: { type: 'boolean' },
   firewall: { type: 'string' },
   ...SELECTION_OPTIONS,
+  sniff: { type: 'boolean' },
   count: { type: 'string', short: 'c' },
   write: { type: 'string', short: 'w' },
   json: { type: 'boolean' },
@@ -97,6 +104,8 @@ export function parseInterceptArgs(argv: readonly string[]): InterceptOptions | 
   if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}`);
   if (values.reinject && values.drop) throw new UsageError('--reinject and --drop exclude each other');
   if (values.json && values.classic) throw new UsageError('--json and --classic exclude each other');
+  if (values.sniff && (values.drop || values.reinject)) throw new UsageError(`--sniff gives no verdicts (the packets go on at once): leave out --${values.drop ? 'drop' : 'reinject'}`);
+  if (values.sniff && values['pass-through']) throw new UsageError('--sniff holds no packet, so there is nothing to pass through: leave out --pass-through');
   const selection = checkSelection(firewall, values);
   const format: OutputFormat = values.json ? 'json' : values.classic ? 'classic' : values.write !== undefined ? 'none' : 'line';
   return {
@@ -112,5 +121,6 @@ export function parseInterceptArgs(argv: readonly string[]): InterceptOptions | 
     write: values.write,
     format,
     hex: values.hex ?? false,
+    sniff: values.sniff ?? false,
   };
 }

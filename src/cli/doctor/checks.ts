@@ -71,7 +71,7 @@ export function checkKernelConfig(): CheckResult[] {
   });
 }
 
-const LIVE = ['nfnetlink_queue', 'nf_tables owner tables', 'queueing from nf_tables', 'nft_ct (always-defragment)', 'clsact qdisc', 'cls_bpf', 'act_mirred'];
+const LIVE = ['nfnetlink_queue', 'nf_tables owner tables', 'queueing from nf_tables', 'nft_ct (always-defragment)', 'clsact qdisc', 'cls_bpf', 'act_mirred', 'sniff mode (nfnetlink_log, nft log)'];
 
 /**
  * Live probes over netlink in a throwaway namespace: bind a queue; nf_tables with owner tables,
@@ -89,6 +89,7 @@ export async function checkLive(privileged: boolean): Promise<CheckResult[]> {
     out.push(await probeQueue(ns));
     out.push(...(await probeTables(Netns.pathOf(ns)!)));
     out.push(...(await probeInjection(Netns.pathOf(ns)!)));
+    out.push(await probeSniff(ns));
   } catch (err) {
     out.push({ name: 'throwaway namespace', status: 'fail', detail: (err as Error).message, fix: 'run as root with iproute2 installed' });
   } finally {
@@ -105,6 +106,18 @@ async function probeQueue(ns: string): Promise<CheckResult> {
     return { name: LIVE[0]!, status: 'ok', detail: 'bound divert port 4242 in a throwaway namespace' };
   } catch (err) {
     return { name: LIVE[0]!, status: 'fail', detail: `cannot bind a queue: ${(err as Error).message}`, fix: 'modprobe nfnetlink_queue (kernel CONFIG_NETFILTER_NETLINK_QUEUE)' };
+  }
+}
+
+/** A sniffing socket with a rule: binds an NFLOG group and adds `log group N` (then removes both). */
+async function probeSniff(ns: string): Promise<CheckResult> {
+  try {
+    const sock = createDivertSocket({ sniff: true, port: 4242, netns: ns, handleSignals: false, rules: ['-A input -p icmp'] });
+    await sock.ready;
+    await sock.close();
+    return { name: LIVE[7]!, status: 'ok', detail: 'bound NFLOG group 4242 and added a log group rule (--sniff works)' };
+  } catch (err) {
+    return { name: LIVE[7]!, status: 'warn', detail: `${(err as Error).message} (--sniff will not work; diverting does)`, fix: 'kernel CONFIG_NETFILTER_NETLINK_LOG and CONFIG_NFT_LOG (modprobe nfnetlink_log nft_log)' };
   }
 }
 

@@ -24,6 +24,8 @@ export const KERNEL_OPTIONS = [
   { name: 'CONFIG_NET_SCH_INGRESS', need: 'optional', what: 'the clsact qdisc (inbound injection)', module: 'sch_ingress' },
   { name: 'CONFIG_NET_CLS_BPF', need: 'optional', what: 'the bpf classifier (inbound injection)', module: 'cls_bpf' },
   { name: 'CONFIG_NET_ACT_MIRRED', need: 'optional', what: 'the mirred action (inbound injection)', module: 'act_mirred' },
+  { name: 'CONFIG_NETFILTER_NETLINK_LOG', need: 'optional', what: 'nfnetlink_log (sniff mode)', module: 'nfnetlink_log' },
+  { name: 'CONFIG_NFT_LOG', need: 'optional', what: "nf_tables' log expression (sniff mode)", module: 'nft_log' },
 ] as const;
 
 /** Parses kernel config text into name → value (only set options appear). */

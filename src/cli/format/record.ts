@@ -9,6 +9,9 @@ import type { DivertAddress } from '../../mod.js';
 /** What the CLI did with a packet. */
 export type CliVerdict = 'reinject' | 'drop';
 
+/** What a record's last column says: the verdict given, or `sniffed` (a copy: the packet went on). */
+export type RecordVerdict = CliVerdict | 'sniffed';
+
 export interface PacketRecord {
   /** Kernel timestamp (or receive time) in ms since the epoch. */
   time: number;
@@ -28,7 +31,7 @@ export interface PacketRecord {
   info: string | null;
   /** IP length (IPv4 total length, IPv6 40 + payload length), else the bytes received. */
   length: number;
-  verdict: CliVerdict;
+  verdict: RecordVerdict;
 }
 
 /** The subset of DivertAddress a record needs (so tests can pass plain objects). */
@@ -44,7 +47,7 @@ function iface(a: RecordAddress): string {
  * Builds the record of `bytes` (an IP packet) taken at `address`.
  * @param now fallback time when the kernel gave no timestamp.
  */
-export function packetRecord(bytes: Uint8Array, address: RecordAddress, verdict: CliVerdict, now = Date.now()): PacketRecord {
+export function packetRecord(bytes: Uint8Array, address: RecordAddress, verdict: RecordVerdict, now = Date.now()): PacketRecord {
   const direction = address.direction === 'inbound' ? 'in' : address.direction === 'outbound' ? 'out' : 'fwd';
   const base = { time: address.timestamp ?? now, direction, interface: iface(address), verdict } as const;
   const p = tryParsePacket(bytes);
