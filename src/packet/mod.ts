@@ -55,3 +55,4 @@ export {
 } from './tcp.js';
 export { UDP_HEADER_LEN, UdpPacket } from './udp.js';
 export { buildUdpPacket, type UdpPacketInit } from './build.js';
+export { withTcpPayload } from './tcp_payload.js';
