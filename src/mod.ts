@@ -20,6 +20,8 @@ export { DivertAddress, type Direction, type Hook } from './divert/address.js';
 export type { InjectAddress } from './divert/injector.js';
 export { INJECT_MARK } from './divert/injector.js';
 export { DIVERT_MARK, DIVERT_MARK_MASK } from './firewall/mark.js';
+export { TcpRewriteError, type TcpRewriteErrorCode } from './seqadj/errors.js';
+export type { TcpRewriteWarning } from './seqadj/tracker.js';
 export {
   DivertError,
   SystemCallError,

@@ -33,6 +33,7 @@ import { holdNamespace } from '../firewall/api.js';
 import { DivertClosedError, DivertError } from '../errors.js';
 import { DivertWorkers, type DivertWorkersOptions } from './workers.js';
 import { SniffSocket } from './sniff_socket.js';
+import { TcpRewrite, checkTcpRewriteOptions, type TcpRewriteWarning } from './tcp_rewrite.js';
 
 export type { DivertSocketOptions, DivertStats } from './options.js';
 
@@ -83,6 +84,9 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
   /** The filter, when user space must decide what the kernel rules queue. */
   #residue: CompiledFilter | undefined;
   #counters = new Counters();
+  /** With the tcpRewrite option: the flows whose data lengths the program changed. */
+  #tcpRewrite: TcpRewrite | undefined;
+  #tcpWarned = false;
   #sink: VerdictSink = {
     prepare: (p, bytes, opts) => this.#prepare(p, bytes, opts),
     injectVia: (p, bytes, opts) => this.#injectVia(p, bytes, opts),
@@ -96,6 +100,8 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     super();
     this.#options = checkSocketOptions(options);
     if (options.sniff === true) throw new TypeError('A DivertSocket diverts: for sniff: true use createDivertSocket({ sniff: true }) or new SniffSocket()');
+    checkTcpRewriteOptions(this.#options);
+    if (this.#options.tcpRewrite) this.#tcpRewrite = new TcpRewrite((w) => this.#warnTcp(w));
     if (options.netns !== undefined) Netns.from(options.netns); // a bad name fails here, not at bind
     if (options.port !== undefined || options.filter !== undefined) {
       this.#binding = this.bind(options.port);
@@ -525,10 +531,20 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
   /** What a reinjection will send: undefined when unchanged, else checked bytes with checksums filled. */
   #prepare(p: DivertPacket, bytes: Uint8Array | undefined, opts: ReinjectOptions): Uint8Array | undefined {
     const out = bytes ?? (p.changed ? p.packet : undefined);
-    if (out === undefined) return undefined;
-    checkIpPacket(out);
-    if (opts.fillChecksums ?? this.#options.fillChecksums ?? true) fillChecksums(out);
-    return out;
+    if (out !== undefined) {
+      checkIpPacket(out);
+      if (opts.fillChecksums ?? this.#options.fillChecksums ?? true) fillChecksums(out);
+    }
+    return this.#tcpRewrite ? this.#tcpRewrite.prepare(p, out) : out;
+  }
+
+  /** A flow tcpRewrite cannot keep consistent: the 'tcpRewriteWarning' event, else one process warning. */
+  #warnTcp(w: TcpRewriteWarning): void {
+    if (this.listenerCount('tcpRewriteWarning') > 0) this.emit('tcpRewriteWarning', w);
+    else if (!this.#tcpWarned) {
+      this.#tcpWarned = true;
+      process.emitWarning(w.message, { code: w.code });
+    }
   }
 
   /** Reinjection by a chosen interface: the bytes are injected first; only then is the original dropped. */
@@ -550,6 +566,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     else c.accepted++;
     const q = this.#queue;
     if (!q) return;
+    if (auto !== undefined && kind === 'accept' && this.#tcpRewrite) payload = this.#tcpRewrite.auto(p);
     // An injection by interface took the bytes: the original is dropped.
     const verdict = kind === 'drop' || opts.via ? NF_VERDICT.NF_DROP
       : kind === 'repeat' ? NF_VERDICT.NF_REPEAT

@@ -57,6 +57,12 @@ export interface DivertSocketOptions {
   failOpen?: boolean | undefined;
   /** Receive GSO/GRO super-packets whole. */
   gso?: boolean | undefined;
+  /**
+   * Let the program change the length of TCP segments' data (reinject new bytes, see
+   * `withTcpPayload`): divert then keeps sequence, acknowledgement and SACK numbers of the flow
+   * consistent both ways. Both directions of a rewritten flow must reach this socket.
+   */
+  tcpRewrite?: boolean | undefined;
   /** Report the owning socket's uid/gid. */
   uidGid?: boolean | undefined;
   /**
@@ -174,6 +180,7 @@ const CHECKS: Readonly<Record<keyof DivertSocketOptions, Check>> = {
   copyMode: oneOf('packet', 'meta'),
   failOpen: boolean,
   gso: boolean,
+  tcpRewrite: boolean,
   uidGid: boolean,
   coalesceMs: integer(0, 1000, ' (milliseconds a packet may wait so sparse packets are read in batches)'),
   highWaterMark: integer(1, 2 ** 31 - 1, ' (packets waiting for recvfrom before reading pauses)'),

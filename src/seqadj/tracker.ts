@@ -49,8 +49,8 @@ export interface TcpRewriteTrackerOptions {
 class Flow {
   /** Index 0: from the endpoint whose `addr|port` sorts first. */
   readonly dirs = [new SeqDirection(), new SeqDirection()] as const;
-  /** Per direction: a segment the other way was seen since its last rewrite. */
-  readonly answered = [true, true];
+  /** Segments seen per direction. */
+  readonly seen = [0, 0];
   lastAt: number;
   closedAt: number | undefined;
   warned = false;
@@ -194,7 +194,7 @@ export class TcpRewriteTracker {
 
     // From here on nothing throws: record, then translate.
     flow.lastAt = now;
-    flow.answered[d ^ 1] = true;
+    flow.seen[d]!++;
     if ((flags & TCP_FLAGS.SYN) !== 0) {
       const at = findOption(tcp, TCP_OPTION.MSS);
       if (at >= 0 && tcp.bytes[at + 1] === 4) peer.mss = (tcp.bytes[at + 2]! << 8) | tcp.bytes[at + 3]!;
@@ -202,7 +202,6 @@ export class TcpRewriteTracker {
     }
     if (rewriting && me.overlapping(seq, oldData.length).length === 0) {
       me.record(seq, oldData.length, newData);
-      flow.answered[d] = false;
     }
     const ackOn = (flags & TCP_FLAGS.ACK) !== 0;
     const outAck = outSeg.tcp.ackNum;
@@ -259,14 +258,18 @@ export class TcpRewriteTracker {
     }
   }
 
-  /** A rewritten segment sent again with nothing seen the other way since: say so, once per flow. */
+  /**
+   * A rewritten segment sent again while nothing of the other direction was ever seen: its ACKs
+   * go by another way, unadjusted. Said once per flow. (Not "nothing seen since the rewrite": a
+   * lost request is retransmitted before the server says anything.)
+   */
   #noticeRetransmission(flow: Flow, seg: Segment, applied: readonly Rewrite[]): void {
-    if (flow.warned || flow.answered[seg.dir] || !applied.some((r) => r.sent > 0)) return;
+    if (flow.warned || flow.seen[seg.dir ^ 1]! > 0 || !applied.some((r) => r.sent > 0)) return;
     flow.warned = true;
     this.#onWarning?.({
       code: 'ERR_DIVERT_TCP_ONE_DIRECTION',
       flow: seg.name,
-      message: `TCP rewrite: ${seg.name} is retransmitting rewritten data and no segment of the other direction has been seen since the rewrite. ` +
+      message: `TCP rewrite: ${seg.name} is retransmitting rewritten data and no segment of the other direction has been seen. ` +
         'Both directions of a rewritten flow must reach the same socket (divert rules or filter for both, e.g. input and output, or forward both ways), ' +
         'else acknowledgements go unadjusted and the connection stalls',
     });
