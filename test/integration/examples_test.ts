@@ -102,4 +102,34 @@ describe('examples (real kernel)', () => {
     await w.exit;
     await assertNothingLeft(b, 'the rule is gone');
   });
+  test('http_rewriter: the request line grows, a response header shrinks, and the keep-alive connection carries the next request', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { a, b, link } = pair(25);
+    const server = spawnWatched(b, process.execPath, ['-e', `require('http').createServer((q, r) => {
+        r.setHeader('X-Greeting', 'hello-from-the-server-side');
+        r.end('you asked for ' + q.url);
+      }).listen(8080, () => console.log('listening'));`], 20_000);
+    assert.ok(await server.waitForOutput(/listening/), server.stderr());
+    const w = await start(b, 'http_rewriter', ['614', '8080', '--from', 'GET /a ', '--to', 'GET /a-much-longer-path ', '--reply-from', 'hello-from-the-server-side', '--reply-to', 'hi'], /rewriting TCP port 8080/);
+    const client = `const http = require('http');
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      const get = (path) => new Promise((ok, fail) => http.get({ host: '${link.b4}', port: 8080, path, agent }, (r) => {
+        let body = ''; r.on('data', (d) => body += d);
+        r.on('end', () => ok({ body, greeting: r.headers['x-greeting'], reused: r.req.reusedSocket }));
+      }).on('error', fail));
+      (async () => { const out = [await get('/a'), await get('/b'), await get('/a')]; console.log(JSON.stringify(out)); agent.destroy(); })();`;
+    const r = await execAsync(a, process.execPath, ['-e', client], 10_000);
+    assert.equal(r.ok, true, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), [
+      { body: 'you asked for /a-much-longer-path', greeting: 'hi', reused: false },
+      { body: 'you asked for /b', greeting: 'hi', reused: true },
+      { body: 'you asked for /a-much-longer-path', greeting: 'hi', reused: true },
+    ]);
+    assert.match(w.stdout(), /198\.18\.25\.1:\d+ > 198\.18\.25\.2:8080: "GET \/a " -> "GET \/a-much-longer-path " \(\+17 bytes\)/);
+    assert.match(w.stdout(), /198\.18\.25\.2:8080 > 198\.18\.25\.1:\d+: "hello-from-the-server-side" -> "hi" \(-24 bytes\)/);
+    w.child.kill('SIGTERM');
+    server.child.kill('SIGTERM');
+    await Promise.all([w.exit, server.exit]);
+    await assertNothingLeft(b, 'the rules are gone');
+  });
 });
