@@ -8,8 +8,8 @@
  *     [--reply-from TEXT --reply-to TEXT] [--forward] [--netns NAME]
  *   node dist/examples/http_rewriter.js 7 8080 --from "GET /a " --to "GET /a-much-longer-path "
  * Requests (to the TCP port) get --from → --to, responses --reply-from → --reply-to. A change
- * divert cannot keep consistent (a growth past the receiver's MSS) is reported and the segment
- * goes on unchanged.
+ * divert cannot keep consistent (another rewrite of bytes already sent) is reported and the
+ * segment goes on unchanged.
  * @module
  */
 import { parseArgs } from 'node:util';

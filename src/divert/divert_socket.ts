@@ -101,7 +101,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     this.#options = checkSocketOptions(options);
     if (options.sniff === true) throw new TypeError('A DivertSocket diverts: for sniff: true use createDivertSocket({ sniff: true }) or new SniffSocket()');
     checkTcpRewriteOptions(this.#options);
-    if (this.#options.tcpRewrite) this.#tcpRewrite = new TcpRewrite((w) => this.#warnTcp(w));
+    if (this.#options.tcpRewrite) this.#tcpRewrite = new TcpRewrite((w) => this.#warnTcp(w), (bytes, p) => this.#injectAfter(bytes, p));
     if (options.netns !== undefined) Netns.from(options.netns); // a bad name fails here, not at bind
     if (options.port !== undefined || options.filter !== undefined) {
       this.#binding = this.bind(options.port);
@@ -536,6 +536,12 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
       if (opts.fillChecksums ?? this.#options.fillChecksums ?? true) fillChecksums(out);
     }
     return this.#tcpRewrite ? this.#tcpRewrite.prepare(p, out) : out;
+  }
+
+  /** A further segment of a split TCP rewrite, where `p` was taken (as sendto() does once `p` is answered). */
+  #injectAfter(bytes: Uint8Array, p: DivertPacket): void {
+    this.#inject(bytes, p.address.outbound ? undefined : { interface: p.address.ifindex }, false);
+    this.#counters.injected++;
   }
 
   /** A flow tcpRewrite cannot keep consistent: the 'tcpRewriteWarning' event, else one process warning. */

@@ -8,6 +8,10 @@
  * bytes: reinjecting it unchanged sends the stored rewrite again (the same bytes, the same delta);
  * rewriting it the same way is the same; rewriting it otherwise is refused. So a stateless
  * handler ("replace every X by Y") and a stateful one ("only the first request") both work.
+ *
+ * Data longer than the receiver's MSS goes as several segments: the first in the verdict, the
+ * others injected where the packet was taken (outbound by the raw socket, else inbound on its
+ * interface, as `sendto()` does for a packet already answered), counted in `stats.injected`.
  * @module
  */
 import { TcpRewriteTracker, type TcpRewriteWarning } from '../seqadj/tracker.js';
@@ -27,12 +31,19 @@ export function checkTcpRewriteOptions(o: DivertSocketOptions): void {
   if (o.copyRange !== undefined && o.copyRange < 65531) throw new TypeError(`Option tcpRewrite needs whole packets: leave copyRange out (got ${o.copyRange})`);
 }
 
+/** Sends a further segment of `p`'s flow where `p` was taken (checksums are set already). */
+export type InjectAfter = (bytes: Uint8Array, p: DivertPacket) => void;
+
 /** The tracker of one socket and how its verdicts use it. */
 export class TcpRewrite {
   readonly #tracker: TcpRewriteTracker;
+  readonly #inject: InjectAfter;
+  readonly #onWarning: (w: TcpRewriteWarning) => void;
 
-  constructor(onWarning: (w: TcpRewriteWarning) => void) {
+  constructor(onWarning: (w: TcpRewriteWarning) => void, inject: InjectAfter) {
     this.#tracker = new TcpRewriteTracker({ onWarning });
+    this.#inject = inject;
+    this.#onWarning = onWarning;
   }
 
   /** Flows tracked now. */
@@ -47,17 +58,42 @@ export class TcpRewrite {
    */
   prepare(p: DivertPacket, out: Uint8Array | undefined): Uint8Array | undefined {
     const sent = out ?? p.original;
-    const result = this.#tracker.translate(p.original, sent, performance.now());
-    return result === sent ? out : result;
+    const [first, ...more] = this.#tracker.translate(p.original, sent, performance.now());
+    this.#send(more, p);
+    return first === sent ? out : first;
   }
 
   /** For an automatic accept (timeout, close, filtered): the moved bytes, or undefined. Never throws. */
   auto(p: DivertPacket): Uint8Array | undefined {
     try {
-      const result = this.#tracker.translate(p.original, p.original, performance.now());
-      return result === p.original ? undefined : result;
+      const [first, ...more] = this.#tracker.translate(p.original, p.original, performance.now());
+      this.#send(more, p);
+      return first === p.original ? undefined : first;
     } catch {
       return undefined;
     }
   }
+
+  /**
+   * The further segments of a split: recorded already, so a failure here is not the verdict's
+   * (the sender's retransmission brings the bytes again); it is said once per socket.
+   */
+  #send(segments: readonly Uint8Array[], p: DivertPacket): void {
+    for (const s of segments) {
+      try {
+        this.#inject(s, p);
+      } catch (err) {
+        if (this.#injectFailed) return;
+        this.#injectFailed = true;
+        this.#onWarning({
+          code: 'ERR_DIVERT_TCP_INJECT',
+          flow: '',
+          message: `TCP rewrite: a segment split at the receiver's MSS could not be injected (${(err as Error).message}); the flow recovers only by the sender's retransmissions`,
+        });
+        return;
+      }
+    }
+  }
+
+  #injectFailed = false;
 }

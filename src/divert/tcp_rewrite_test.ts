@@ -12,6 +12,7 @@ import { withTcpPayload } from '../packet/tcp_payload.js';
 import { tcpSegment } from '../packet/_test_tcp.js';
 import { TcpRewriteError } from '../seqadj/errors.js';
 import type { TcpRewriteWarning } from '../seqadj/tracker.js';
+import { AF_INET, SOCK_RAW } from '../_native/sockaddr.js';
 
 const FWD: FakePacketMeta = { hook: NF_INET_HOOKS.NF_INET_FORWARD, indev: 2, outdev: 3 };
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -122,4 +123,27 @@ test('tcpRewrite: a rewritten flow seen one way only raises tcpRewriteWarning on
   assert.equal(warnings.length, 1);
   assert.equal(warnings[0]!.code, 'ERR_DIVERT_TCP_ONE_DIRECTION');
   assert.match(warnings[0]!.message, /198\.18\.0\.1:40000 > 198\.18\.0\.2:80 is retransmitting rewritten data/);
+});
+
+test('tcpRewrite: data grown past the MSS leaves as the verdict plus injected segments, counted in stats.injected', async (t) => {
+  const { kernel, sock } = await open(t);
+  const OUT: FakePacketMeta = { hook: NF_INET_HOOKS.NF_INET_LOCAL_OUT, outdev: 3 };
+  const mss = { kind: 2, data: new Uint8Array([0, 100]) };
+  for (const [bytes, meta] of [
+    [tcpSegment({ src: '198.18.0.1', dst: '198.18.0.2', srcPort: 40000, dstPort: 80, seq: 99, flags: 0x02 }), OUT],
+    [tcpSegment({ src: '198.18.0.2', dst: '198.18.0.1', srcPort: 80, dstPort: 40000, seq: 499, ack: 100, flags: 0x12, options: [mss] }), FWD],
+  ] as const) {
+    kernel.enqueuePacket(7, bytes, meta);
+    (await sock.recvfrom()).reinject();
+  }
+  const id = kernel.enqueuePacket(7, client(100, 500, 'GET /a HTTP/1.1\r\n'), OUT);
+  const p = await sock.recvfrom();
+  const grown = 'GET /' + 'a'.repeat(200) + ' HTTP/1.1\r\n';
+  p.reinject(withTcpPayload(p.packet, enc(grown)));
+  assert.deepEqual(await sent(kernel, id), { seq: 100, ack: 500, data: grown.slice(0, 100) });
+  const raw = kernel.sockets.find((s) => s.domain === AF_INET && s.type === SOCK_RAW)!;
+  const rest = raw.sent.map((s) => parsePacket(s.bytes));
+  assert.deepEqual(rest.map((q) => [q.tcp!.seqNum, new TextDecoder().decode(q.payload)]), [[200, grown.slice(100, 200)], [300, grown.slice(200)]]);
+  assert.ok(raw.sent.every((s) => verifyChecksums(s.bytes).tcp === true));
+  assert.equal(sock.stats.injected, 2);
 });

@@ -32,7 +32,7 @@ export interface Rewrite {
 export interface Plan {
   seq: number;
   payload: Uint8Array;
-  /** The segment's end was not sent (it ended inside rewritten bytes, or past the MSS): no FIN. */
+  /** The segment's end was not sent (it ended inside rewritten bytes): no FIN. */
   cut: boolean;
   /** The stored rewrites this segment's bytes were sent as. */
   applied: Rewrite[];
@@ -142,12 +142,12 @@ export class SeqDirection {
 
   /**
    * What the receiver gets for the sender's `data` at `seq`: the stored rewrites applied again,
-   * the part it acknowledged already left out (`trim`), at most `limit` bytes. A segment that
+   * the part it acknowledged already left out (`trim`). A segment that
    * starts inside rewritten bytes is sent from their start (the receiver takes the bytes it has
    * again as duplicates); one that ends inside them stops before them. `fin`: the segment
    * carries a FIN (kept when its data is all acknowledged but the FIN is not).
    */
-  plan(seq: number, data: Uint8Array, fin: boolean, trim: boolean, limit = Infinity): Plan {
+  plan(seq: number, data: Uint8Array, fin: boolean, trim: boolean): Plan {
     let s = seq;
     let bytes = data;
     if (trim && this.acked !== undefined && bytes.length > 0 && seqDiff(this.acked, s) > 0) {
@@ -180,11 +180,7 @@ export class SeqDirection {
       pos = seqAdd(r.seq, r.oldLength);
     }
     if (!cut) chunks.push(bytes.subarray(seqDiff(pos, s)));
-    let payload = concat(chunks);
-    if (payload.length > limit) {
-      payload = payload.subarray(0, limit);
-      cut = true;
-    }
+    const payload = concat(chunks);
     return { seq: this.map(outSeq), payload, cut, applied, probe: false };
   }
 }

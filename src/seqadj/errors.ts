@@ -6,13 +6,12 @@
 import { DivertError } from '../errors.js';
 
 /**
- * - `ERR_DIVERT_TCP_MSS`: the new payload would not fit the receiver's maximum segment size.
  * - `ERR_DIVERT_TCP_REWRITE_CONFLICT`: the bytes were already sent, unchanged or rewritten
  *   otherwise (a retransmission must carry the same rewrite; reinjecting it unchanged does that).
  * - `ERR_DIVERT_TCP_REWRITE_UNSUPPORTED`: a segment that cannot take a payload change (SYN, no
  *   data, other addresses or ports, a flow table that is full).
  */
-export type TcpRewriteErrorCode = 'ERR_DIVERT_TCP_MSS' | 'ERR_DIVERT_TCP_REWRITE_CONFLICT' | 'ERR_DIVERT_TCP_REWRITE_UNSUPPORTED';
+export type TcpRewriteErrorCode = 'ERR_DIVERT_TCP_REWRITE_CONFLICT' | 'ERR_DIVERT_TCP_REWRITE_UNSUPPORTED';
 
 export class TcpRewriteError extends DivertError {
   declare readonly code: TcpRewriteErrorCode;

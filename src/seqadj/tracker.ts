@@ -9,6 +9,7 @@
  *   again to a retransmission of their bytes (so it carries the same bytes and the same delta,
  *   whatever the program did with it: unchanged, or rewritten the same way);
  * - the acknowledgement number and SACK blocks are moved back into the other side's numbering;
+ * - data longer than the receiver's MSS is sent as several segments (see `translate`);
  * - timestamps, window, urgent pointer and every other field are left as they are;
  * - the IP length and every checksum are set.
  * A flow's state is freed on RST, a while (`lingerMs`) after both FINs are acknowledged, or after
@@ -28,8 +29,9 @@ const DEFAULT_MSS = { 4: 536, 6: 1220 } as const;
 
 /** Said once per flow when the flow cannot be kept consistent from what this tracker sees. */
 export interface TcpRewriteWarning {
-  code: 'ERR_DIVERT_TCP_ONE_DIRECTION';
-  /** `src:port > dst:port` of the rewritten direction. */
+  /** The other direction is missing; or (from the divert socket) a split segment could not be injected. */
+  code: 'ERR_DIVERT_TCP_ONE_DIRECTION' | 'ERR_DIVERT_TCP_INJECT';
+  /** `src:port > dst:port` of the rewritten direction (empty when not about one flow). */
   flow: string;
   message: string;
 }
@@ -149,23 +151,28 @@ export class TcpRewriteTracker {
   }
 
   /**
-   * The bytes to send for a TCP segment that arrived as `received` and that the program would
-   * send as `out` (the same array when unchanged): `out` itself when nothing needs adjusting,
-   * else new bytes. Anything but an unfragmented TCP segment is `out`.
+   * The segments to send for a TCP segment that arrived as `received` and that the program would
+   * send as `out` (the same array when unchanged): `[out]` when nothing needs adjusting, else new
+   * bytes. More than one when the data to send exceeds what the receiver takes in one segment
+   * (its MSS, less the TCP options, but never less than the sender's own segment): the first
+   * takes the segment's place, the others must be sent after it (the FIN, if any, is on the
+   * last). Should one of them be lost, the receiver's acknowledgement stops before the rewritten
+   * bytes and the sender's retransmission brings them all again. Anything but an unfragmented
+   * TCP segment is `[out]`.
    * @throws {TcpRewriteError} when `out` changes the data in a way that cannot be kept
    *   consistent; nothing is recorded then.
    */
-  translate(received: Uint8Array, out: Uint8Array, now: number): Uint8Array {
+  translate(received: Uint8Array, out: Uint8Array, now: number): Uint8Array[] {
     if (now - this.#sweptAt >= 1000) this.sweep(now);
     const seg = segment(received);
-    if (seg === undefined) return out;
+    if (seg === undefined) return [out];
     const { tcp } = seg;
     const oldData = tcp.payload;
     let outSeg = seg;
     if (out !== received) {
       const o = segment(out);
       if (o === undefined || o.name !== seg.name) {
-        if (o === undefined || bytesEqual(o.tcp.payload, oldData)) return out;
+        if (o === undefined || bytesEqual(o.tcp.payload, oldData)) return [out];
         throw new TcpRewriteError(`The new bytes of ${seg.name} are ${o.name}: on a tcpRewrite socket a segment whose data changes must keep its addresses and ports`, 'ERR_DIVERT_TCP_REWRITE_UNSUPPORTED');
       }
       outSeg = o;
@@ -177,7 +184,7 @@ export class TcpRewriteTracker {
       if (this.#flows.size >= this.#maxFlows) this.sweep(now);
       if (this.#flows.size >= this.#maxFlows) {
         if (rewriting) throw new TcpRewriteError(`Cannot rewrite ${seg.name}: ${this.#maxFlows} flows are tracked already (maxFlows)`, 'ERR_DIVERT_TCP_REWRITE_UNSUPPORTED');
-        return out;
+        return [out];
       }
       flow = new Flow(now);
       this.#flows.set(seg.key, flow);
@@ -190,7 +197,7 @@ export class TcpRewriteTracker {
     const fin = (flags & TCP_FLAGS.FIN) !== 0;
     const optionBytes = outSeg.tcp.hdrLen - 20;
     const mssLimit = (me.mss ?? DEFAULT_MSS[seg.parsed.ipVersion]) - optionBytes;
-    if (rewriting) this.#checkRewrite(seg, me, seq, oldData, newData, fin, mssLimit);
+    if (rewriting) this.#checkRewrite(seg, me, seq, oldData, newData, fin);
 
     // From here on nothing throws: record, then translate.
     flow.lastAt = now;
@@ -212,25 +219,33 @@ export class TcpRewriteTracker {
     if (me.fin !== undefined && peer.fin !== undefined && me.acked !== undefined && peer.acked !== undefined &&
       seqDiff(me.acked, me.fin) > 0 && seqDiff(peer.acked, peer.fin) > 0) flow.closedAt ??= now;
     if ((flags & TCP_FLAGS.RST) !== 0) this.#flows.delete(seg.key);
-    if (!me.adjusting && !peer.adjusting) return out;
+    if (!me.adjusting && !peer.adjusting) return [out];
 
-    const plan = me.plan(seq, oldData, fin, true, Math.max(oldData.length, mssLimit));
+    const plan = me.plan(seq, oldData, fin, true);
     this.#noticeRetransmission(flow, seg, plan.applied);
     for (const r of plan.applied) r.sent++;
     const sackAt = peer.adjusting && ackOn ? findOption(outSeg.tcp, TCP_OPTION.SACK) : -1;
-    if (plan.seq === outSeg.tcp.seqNum && ack === outAck && !plan.cut && sackAt < 0 && bytesEqual(plan.payload, newData)) return out;
-    const result = withTcpPayload(out, plan.payload);
-    const t = new TcpPacket(result, outSeg.tcp.offset);
-    t.seqNum = plan.seq;
-    t.ackNum = ack;
-    if (plan.cut) t.fin = false;
-    if (sackAt >= 0) this.#translateSack(t, sackAt - outSeg.tcp.offset, peer);
-    fillChecksums(result);
-    return result;
+    // Split only what rewritten bytes made longer than the receiver takes, at the MSS.
+    const limit = Math.max(1, oldData.length, mssLimit);
+    const pieces = plan.payload.length > limit && plan.applied.length > 0 ? Math.ceil(plan.payload.length / limit) : 1;
+    if (pieces === 1 && plan.seq === outSeg.tcp.seqNum && ack === outAck && !plan.cut && sackAt < 0 && bytesEqual(plan.payload, newData)) return [out];
+    const results: Uint8Array[] = [];
+    for (let i = 0; i < pieces; i++) {
+      const last = i === pieces - 1;
+      const result = withTcpPayload(out, pieces === 1 ? plan.payload : plan.payload.subarray(i * limit, (i + 1) * limit));
+      const t = new TcpPacket(result, outSeg.tcp.offset);
+      t.seqNum = seqAdd(plan.seq, i * limit);
+      t.ackNum = ack;
+      if (plan.cut || !last) t.fin = false;
+      if (sackAt >= 0) this.#translateSack(t, sackAt - outSeg.tcp.offset, peer);
+      fillChecksums(result);
+      results.push(result);
+    }
+    return results;
   }
 
   /** Refuses a payload change that cannot be kept consistent (see TcpRewriteError). */
-  #checkRewrite(seg: Segment, me: SeqDirection, seq: number, oldData: Uint8Array, newData: Uint8Array, fin: boolean, mssLimit: number): void {
+  #checkRewrite(seg: Segment, me: SeqDirection, seq: number, oldData: Uint8Array, newData: Uint8Array, fin: boolean): void {
     const where = `${seg.name} seq ${seq}`;
     if (seg.tcp.syn) throw new TcpRewriteError(`Cannot change the data of a SYN (${where}): rewrite data after the handshake`, 'ERR_DIVERT_TCP_REWRITE_UNSUPPORTED');
     if (oldData.length === 0) {
@@ -246,14 +261,6 @@ export class TcpRewriteTracker {
         `Cannot rewrite ${where} (${oldData.length} bytes) to ${newData.length} bytes: its bytes ${how}. ` +
           'A retransmission must carry the same rewrite: reinject it unchanged and divert applies the stored one',
         'ERR_DIVERT_TCP_REWRITE_CONFLICT',
-      );
-    }
-    if (newData.length > oldData.length && newData.length > mssLimit) {
-      throw new TcpRewriteError(
-        `Cannot grow ${where} from ${oldData.length} to ${newData.length} bytes: the receiver takes segments of at most ${mssLimit} data bytes ` +
-          `(${me.mss === undefined ? 'its SYN was not seen: the RFC default MSS' : `MSS ${me.mss}`}, less the segment's TCP options). ` +
-          'Rewrite a shorter segment, or make the change in pieces over several segments',
-        'ERR_DIVERT_TCP_MSS',
       );
     }
   }

@@ -5,6 +5,7 @@ import { parsePacket } from '../packet/parse.js';
 import { TCP_FLAGS, TCP_OPTION, type TcpOption } from '../packet/tcp.js';
 import { withTcpPayload } from '../packet/tcp_payload.js';
 import { tcpSegment } from '../packet/_test_tcp.js';
+import { Prng } from '../packet/_test_util.js';
 import { TcpRewriteError } from './errors.js';
 import { TcpRewriteTracker, type TcpRewriteWarning } from './tracker.js';
 
@@ -54,10 +55,15 @@ class Scene {
     const [src, dst, sp, dp] = from === 'c' ? [this.c, this.s, 40000, 80] : [this.s, this.c, 80, 40000];
     return tcpSegment({ src, dst, srcPort: sp, dstPort: dp, seq, ack, flags, payload: data, options });
   }
-  /** Passes `bytes` (as the program would send `out`) and reads the result. */
+  /** Passes `bytes` (as the program would send `out`) and reads the result, which must be one segment. */
   pass(bytes: Uint8Array, out = bytes): Sent {
+    const all = this.passAll(bytes, out);
+    assert.equal(all.length, 1, 'one segment');
+    return all[0]!;
+  }
+  passAll(bytes: Uint8Array, out = bytes): Sent[] {
     this.now += 1;
-    return read(this.tracker.translate(bytes, out, this.now));
+    return this.tracker.translate(bytes, out, this.now).map(read);
   }
   /** Passes a segment whose data the program replaces by `data`. */
   rewrite(bytes: Uint8Array, data: string): Sent {
@@ -213,22 +219,31 @@ test('timestamps and the window are left as they are; checksums are right after 
   assert.equal(parsePacket(ack.bytes).tcp!.window, 65535);
 });
 
-test('a growth beyond the receiver\'s MSS is refused with a clear error; shrinking and growth within it pass', () => {
+test('data grown past the receiver\'s MSS goes as several segments, each within it; so does a retransmission; FIN on the last', () => {
   const sc = new Scene('198.18.0.1', '198.18.0.2');
   const mss = (v: number): TcpOption => ({ kind: TCP_OPTION.MSS, data: new Uint8Array([v >> 8, v & 0xff]) });
   sc.pass(sc.seg('c', 99, 0, '', SYN, [mss(1460)]));
   sc.pass(sc.seg('s', 499, 100, '', SYN | ACK, [mss(100)]));
-  const seg = sc.seg('c', 100, 500, 'x'.repeat(50)); // 12 bytes of options: 88 data bytes fit
-  assert.throws(() => sc.rewrite(seg, 'y'.repeat(89)), (e: unknown) => e instanceof TcpRewriteError && e.code === 'ERR_DIVERT_TCP_MSS' &&
-    /from 50 to 89 bytes: the receiver takes segments of at most 88 data bytes \(MSS 100/.test(e.message));
-  assert.equal(sc.tracker.directions(seg)![0].rewrites.length, 0, 'nothing recorded');
-  assert.equal(sc.rewrite(seg, 'y'.repeat(88)).data.length, 88);
-  assert.equal(sc.rewrite(sc.seg('c', 150, 500, 'z'.repeat(80)), 'z').data, 'z', 'shrinking is always fine');
-  // The server's side: the client announced 1460.
-  assert.equal(sc.rewrite(sc.seg('s', 500, 139, 'a'), 'b'.repeat(1400)).data.length, 1400);
-  // Without the handshake seen, the RFC default (536) counts.
+  const seg = sc.seg('c', 100, 500, 'x'.repeat(50), ACK | PSH | FIN); // 12 bytes of options: 88 data bytes per segment
+  const grown = 'y'.repeat(100) + 'z'.repeat(100);
+  const split = sc.passAll(seg, withTcpPayload(seg, enc(grown)));
+  assert.deepEqual(split.map((x) => [x.seq, x.data.length, x.flags & FIN]), [[100, 88, 0], [188, 88, 0], [276, 24, FIN]]);
+  assert.equal(split.map((x) => x.data).join(''), grown);
+  assert.ok(split.every((x) => x.ts !== undefined && x.ack === 500), 'each piece keeps the options and the acknowledgement');
+  // The receiver got the first piece only: its ACK (inside the new bytes) stops before them, so
+  // the sender retransmits, and all pieces go again.
+  assert.equal(sc.pass(sc.seg('s', 500, 188, '')).ack, 100);
+  assert.deepEqual(sc.passAll(seg).map((x) => x.bytes), split.map((x) => x.bytes), 'the same pieces, byte for byte');
+  assert.equal(sc.pass(sc.seg('s', 500, 301, '')).ack, 151, 'all of it and the FIN acknowledged');
+  // Shrinking and growth within the MSS stay one segment.
+  assert.equal(sc.rewrite(sc.seg('c', 151, 500, 'z'.repeat(80)), 'z').data, 'z');
+  assert.equal(sc.passAll(sc.seg('c', 231, 500, 'q'), withTcpPayload(sc.seg('c', 231, 500, 'q'), enc('w'.repeat(88)))).length, 1);
+  // An unchanged segment longer than the MSS seen (or assumed) is never split.
   const other = new Scene('198.18.0.3', '198.18.0.4');
-  assert.throws(() => other.rewrite(other.seg('c', 1, 1, 'a'), 'b'.repeat(600)), /its SYN was not seen/);
+  other.rewrite(other.seg('c', 1, 1, 'a'), 'bb');
+  assert.equal(other.pass(other.seg('c', 2, 1, 'c'.repeat(1400))).data.length, 1400, 'the RFC default MSS (536) does not split what the sender sent');
+  // Without the handshake seen, the RFC default counts for rewritten bytes.
+  assert.deepEqual(other.passAll(other.seg('c', 1402, 1, 'a'), withTcpPayload(other.seg('c', 1402, 1, 'a'), enc('b'.repeat(600)))).map((x) => x.data.length), [524, 76]);
 });
 
 test('what cannot take a payload change is refused: a SYN, a segment without data, other ports', () => {
@@ -267,16 +282,16 @@ test('FIN: state freed once both FINs are acknowledged and the linger passed; RS
 test('idle flows are forgotten; flows without rewrites pass untouched (the same array)', () => {
   const t = new TcpRewriteTracker({ plainIdleMs: 100, idleMs: 1000 });
   const plain = tcpSegment({ src: '198.18.0.1', dst: '198.18.0.2', srcPort: 1, dstPort: 2, seq: 1, payload: 'x' });
-  assert.equal(t.translate(plain, plain, 0), plain);
+  assert.equal(t.translate(plain, plain, 0)[0], plain);
   const seg = tcpSegment({ src: '198.18.0.5', dst: '198.18.0.2', srcPort: 1, dstPort: 2, seq: 1, payload: 'x' });
-  t.translate(seg, withTcpPayload(seg, enc('xy')), 0);
+  assert.equal(t.translate(seg, withTcpPayload(seg, enc('xy')), 0).length, 1);
   assert.equal(t.flowCount, 2);
   t.sweep(150);
   assert.equal(t.flowCount, 1, 'the plain flow went');
   t.sweep(1000);
   assert.equal(t.flowCount, 0);
   const udp = new Uint8Array([0x45]);
-  assert.equal(t.translate(udp, udp, 0), udp, 'not TCP: as it is');
+  assert.deepEqual(t.translate(udp, udp, 0), [udp], 'not TCP: as it is');
 });
 
 test('a rewritten segment retransmitted with nothing seen the other way warns once per flow', () => {
@@ -302,14 +317,12 @@ test('a rewritten segment retransmitted with nothing seen the other way warns on
 });
 
 test('random exchanges: the receiver always reassembles exactly the rewritten stream', () => {
-  // A sender's stream cut into segments, some rewritten; segments are lost and retransmitted
+  // A sender's stream cut into segments, some rewritten (some past the MSS: split); segments are lost and retransmitted
   // (re-cut differently), and the receiver's cumulative ACKs go back. The receiver's stream must
   // be the program's view: each rewritten segment's new bytes, everything else as sent.
-  let state = 12345;
-  const rnd = (n: number): number => {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    return state % n;
-  };
+  const prng = new Prng(12345);
+  const rnd = (n: number): number => prng.int(0, n - 1);
+  let totalSplits = 0;
   for (let round = 0; round < 40; round++) {
     const sc = new Scene('198.18.0.1', '198.18.0.2');
     const isn = u32(0xffffffff - rnd(3000));
@@ -321,6 +334,7 @@ test('random exchanges: the receiver always reassembles exactly the rewritten st
     let sent = 0; // sender's offset of new data
     let acked = 0; // sender's numbering of what it saw acknowledged
     let received = '';
+    let splits = 0;
     for (let step = 0; step < 2000 && acked < total; step++) {
       // Retransmissions start where the sender stands (its oldest unacknowledged byte), or a
       // little after it (a SACK-driven one); new data follows what was sent.
@@ -330,17 +344,19 @@ test('random exchanges: the receiver always reassembles exactly the rewritten st
       if (len <= 0) continue;
       const data = stream.slice(from, from + len);
       const bytes = sc.seg('c', u32(isn + from), 1, data);
-      let out: Sent;
+      let out: Sent[];
       if (!resend && rnd(3) === 0) {
-        const repl = rnd(2) === 0 ? data.toUpperCase() + 'X'.repeat(rnd(30)) : data.slice(0, rnd(len));
-        out = sc.rewrite(bytes, repl);
+        // Grown (now and then past the 536-byte default MSS: split), or shrunk.
+        const repl = rnd(2) === 0 ? data.toUpperCase() + 'X'.repeat(rnd(8) === 0 ? 500 + rnd(1200) : rnd(30)) : data.slice(0, rnd(len));
+        out = sc.passAll(bytes, withTcpPayload(bytes, enc(repl)));
         expected.push(repl);
       } else {
-        out = sc.pass(bytes);
+        out = sc.passAll(bytes);
         if (!resend) expected.push(data);
       }
       if (!resend) sent = from + len;
-      if (rnd(5) !== 0) got.set(u32(out.seq - isn), out.data); // else lost
+      splits += out.length > 1 ? 1 : 0;
+      for (const o of out) if (rnd(5) !== 0) got.set(u32(o.seq - isn), o.data); // else lost
       for (let more = true; more; ) {
         more = false;
         for (const [at, d] of got) {
@@ -356,5 +372,7 @@ test('random exchanges: the receiver always reassembles exactly the rewritten st
     }
     assert.equal(acked, total, `round ${round}: all acknowledged`);
     assert.equal(received, expected.join(''), `round ${round}: the receiver's stream is the rewritten one`);
+    totalSplits += splits;
   }
+  assert.ok(totalSplits > 20, `segments split at the MSS: ${totalSplits}`);
 });

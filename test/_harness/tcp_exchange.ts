@@ -5,11 +5,12 @@
  * rewrites them) and prints one JSON result line; an error (a reset included) is reported, never
  * thrown.
  *
- *   server <4|6> <port> <expectWord> <replyWord> <count> <timeoutMs>
- *   client <host> <port> <sendWord> <expectWord> <count> <timeoutMs>
+ *   server <4|6> <port> <expectWord> <replyWord> <count> <timeoutMs> [one]
+ *   client <host> <port> <sendWord> <expectWord> <count> <timeoutMs> [one]
  *
- * Line i is `<word>:<i>:<body(i)>\n`, written in two writes (the word first, so it has a segment
- * of its own: a full-size segment cannot grow); bodies run from a few bytes to several segments.
+ * Line i is `<word>:<i>:<body(i)>\n`, written in two writes (the word first, in a segment of its
+ * own), or with `one` in one write (the word then starts a full-size segment: growing it splits
+ * it); bodies run from a few bytes to several segments.
  * @module
  */
 import net from 'node:net';
@@ -52,7 +53,7 @@ function check(r: Result, line: string, word: string, i: number): void {
 }
 
 if (mode === 'server') {
-  const [fam, port, expectWord, replyWord, count, timeout] = args as [string, string, string, string, string, string];
+  const [fam, port, expectWord, replyWord, count, timeout, one] = args as [string, string, string, string, string, string, string?];
   const r: Result = { lines: 0, errors: [], reset: false };
   const server = net.createServer((c) => {
     c.setNoDelay(true);
@@ -63,18 +64,22 @@ if (mode === 'server') {
     lines(c, (line) => {
       const i = r.lines++;
       check(r, line, expectWord, i);
-      c.write(`${replyWord}:${i}:`);
-      c.write(`${body(i)}\n`);
+      if (one === 'one') c.write(`${replyWord}:${i}:${body(i)}\n`);
+      else {
+        c.write(`${replyWord}:${i}:`);
+        c.write(`${body(i)}\n`);
+      }
     });
     c.on('end', () => c.end(() => finish(r)));
   });
   server.listen(Number(port), fam === '6' ? '::' : '0.0.0.0', () => process.stdout.write('ready\n'));
   setTimeout(() => finish({ ...r, errors: [...r.errors, `timed out after ${r.lines} of ${count} lines`] }), Number(timeout));
 } else if (mode === 'client') {
-  const [host, port, sendWord, expectWord, count, timeout] = args as [string, string, string, string, string, string];
+  const [host, port, sendWord, expectWord, count, timeout, one] = args as [string, string, string, string, string, string, string?];
   const total = Number(count);
   const r: Result = { lines: 0, errors: [], reset: false };
   const send = (i: number): void => {
+    if (one === 'one') return void c.write(`${sendWord}:${i}:${body(i)}\n`);
     c.write(`${sendWord}:${i}:`);
     c.write(`${body(i)}\n`);
   };

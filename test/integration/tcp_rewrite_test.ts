@@ -174,7 +174,7 @@ async function lossyLink(sock: DivertSocket, stats: { dropped: Set<string>; rese
   }
 }
 
-async function exchange(t: TestContext, topo: Topology, words: Words, options: { count: number; loss: boolean }): Promise<void> {
+async function exchange(t: TestContext, topo: Topology, words: Words, options: { count: number; loss: boolean; oneWrite?: boolean }): Promise<void> {
   const port = nextPort++;
   const timeoutMs = 40_000;
   const rw = { rewrites: 0, retransmissions: 0, marked: new Set<string>() };
@@ -189,9 +189,10 @@ async function exchange(t: TestContext, topo: Topology, words: Words, options: {
     await lossy.ready;
     const loops = [rewriter(sock, port, words, options.loss, rw), lossyLink(lossy, link)];
     const fam = topo.host.includes(':') ? '6' : '4';
-    const server = runEnd(topo.server, ['server', fam, String(port), words.request[1], words.response[0], String(options.count), String(timeoutMs)], timeoutMs);
+    const one = options.oneWrite ? ['one'] : [];
+    const server = runEnd(topo.server, ['server', fam, String(port), words.request[1], words.response[0], String(options.count), String(timeoutMs), ...one], timeoutMs);
     await server.ready;
-    const client = runEnd(topo.client, ['client', topo.host, String(port), words.request[0], words.response[1], String(options.count), String(timeoutMs)], timeoutMs);
+    const client = runEnd(topo.client, ['client', topo.host, String(port), words.request[0], words.response[1], String(options.count), String(timeoutMs), ...one], timeoutMs);
     const [c, s] = await Promise.all([client.result, server.result]);
     assert.deepEqual(c.errors, [], 'the client got every response as rewritten');
     assert.deepEqual(s.errors, [], 'the server got every request as rewritten');
@@ -212,7 +213,9 @@ async function exchange(t: TestContext, topo: Topology, words: Words, options: {
       // No loss, but a slow moment of this process can let a tail-loss probe or an RTO fire.
       assert.ok(rw.retransmissions <= options.count / 4, `retransmissions without loss: ${rw.retransmissions}`);
     }
-    t.diagnostic(`${options.count} exchanges, ${rw.rewrites} rewrites, ${link.dropped.size} lost, ${rw.retransmissions} retransmissions (${link.resentIdentically} of lost ones seen rewritten identically)`);
+    if (options.oneWrite) assert.ok(sock.stats.injected > 0, 'full-size segments grown: split, the rest injected');
+    else assert.equal(sock.stats.injected, 0, 'nothing split');
+    t.diagnostic(`${options.count} exchanges, ${rw.rewrites} rewrites, ${link.dropped.size} lost, ${rw.retransmissions} retransmissions (${link.resentIdentically} of lost ones seen rewritten identically), ${sock.stats.injected} split segments injected`);
     await Promise.all([sock.close(), lossy.close()]);
     await Promise.all(loops);
     for (const st of [sock.stats, lossy.stats]) {
@@ -240,6 +243,12 @@ describe('tcpRewrite (real kernel, Node TCP endpoints)', () => {
         if (!requirePrivilege(t)) return;
         await exchange(t, make(family), GROW_SHRINK, { count: 80, loss: true });
       });
+      for (const [what, words] of [['requests', GROW_SHRINK], ['responses', SHRINK_GROW]] as const) {
+        test(`IPv${family} ${where}: messages in one write: full-size ${what} grown past the MSS are split, 60 messages`, async (t) => {
+          if (!requirePrivilege(t)) return;
+          await exchange(t, make(family), words, { count: 60, loss: false, oneWrite: true });
+        });
+      }
     }
   }
 });
