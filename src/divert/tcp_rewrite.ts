@@ -46,11 +46,6 @@ export class TcpRewrite {
     this.#onWarning = onWarning;
   }
 
-  /** Flows tracked now. */
-  get flowCount(): number {
-    return this.#tracker.flowCount;
-  }
-
   /**
    * What a reinjection of `p` sends, given `out` (checked bytes, or undefined for unchanged):
    * `out`, or new bytes with the flow's numbers moved.

@@ -256,9 +256,11 @@ export class TcpRewriteTracker {
     if (resent) {
       // A retransmission: fine when it carries what divert sends for it anyway.
       if (bytesEqual(me.plan(seq, oldData, fin, false).payload, newData)) return;
-      const how = over.length > 0 ? `were rewritten to other bytes when first sent (${over.length} rewrite${over.length > 1 ? 's' : ''})` : 'were sent unchanged before';
+      const how = over.length > 0
+        ? `its bytes were rewritten to other bytes when first sent (${over.length} rewrite${over.length > 1 ? 's' : ''})`
+        : 'its bytes, or later ones of the flow, were sent before without this change (reinject a flow\'s segments in the order they came)';
       throw new TcpRewriteError(
-        `Cannot rewrite ${where} (${oldData.length} bytes) to ${newData.length} bytes: its bytes ${how}. ` +
+        `Cannot rewrite ${where} (${oldData.length} bytes) to ${newData.length} bytes: ${how}. ` +
           'A retransmission must carry the same rewrite: reinject it unchanged and divert applies the stored one',
         'ERR_DIVERT_TCP_REWRITE_CONFLICT',
       );

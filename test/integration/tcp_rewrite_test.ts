@@ -114,13 +114,15 @@ const key = (p: DivertPacket): string | undefined => {
 };
 
 /** The rewriting program: the word at the start of a segment replaced; 1 rewrite in 20 marked for loss (the first time). */
-async function rewriter(sock: DivertSocket, port: number, words: Words, loss: boolean, stats: { rewrites: number; retransmissions: number; marked: Set<string> }): Promise<void> {
+async function rewriter(sock: DivertSocket, port: number, words: Words, loss: boolean, stats: { rewrites: number; retransmissions: number; marked: Set<string>; largest: number; gso: number }): Promise<void> {
   const seen = new Set<string>();
   const decoder = new TextDecoder('latin1');
   const log: string[] = [];
   for await (const p of sock) {
     const q = parsePacket(p.packet);
     const k = key(p);
+    stats.largest = Math.max(stats.largest, p.packet.length);
+    if (p.address.gso) stats.gso++;
     if (process.env['TCP_REWRITE_DEBUG']) log.push(`${q.tcp!.srcPort}>${q.tcp!.dstPort} seq ${q.tcp!.seqNum} len ${q.payload.length} ack ${q.tcp!.ackNum} flags ${q.tcp!.flags.toString(16)} mark ${p.address.mark}`);
     if (log.length > 40) log.shift();
     const repeat = k !== undefined && seen.has(k);
@@ -177,7 +179,7 @@ async function lossyLink(sock: DivertSocket, stats: { dropped: Set<string>; rese
 async function exchange(t: TestContext, topo: Topology, words: Words, options: { count: number; loss: boolean; oneWrite?: boolean }): Promise<void> {
   const port = nextPort++;
   const timeoutMs = 40_000;
-  const rw = { rewrites: 0, retransmissions: 0, marked: new Set<string>() };
+  const rw = { rewrites: 0, retransmissions: 0, marked: new Set<string>(), largest: 0, gso: 0 };
   const link = { dropped: new Set<string>(), resentIdentically: 0, resentOtherwise: [] as string[], resets: 0 };
   const sock = createDivertSocket({ port: nextQueue++, netns: topo.divert.name, rules: topo.rules(port), priority: 10, tcpRewrite: true });
   const warnings: unknown[] = [];
@@ -203,6 +205,9 @@ async function exchange(t: TestContext, topo: Topology, words: Words, options: {
     assert.equal(rw.rewrites, 2 * options.count, 'every request and every response rewritten once');
     assert.deepEqual(link.resentOtherwise, [], 'a segment sent again carries the same bytes');
     assert.deepEqual(warnings, []);
+    // Per segment: no GSO/GRO super-packet (3000-byte writes would make them), none over the 1500-byte MTU.
+    assert.equal(rw.gso, 0);
+    assert.ok(rw.largest <= 1500, `largest packet diverted: ${rw.largest} bytes`);
     if (options.loss) {
       assert.ok(link.dropped.size >= Math.floor((2 * options.count) / 20), `about 5 % lost (${link.dropped.size})`);
       // (The link sees the segments in the receiver's numbering, the program in the sender's.)
