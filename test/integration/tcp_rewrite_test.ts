@@ -13,6 +13,7 @@ import { createDivertSocket, type DivertSocket } from '../../src/divert/divert_s
 import type { DivertPacket } from '../../src/divert/divert_packet.js';
 import { parsePacket } from '../../src/packet/parse.js';
 import { withTcpPayload } from '../../src/packet/tcp_payload.js';
+import type { TcpRewriteWarning } from '../../src/seqadj/tracker.js';
 import { createNetns, connect, enableForwarding, requirePrivilege, type Netns } from '../_harness/netns.js';
 import { divertRules } from '../_harness/ruleset.js';
 
@@ -234,6 +235,31 @@ async function exchange(t: TestContext, topo: Topology, words: Words, options: {
 }
 
 describe('tcpRewrite (real kernel, Node TCP endpoints)', () => {
+  test('only one direction diverted: the retransmitted rewrite raises tcpRewriteWarning once, naming the flow', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const topo = local(4);
+    const port = nextPort++;
+    // Output only: the server's ACKs of the grown request never reach the socket.
+    await using sock = createDivertSocket({ port: nextQueue++, netns: topo.divert.name, rules: [`-A output -p tcp --dport ${port}`], tcpRewrite: true });
+    await sock.ready;
+    const warnings: TcpRewriteWarning[] = [];
+    sock.on('tcpRewriteWarning', (w: TcpRewriteWarning) => warnings.push(w));
+    const loop = rewriter(sock, port, GROW_SHRINK, false, { rewrites: 0, retransmissions: 0, marked: new Set(), largest: 0, gso: 0 });
+    const server = runEnd(topo.server, ['server', '4', String(port), GROW_SHRINK.request[1], GROW_SHRINK.response[0], '1', '4000'], 4000);
+    await server.ready;
+    const client = runEnd(topo.client, ['client', topo.host, String(port), GROW_SHRINK.request[0], GROW_SHRINK.response[1], '1', '4000'], 4000);
+    const deadline = Date.now() + 4000;
+    while (warnings.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(warnings.length, 1, 'warned');
+    assert.equal(warnings[0]!.code, 'ERR_DIVERT_TCP_ONE_DIRECTION');
+    assert.match(warnings[0]!.flow, new RegExp(`^${topo.host.replaceAll('.', '\\.').replace(/\.2$/, '.1')}:\\d+ > ${topo.host.replaceAll('.', '\\.')}:${port}$`));
+    assert.match(warnings[0]!.message, /Both directions of a rewritten flow must reach the same socket/);
+    await Promise.all([client.result, server.result]); // both time out: the flow cannot go on
+    await sock.close();
+    await loop;
+    assert.equal(warnings.length, 1, 'once per flow');
+  });
+
   for (const family of [4, 6] as const) {
     for (const [where, make] of [['forwarded', forwarded], ['local', local]] as const) {
       test(`IPv${family} ${where}: requests grow, responses shrink, 120 messages`, async (t) => {
