@@ -19,7 +19,6 @@
 import { fillChecksums } from '../packet/checksum.js';
 import { parsePacket, type ParsedPacket } from '../packet/parse.js';
 import { TCP_FLAGS, TCP_OPTION, TcpPacket } from '../packet/tcp.js';
-import { withTcpPayload } from '../packet/tcp_payload.js';
 import { SeqDirection, type Rewrite } from './direction.js';
 import { TcpRewriteError } from './errors.js';
 import { seqAdd, seqDiff, seqMax } from './serial.js';
@@ -66,11 +65,18 @@ class Flow {
 
 /** One segment as the tracker reads it. */
 interface Segment {
+  /** The flow: both endpoints, the one that sorts first first. */
   key: string;
   dir: 0 | 1;
-  name: string;
   parsed: ParsedPacket;
   tcp: TcpPacket;
+}
+
+/** An endpoint as a key part: an IPv4 address as its 32-bit number (cheaper than its text). */
+function endpoint(p: ParsedPacket, at: number, port: number): string {
+  if (p.ipVersion === 6) return `${at === 8 ? p.srcAddr : p.dstAddr}|${port}`;
+  const b = p.ip.bytes;
+  return `${((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0}|${port}`;
 }
 
 function segment(bytes: Uint8Array): Segment | undefined {
@@ -82,11 +88,32 @@ function segment(bytes: Uint8Array): Segment | undefined {
   }
   const tcp = parsed.tcp;
   if (tcp === undefined || (parsed.fragment !== undefined && (parsed.fragment.offset !== 0 || parsed.fragment.more))) return undefined;
-  const a = `${parsed.srcAddr}|${tcp.srcPort}`;
-  const b = `${parsed.dstAddr}|${tcp.dstPort}`;
-  const v6 = parsed.ipVersion === 6;
-  const name = v6 ? `[${parsed.srcAddr}]:${tcp.srcPort} > [${parsed.dstAddr}]:${tcp.dstPort}` : `${parsed.srcAddr}:${tcp.srcPort} > ${parsed.dstAddr}:${tcp.dstPort}`;
-  return a < b ? { key: `${a} ${b}`, dir: 0, name, parsed, tcp } : { key: `${b} ${a}`, dir: 1, name, parsed, tcp };
+  const v4 = parsed.ipVersion === 4;
+  const a = endpoint(parsed, v4 ? 12 : 8, tcp.srcPort);
+  const b = endpoint(parsed, v4 ? 16 : 24, tcp.dstPort);
+  return a < b ? { key: `${a} ${b}`, dir: 0, parsed, tcp } : { key: `${b} ${a}`, dir: 1, parsed, tcp };
+}
+
+/**
+ * `seg`'s headers followed by `payload`, the IP length set (checksums are the caller's: it
+ * changes more fields first). `withTcpPayload` without its parse and checksums.
+ */
+function assemble(seg: Segment, payload: Uint8Array): Uint8Array {
+  const headers = seg.tcp.offset + seg.tcp.hdrLen;
+  const out = new Uint8Array(headers + payload.length);
+  out.set(seg.tcp.bytes.subarray(0, headers));
+  out.set(payload, headers);
+  const v6 = seg.parsed.ipVersion === 6;
+  const length = v6 ? out.length - 40 : out.length;
+  out[v6 ? 4 : 2] = length >>> 8;
+  out[v6 ? 5 : 3] = length & 0xff;
+  return out;
+}
+
+/** `src:port > dst:port`, for messages. */
+function nameOf(seg: Segment): string {
+  const { parsed: p, tcp } = seg;
+  return p.ipVersion === 6 ? `[${p.srcAddr}]:${tcp.srcPort} > [${p.dstAddr}]:${tcp.dstPort}` : `${p.srcAddr}:${tcp.srcPort} > ${p.dstAddr}:${tcp.dstPort}`;
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
@@ -171,19 +198,19 @@ export class TcpRewriteTracker {
     let outSeg = seg;
     if (out !== received) {
       const o = segment(out);
-      if (o === undefined || o.name !== seg.name) {
+      if (o === undefined || o.key !== seg.key || o.dir !== seg.dir) {
         if (o === undefined || bytesEqual(o.tcp.payload, oldData)) return [out];
-        throw new TcpRewriteError(`The new bytes of ${seg.name} are ${o.name}: on a tcpRewrite socket a segment whose data changes must keep its addresses and ports`, 'ERR_DIVERT_TCP_REWRITE_UNSUPPORTED');
+        throw new TcpRewriteError(`The new bytes of ${nameOf(seg)} are ${nameOf(o)}: on a tcpRewrite socket a segment whose data changes must keep its addresses and ports`, 'ERR_DIVERT_TCP_REWRITE_UNSUPPORTED');
       }
       outSeg = o;
     }
-    const newData = outSeg.tcp.payload;
-    const rewriting = !bytesEqual(newData, oldData);
+    const newData = outSeg === seg ? oldData : outSeg.tcp.payload;
+    const rewriting = outSeg !== seg && !bytesEqual(newData, oldData);
     let flow = this.#flows.get(seg.key);
     if (flow === undefined) {
       if (this.#flows.size >= this.#maxFlows) this.sweep(now);
       if (this.#flows.size >= this.#maxFlows) {
-        if (rewriting) throw new TcpRewriteError(`Cannot rewrite ${seg.name}: ${this.#maxFlows} flows are tracked already (maxFlows)`, 'ERR_DIVERT_TCP_REWRITE_UNSUPPORTED');
+        if (rewriting) throw new TcpRewriteError(`Cannot rewrite ${nameOf(seg)}: ${this.#maxFlows} flows are tracked already (maxFlows)`, 'ERR_DIVERT_TCP_REWRITE_UNSUPPORTED');
         return [out];
       }
       flow = new Flow(now);
@@ -232,7 +259,7 @@ export class TcpRewriteTracker {
     const results: Uint8Array[] = [];
     for (let i = 0; i < pieces; i++) {
       const last = i === pieces - 1;
-      const result = withTcpPayload(out, pieces === 1 ? plan.payload : plan.payload.subarray(i * limit, (i + 1) * limit));
+      const result = assemble(outSeg, pieces === 1 ? plan.payload : plan.payload.subarray(i * limit, (i + 1) * limit));
       const t = new TcpPacket(result, outSeg.tcp.offset);
       t.seqNum = seqAdd(plan.seq, i * limit);
       t.ackNum = ack;
@@ -246,7 +273,7 @@ export class TcpRewriteTracker {
 
   /** Refuses a payload change that cannot be kept consistent (see TcpRewriteError). */
   #checkRewrite(seg: Segment, me: SeqDirection, seq: number, oldData: Uint8Array, newData: Uint8Array, fin: boolean): void {
-    const where = `${seg.name} seq ${seq}`;
+    const where = `${nameOf(seg)} seq ${seq}`;
     if (seg.tcp.syn) throw new TcpRewriteError(`Cannot change the data of a SYN (${where}): rewrite data after the handshake`, 'ERR_DIVERT_TCP_REWRITE_UNSUPPORTED');
     if (oldData.length === 0) {
       throw new TcpRewriteError(`Cannot give data to ${where}, which carries none: the sender would never retransmit it. Change a segment that has data`, 'ERR_DIVERT_TCP_REWRITE_UNSUPPORTED');
@@ -277,8 +304,8 @@ export class TcpRewriteTracker {
     flow.warned = true;
     this.#onWarning?.({
       code: 'ERR_DIVERT_TCP_ONE_DIRECTION',
-      flow: seg.name,
-      message: `TCP rewrite: ${seg.name} is retransmitting rewritten data and no segment of the other direction has been seen. ` +
+      flow: nameOf(seg),
+      message: `TCP rewrite: ${nameOf(seg)} is retransmitting rewritten data and no segment of the other direction has been seen. ` +
         'Both directions of a rewritten flow must reach the same socket (divert rules or filter for both, e.g. input and output, or forward both ways), ' +
         'else acknowledgements go unadjusted and the connection stalls',
     });
