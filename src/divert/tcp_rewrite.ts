@@ -39,6 +39,8 @@ export class TcpRewrite {
   readonly #tracker: TcpRewriteTracker;
   readonly #inject: InjectAfter;
   readonly #onWarning: (w: TcpRewriteWarning) => void;
+  /** A split segment could not be injected (said once). */
+  #injectFailed = false;
 
   constructor(onWarning: (w: TcpRewriteWarning) => void, inject: InjectAfter) {
     this.#tracker = new TcpRewriteTracker({ onWarning });
@@ -89,6 +91,4 @@ export class TcpRewrite {
       }
     }
   }
-
-  #injectFailed = false;
 }
