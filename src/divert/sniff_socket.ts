@@ -32,7 +32,7 @@ import { sniffedPacket, type SniffedPacket } from './sniffed_packet.js';
 const AUTO_PORTS = { first: 40000, span: 20000 } as const;
 
 /** Options of a diverting socket that mean nothing when sniffing: refused, so nobody relies on them. */
-const NOT_WHEN_SNIFFING = ['passThrough', 'verdictTimeoutMs', 'timeoutVerdict', 'closeVerdict', 'maxQueueLength', 'failOpen', 'gso', 'uidGid'] as const;
+const NOT_WHEN_SNIFFING = ['passThrough', 'verdictTimeoutMs', 'timeoutVerdict', 'closeVerdict', 'maxQueueLength', 'failOpen', 'gso', 'uidGid', 'tcpRewrite'] as const;
 
 interface Waiter {
   resolve: (p: SniffedPacket | undefined) => void;
@@ -62,7 +62,7 @@ export class SniffSocket extends EventEmitter implements AsyncIterable<SniffedPa
 
   /**
    * @throws {TypeError|RangeError} for an unknown option, a bad value, or an option that only
-   *   diverting has (passThrough, verdict timeouts and verdicts, queue length, failOpen, gso, uidGid).
+   *   diverting has (passThrough, verdict timeouts and verdicts, queue length, failOpen, gso, uidGid, tcpRewrite).
    */
   constructor(options: DivertSocketOptions = {}) {
     super();

@@ -52,6 +52,7 @@ test('tcpRewrite refuses options that would hide segments or bytes', () => {
   assert.throws(() => createDivertSocket({ tcpRewrite: true, copyMode: 'meta' }), /copyMode/);
   assert.throws(() => createDivertSocket({ tcpRewrite: true, copyRange: 100 }), /whole packets/);
   assert.throws(() => createDivertSocket({ tcpRewrite: 'yes' as unknown as boolean }), /Option tcpRewrite must be true or false/);
+  assert.throws(() => createDivertSocket({ tcpRewrite: true, sniff: true }), /Option tcpRewrite is for diverting/);
 });
 
 test('tcpRewrite: p.reinject(longer bytes) and sendto(shorter bytes, address) just work; later segments are moved both ways', async (t) => {
