@@ -67,7 +67,7 @@ export class DivertAddress {
   readonly gid: number | undefined;
   /** The kernel left L4 checksums to offload (NFQA_SKB_CSUMNOTREADY): they look wrong but are fine. */
   readonly checksumNotReady: boolean;
-  /** The packet is a GSO super-packet (only with `gso: true`). */
+  /** The packet is a GSO/GRO super-packet, larger than the MTU (not with `gso: false`). */
   readonly gso: boolean;
   /** The copy is shorter than the packet (copyRange). Such a packet can be reinjected only unchanged. */
   readonly truncated: boolean;

@@ -169,7 +169,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
   /** Opens the queue of `port`, or of the first free port from a per-process start when none is given. */
   async #openQueue(port: number | undefined): Promise<NfQueue> {
     const o = this.#options;
-    const options = { netnsPath: this.#netnsPath(), copyMode: o.copyMode, copyRange: o.copyRange, maxLen: o.maxQueueLength, failOpen: o.failOpen, gso: o.gso, uidGid: o.uidGid };
+    const options = { netnsPath: this.#netnsPath(), copyMode: o.copyMode, copyRange: o.copyRange, maxLen: o.maxQueueLength, failOpen: o.failOpen, gso: o.gso ?? o.tcpRewrite !== true, uidGid: o.uidGid };
     if (port !== undefined) return NfQueue.open(port, options);
     const start = AUTO_PORTS.first + (process.pid % AUTO_PORTS.span);
     for (let i = 0; ; i++) {

@@ -6,7 +6,7 @@ import type { DivertPacket } from './divert_packet.js';
 import { countersAddUp } from './counters.js';
 import { FakeKernel } from '../testing/fake_kernel.js';
 import { HOST_LINKS, turn, udp4, waitFor } from '../testing/fixtures.js';
-import { NF_VERDICT } from '../nfqueue/constants.js';
+import { NF_VERDICT, NFQA_CFG_F } from '../nfqueue/constants.js';
 
 async function open(t: TestContext, options: DivertSocketOptions = {}): Promise<{ kernel: FakeKernel; sock: DivertSocket }> {
   const kernel = FakeKernel.install();
@@ -141,4 +141,15 @@ test('packet copies cut from a shared slab never overlap: each packet, and its o
   for (const p of held) p.drop();
   await waitFor(() => kernel.verdicts.length === 601, 'every verdict');
   assert.ok(countersAddUp(sock.stats));
+});
+
+test('GSO super-packets are asked for by default (NFQA_CFG_F_GSO); gso: false, and tcpRewrite, ask for one packet per segment', async (t) => {
+  const { kernel } = await open(t);
+  assert.equal((kernel.queueState(7)!.flags & NFQA_CFG_F.NFQA_CFG_F_GSO) !== 0, true, 'the default');
+  kernel.uninstall();
+  const perSegment = await open(t, { gso: false, port: 8 });
+  assert.equal((perSegment.kernel.queueState(8)!.flags & NFQA_CFG_F.NFQA_CFG_F_GSO) !== 0, false, 'gso: false');
+  perSegment.kernel.uninstall();
+  const rewriting = await open(t, { tcpRewrite: true, port: 9 });
+  assert.equal((rewriting.kernel.queueState(9)!.flags & NFQA_CFG_F.NFQA_CFG_F_GSO) !== 0, false, 'per segment by default with tcpRewrite');
 });

@@ -55,7 +55,13 @@ export interface DivertSocketOptions {
   copyMode?: 'packet' | 'meta' | undefined;
   /** Accept packets the kernel cannot queue (queue full) instead of dropping them. */
   failOpen?: boolean | undefined;
-  /** Receive GSO/GRO super-packets whole. */
+  /**
+   * Receive GSO/GRO super-packets whole (default true: a TCP bulk flow costs one verdict per up
+   * to 64 KB, not one per segment). Such packets may carry partial checksums
+   * (`address.checksumNotReady`); a changed one gets full checksums and the kernel segments it
+   * again on its way. `false` asks the kernel to segment before queueing (one packet per MTU),
+   * for programs that act per segment (impairment, TCP payload rewriting).
+   */
   gso?: boolean | undefined;
   /**
    * Let the program change the length of TCP segments' data (reinject new bytes, see

@@ -26,7 +26,7 @@ export type { TcpRewriteWarning } from '../seqadj/tracker.js';
  */
 export function checkTcpRewriteOptions(o: DivertSocketOptions): void {
   if (o.tcpRewrite !== true) return;
-  if (o.gso === true) throw new TypeError('Option tcpRewrite needs TCP one segment at a time: leave gso off (the kernel then splits GSO/GRO super-packets before queueing)');
+  if (o.gso === true) throw new TypeError('Option tcpRewrite needs TCP one segment at a time: leave gso out or false (the kernel then splits GSO/GRO super-packets before queueing)');
   if (o.copyMode === 'meta') throw new TypeError("Option tcpRewrite needs the packets' bytes: leave copyMode 'packet'");
   if (o.copyRange !== undefined && o.copyRange < 65531) throw new TypeError(`Option tcpRewrite needs whole packets: leave copyRange out (got ${o.copyRange})`);
 }

@@ -48,7 +48,7 @@ async function sent(kernel: FakeKernel, id: number): Promise<{ seq: number; ack:
 }
 
 test('tcpRewrite refuses options that would hide segments or bytes', () => {
-  assert.throws(() => createDivertSocket({ tcpRewrite: true, gso: true }), /tcpRewrite needs TCP one segment at a time: leave gso off/);
+  assert.throws(() => createDivertSocket({ tcpRewrite: true, gso: true }), /tcpRewrite needs TCP one segment at a time: leave gso out or false/);
   assert.throws(() => createDivertSocket({ tcpRewrite: true, copyMode: 'meta' }), /copyMode/);
   assert.throws(() => createDivertSocket({ tcpRewrite: true, copyRange: 100 }), /whole packets/);
   assert.throws(() => createDivertSocket({ tcpRewrite: 'yes' as unknown as boolean }), /Option tcpRewrite must be true or false/);
