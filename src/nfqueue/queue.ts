@@ -11,9 +11,10 @@ import { NetlinkProtocol, NlmsgType } from '../netlink/constants.js';
 import { AddressFamily } from '../netlink/families.js';
 import type { MessageIter } from '../netlink/message_iter.js';
 import { putBind, putUnbind, putParams, putQueueMaxLen, putFlags } from './config.js';
-import { putVerdict, type VerdictOptions } from './verdict.js';
+import { putVerdict, putVerdictBatch, type VerdictOptions } from './verdict.js';
+import { OutstandingIds } from './outstanding.js';
 import { decodePacketMessage, type PacketMeta } from './packet_msg.js';
-import { NFQNL_MSG, NFQNL_COPY, NFQA_CFG_F, NFNL_SUBSYS_QUEUE, NFQNL_MAX_COPY_RANGE } from './constants.js';
+import { NFQNL_MSG, NFQNL_COPY, NFQA_CFG_F, NFNL_SUBSYS_QUEUE, NFQNL_MAX_COPY_RANGE, NF_VERDICT } from './constants.js';
 import { DivertError, NetlinkError, SystemCallError } from '../errors.js';
 import { Errno } from '../_native/errno.js';
 import { CAP_NET_ADMIN, hasCapability } from '../_native/capability.js';
@@ -58,6 +59,10 @@ export class NfQueue {
 
   #out = new MessageBuilder(64 * 1024);
   #flushScheduled = false;
+  /** Delivered packets still waiting for their verdict, oldest first. */
+  #outstanding = new OutstandingIds();
+  /** The last id of a run of plain accepts not yet written: one VERDICT_BATCH will answer it all. */
+  #runEnd: number | undefined;
   #onFatal: ((err: Error) => void) | undefined;
   #onPacket: PacketHandler | undefined;
   #bound = false;
@@ -159,6 +164,7 @@ export class NfQueue {
       this.decodeErrors++;
       return;
     }
+    this.#outstanding.push(meta.id);
     this.#onPacket?.(meta, it.buffer);
   }
 
@@ -170,7 +176,15 @@ export class NfQueue {
    * once queued stays queued until a send succeeds (see {@link #scheduleFlush}).
    */
   verdict(id: number, verdict: number, options?: VerdictOptions): void {
-    putVerdict(this.#out, 0, this.queue, id, verdict, options);
+    if (verdict === NF_VERDICT.NF_ACCEPT && id === this.#outstanding.head && isPlain(options)) {
+      // Every older packet is answered (its verdict is written already, or went out before): a
+      // run of such accepts goes as one NFQNL_MSG_VERDICT_BATCH up to its last id.
+      this.#runEnd = id;
+    } else {
+      this.#writeRun();
+      putVerdict(this.#out, 0, this.queue, id, verdict, options);
+    }
+    this.#outstanding.answer(id);
     this.verdictsSent++;
     if (this.#out.length > FLUSH_BYTES && this.#trySend()) return;
     this.#scheduleFlush(0);
@@ -210,9 +224,18 @@ export class NfQueue {
     }
   }
 
+  /** Writes the pending run of accepts as one batch verdict, before any verdict that follows it. */
+  #writeRun(): void {
+    if (this.#runEnd === undefined) return;
+    putVerdictBatch(this.#out, 0, this.queue, this.#runEnd, NF_VERDICT.NF_ACCEPT);
+    this.#runEnd = undefined;
+  }
+
   /** Sends every queued verdict now; on failure they stay queued for the next try (close). */
   flush(): void {
-    if (this.#out.length === 0 || this.socket.closed) return;
+    if (this.socket.closed) return;
+    this.#writeRun();
+    if (this.#out.length === 0) return;
     this.socket.send(this.#out.bytes());
     this.verdictSends++;
     this.#out.reset();
@@ -346,4 +369,9 @@ function explainBindError(err: unknown, port: number): Error {
     );
   }
   return err;
+}
+
+/** An accept with nothing to carry (no mark, payload, connmark or priority): one a batch verdict can give. */
+function isPlain(o: VerdictOptions | undefined): boolean {
+  return o === undefined || (o.mark === undefined && o.payload === undefined && o.connmark === undefined && o.priority === undefined && !o.ack);
 }

@@ -247,6 +247,49 @@ test('NfQueue: pause() while coalescing stops the timer from reading; resume() r
   assert.deepEqual(kernel.problems, []);
 });
 
+test('NfQueue.verdict(): a run of plain accepts from the oldest waiting packet goes as ONE VERDICT_BATCH; others, and a packet still waiting below, are never covered by it', async (t) => {
+  const kernel = install(t);
+  const { q, got } = await openCollecting(7);
+  for (let i = 0; i < 8; i++) kernel.enqueuePacket(7, udp4(`p${i}`));
+  await waitFor(() => got.length === 8, 'eight packets');
+  // 1-3 accepted in order: one batch. 5 dropped while 4 waits; 6 accepted while 4 waits (not a
+  // batch: it would answer 4 too); 7 marked; then 4 accepted: a batch covering 4 alone (5, 6, 7
+  // were answered before it in the same datagram); 8 accepted: another batch.
+  for (const id of [1, 2, 3]) q.verdict(id, NF_VERDICT.NF_ACCEPT);
+  q.verdict(5, NF_VERDICT.NF_DROP);
+  q.verdict(6, NF_VERDICT.NF_ACCEPT);
+  q.verdict(7, NF_VERDICT.NF_ACCEPT, { mark: 9 });
+  q.verdict(4, NF_VERDICT.NF_ACCEPT);
+  q.verdict(8, NF_VERDICT.NF_ACCEPT);
+  await turn();
+  assert.deepEqual(
+    kernel.verdicts.map((v) => [v.id, v.verdict, v.batch]),
+    [[1, 1, true], [2, 1, true], [3, 1, true], [5, 0, false], [6, 1, false], [7, 1, false], [4, 1, true], [8, 1, true]],
+  );
+  assert.equal(kernel.verdicts.find((v) => v.id === 7)?.mark, 9);
+  assert.equal(new Set(kernel.verdicts.map((v) => v.datagram)).size, 1);
+  assert.equal(q.verdictsSent, 8);
+  assert.equal(q.verdictErrors, 0);
+  assert.deepEqual(kernel.queueState(7)?.pending, []);
+  await q.close();
+});
+
+test('NfQueue.verdict(): a packet the program still holds is never answered by a later batch', async (t) => {
+  const kernel = install(t);
+  const { q, got } = await openCollecting(7);
+  for (let i = 0; i < 3; i++) kernel.enqueuePacket(7, udp4(`p${i}`));
+  await waitFor(() => got.length === 3, 'three packets');
+  q.verdict(2, NF_VERDICT.NF_ACCEPT);
+  q.verdict(3, NF_VERDICT.NF_ACCEPT);
+  await turn();
+  assert.deepEqual(kernel.queueState(7)?.pending, [1], 'packet 1 still waits');
+  assert.ok(kernel.verdicts.every((v) => !v.batch));
+  q.verdict(1, NF_VERDICT.NF_DROP);
+  await turn();
+  assert.deepEqual(kernel.verdicts.map((v) => [v.id, v.verdict]), [[2, 1], [3, 1], [1, 0]]);
+  await q.close();
+});
+
 test('NfQueue.verdict() carries a mark and a replacement payload', async (t) => {
   const kernel = install(t);
   const { q, got } = await openCollecting(7);
