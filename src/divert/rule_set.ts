@@ -24,6 +24,8 @@ export interface RuleSetOptions {
   priority: number;
   /** Log copies to the port's NFLOG group instead of diverting (a sniffing socket's rules). */
   sniff?: SniffSpec | undefined;
+  /** With a port range: queue by CPU (`--queue-cpu-fanout`), not by a hash of the addresses. */
+  cpuFanout?: boolean | undefined;
 }
 
 export class RuleSet {
@@ -66,9 +68,9 @@ export class RuleSet {
     const bypass = this.#options.passThrough;
     if (typeof spec === 'string') {
       if (/(^|\s)(-j|--jump)(\s|$)/.test(spec)) return this.#ownTarget(spec);
-      return `${spec.trim()} -j DIVERT ${this.#target}${bypass ? ' --pass-through' : ''}`;
+      return `${spec.trim()} -j DIVERT ${this.#target}${bypass ? ' --pass-through' : ''}${this.#options.cpuFanout ? ' --queue-cpu-fanout' : ''}`;
     }
-    return { ...spec, port: this.#port, passThrough: spec.passThrough ?? bypass };
+    return { ...spec, port: this.#port, passThrough: spec.passThrough ?? bypass, ...(this.#options.cpuFanout ? { cpuFanout: true } : {}) };
   }
 
   /** A rule that names its own target must divert to this socket's port, and only to it. */

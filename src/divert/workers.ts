@@ -31,6 +31,12 @@ export interface DivertWorkersOptions extends Omit<DivertSocketOptions, 'port'> 
    * A `file:` URL or an absolute path.
    */
   worker: URL | string;
+  /**
+   * Queue by the CPU that handles each packet (`--queue-cpu-fanout`) instead of by a hash of its
+   * addresses: CPU i's packets go to port first + i % ports. A flow stays in order only while one
+   * CPU handles it. Rules only (a filter's rules always hash).
+   */
+  cpuFanout?: boolean | undefined;
 }
 
 /** More queues than this is a typo, not a plan (each is a thread and a socket). */
@@ -64,10 +70,12 @@ export class DivertWorkers extends EventEmitter {
   /** @throws {TypeError|RangeError} for a bad port range, worker module or option. */
   constructor(options: DivertWorkersOptions) {
     super();
-    const { port, worker, ...rest } = options;
+    const { port, worker, cpuFanout, ...rest } = options;
     this.ports = portsOf(port);
     this.#handler = handlerUrl(worker);
     checkSocketOptions(rest);
+    if (cpuFanout !== undefined && typeof cpuFanout !== 'boolean') throw new TypeError(`Option cpuFanout must be true or false, got ${show(cpuFanout)}`);
+    if (cpuFanout && rest.filter !== undefined) throw new TypeError('Option cpuFanout works with rules, not with a filter (a filter\'s rules spread flows by a hash of their addresses)');
     this.#options = options;
     this.#ready = this.#start();
     this.#ready.catch(() => {});
@@ -96,7 +104,7 @@ export class DivertWorkers extends EventEmitter {
 
   async #start(): Promise<void> {
     const o = this.#options;
-    const { port: _port, worker: _worker, rules, filter, signal, handleSignals, ...socketOptions } = o;
+    const { port: _port, worker: _worker, cpuFanout, rules, filter, signal, handleSignals, ...socketOptions } = o;
     try {
       this.#unhold = holdNamespace(o.netns);
       const started = this.ports.map((port, index) => this.#spawn(port, index, { ...socketOptions, netns: o.netns }, filter));
@@ -106,7 +114,7 @@ export class DivertWorkers extends EventEmitter {
       if (this.#state !== 'open') throw new DivertClosedError();
       const range = { first: this.ports[0]!, last: this.ports.at(-1)! };
       if ((rules && rules.length > 0) || o.defragment || filter !== undefined) {
-        this.#rules = new RuleSet(range, { netns: o.netns, passThrough: o.passThrough ?? false, defragment: o.defragment ?? false, priority: o.priority ?? 0 });
+        this.#rules = new RuleSet(range, { netns: o.netns, passThrough: o.passThrough ?? false, defragment: o.defragment ?? false, priority: o.priority ?? 0, cpuFanout });
         await this.#rules.install(rules ?? []);
         if (filter !== undefined && !(rules && rules.length > 0)) await this.#rules.installFilter(filter);
       }

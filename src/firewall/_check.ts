@@ -18,6 +18,8 @@ import { validateRule } from './validate_rule.js';
 export interface Draft {
   chain: DivertChain;
   passThrough: boolean;
+  cpuFanout?: boolean;
+  cpuFanoutAt?: Word;
   seen: Set<string>;
   family?: Family;
   familyAt?: Word;
@@ -63,7 +65,9 @@ export function checkRule(d: Draft, c: Cursor): DivertRule {
     ...(icmpType ? { icmpType } : {}),
     port: d.port,
     passThrough: d.passThrough,
+    ...(d.cpuFanout ? { cpuFanout: true } : {}),
   };
+  if (rule.cpuFanout && typeof rule.port === 'number') throw c.error('--queue-cpu-fanout spreads packets over a range of divert ports: give one (-j DIVERT 10:13)', d.cpuFanoutAt);
   validateRule(rule);
   return rule;
 }

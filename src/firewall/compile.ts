@@ -48,10 +48,10 @@ const { NFT_CMP_EQ: EQ, NFT_CMP_NEQ: NEQ } = NFT_CMP;
 /** How the kernel is asked to queue: the native `queue` expression or the xtables NFQUEUE target. */
 export type QueueVerdict = 'queue' | 'compat';
 
-/** The chain holding the compat NFQUEUE target of a port (range) and bypass setting. */
-export function queueChainName(rule: Pick<DivertRule, 'port' | 'passThrough'>): string {
+/** The chain holding the compat NFQUEUE target of a port (range) and its bypass and fanout settings. */
+export function queueChainName(rule: Pick<DivertRule, 'port' | 'passThrough' | 'cpuFanout'>): string {
   const { first, last } = portBounds(rule.port);
-  return `queue-${first}${last === first ? '' : `-${last}`}${rule.passThrough ? '-bypass' : ''}`;
+  return `queue-${first}${last === first ? '' : `-${last}`}${rule.passThrough ? '-bypass' : ''}${rule.cpuFanout ? '-fanout' : ''}`;
 }
 
 /**
@@ -90,7 +90,7 @@ export function compileMatches(rule: DivertRule): Expr[] {
  * What ends every rule that diverts: the loop-avoidance test (unless `skipInjected` is false), the
  * counter, and the queue verdict or the jump to the queue chain.
  */
-export function divertTail(target: Pick<DivertRule, 'port' | 'passThrough'>, verdict: QueueVerdict, skipInjected: boolean): Expr[] {
+export function divertTail(target: Pick<DivertRule, 'port' | 'passThrough' | 'cpuFanout'>, verdict: QueueVerdict, skipInjected: boolean): Expr[] {
   const jump: Expr = { type: 'immediate', dreg: NFT_REG.NFT_REG_VERDICT, data: { verdict: { code: NFT_VERDICT.NFT_JUMP, chain: queueChainName(target) } } };
   return [...(skipInjected ? notInjected() : []), { type: 'counter', packets: 0, bytes: 0 }, verdict === 'queue' ? queueExpr(target, 'queue') : jump];
 }
@@ -209,10 +209,10 @@ function notInjected(): Expr[] {
 }
 
 /** NFQUEUE to the rule's port or ports, bypassing when nobody listens if the rule says so. */
-export function queueExpr(rule: Pick<DivertRule, 'port' | 'passThrough'>, verdict: QueueVerdict): Expr {
+export function queueExpr(rule: Pick<DivertRule, 'port' | 'passThrough' | 'cpuFanout'>, verdict: QueueVerdict): Expr {
   const { first, last } = portBounds(rule.port);
   const total = last - first + 1;
-  const flags = rule.passThrough ? NFQ_FLAG.NFQ_FLAG_BYPASS : 0;
+  const flags = (rule.passThrough ? NFQ_FLAG.NFQ_FLAG_BYPASS : 0) | (rule.cpuFanout ? NFQ_FLAG.NFQ_FLAG_CPU_FANOUT : 0);
   if (verdict === 'queue') return { type: 'queue', num: first, total, flags };
   // struct xt_NFQ_info_v3 { __u16 queuenum; __u16 queues_total; __u16 flags; } in host order.
   const info = new Uint8Array(new Uint16Array([first, total, flags]).buffer);

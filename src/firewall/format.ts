@@ -36,5 +36,6 @@ export function formatRule(rule: DivertRule, op: '-A' | '-I' | '-D' = '-A'): str
   if (rule.outInterface) w.push(...(rule.outInterface.negated ? ['!'] : []), '-o', rule.outInterface.name);
   w.push('-j', 'DIVERT', typeof rule.port === 'number' ? String(rule.port) : formatPorts(rule.port));
   if (rule.passThrough) w.push('--pass-through');
+  if (rule.cpuFanout) w.push('--queue-cpu-fanout');
   return w.join(' ');
 }

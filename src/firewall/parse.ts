@@ -105,8 +105,9 @@ function parseOption(c: Cursor, d: Draft, w: Word, negated: boolean): void {
     case '-i': case '-o': return parseInterface(c, d, w, name, negated);
     case '-j': return parseTarget(c, d, w);
     case '--pass-through': d.passThrough = true; return;
+    case '--queue-cpu-fanout': d.cpuFanout = true; d.cpuFanoutAt = w; return;
     default:
-      throw c.error(`Unknown option ${JSON.stringify(w.text)}: see "divert rules --help" for -p, -s, -d, --sport, --dport, --icmp-type, -i, -o, -j DIVERT, --pass-through, -6`, w);
+      throw c.error(`Unknown option ${JSON.stringify(w.text)}: see "divert rules --help" for -p, -s, -d, --sport, --dport, --icmp-type, -i, -o, -j DIVERT, --pass-through, --queue-cpu-fanout, -6`, w);
   }
 }
 

@@ -175,3 +175,21 @@ test('-s/-d ::/0 keeps the rule IPv6 (an IPv6 "any"), 0/0 stays family-neutral',
   assert.throws(() => parseRule('-A input -s ::/0 -d 198.18.0.1 -j DIVERT 1'), /is IPv4 but -s makes the rule IPv6/);
   assert.throws(() => parseRule('-A input -4 -d ::/0 -j DIVERT 1'), /-d ::\/0 is IPv6 but -4 makes the rule IPv4/);
 });
+
+test('--queue-cpu-fanout: read, written back, compiled into the queue flags and the compat chain name; refused on one port', async () => {
+  const rule = parseRule('-A input -p udp -j DIVERT 10:13 --queue-cpu-fanout');
+  assert.equal(rule.cpuFanout, true);
+  assert.equal(formatRule(rule), '-A input -p udp -j DIVERT 10:13 --queue-cpu-fanout');
+  assert.equal(parseRule('-A input -p udp -j DIVERT 10:13').cpuFanout, undefined);
+  const { queueExpr, queueChainName } = await import('./compile.js');
+  const { NFQ_FLAG } = await import('../nftables/expr_constants.js');
+  const q = queueExpr({ ...rule, passThrough: true }, 'queue') as { flags: number; num: number; total: number };
+  assert.deepEqual([q.num, q.total, q.flags], [10, 4, NFQ_FLAG.NFQ_FLAG_BYPASS | NFQ_FLAG.NFQ_FLAG_CPU_FANOUT]);
+  const target = queueExpr(rule, 'compat') as { info: Uint8Array };
+  assert.deepEqual([...new Uint16Array(target.info.buffer, target.info.byteOffset, 3)], [10, 4, NFQ_FLAG.NFQ_FLAG_CPU_FANOUT]);
+  assert.equal(queueChainName(rule), 'queue-10-13-fanout');
+  assert.throws(() => parseRule('-A input -j DIVERT 10 --queue-cpu-fanout'), (e: FilterSyntaxError) => {
+    assert.match(e.message, /--queue-cpu-fanout spreads packets over a range of divert ports/);
+    return true;
+  });
+});

@@ -83,6 +83,11 @@ export interface DivertRule {
   readonly port: number | PortRange;
   /** No listener on the port: let packets continue (`--queue-bypass`) instead of dropping them. */
   readonly passThrough: boolean;
+  /**
+   * With a port range: queue by the CPU that handles the packet (`--queue-cpu-fanout`) instead of
+   * by a hash of its addresses. Keeps a CPU's packets on one queue, not a flow's.
+   */
+  readonly cpuFanout?: boolean;
   /** Set on rules read back from the kernel; ignored when installing (see `addRule` options). */
   readonly owner?: Owner;
 }

@@ -67,6 +67,10 @@ export function validateRule(rule: unknown): asserts rule is DivertRule {
   checkIcmp(r['icmpType'], six, proto);
   checkDivertPort(r['port']);
   bool(r['passThrough'], 'passThrough');
+  if (r['cpuFanout'] !== undefined) {
+    bool(r['cpuFanout'], 'cpuFanout');
+    if (r['cpuFanout'] === true && typeof r['port'] === 'number') throw new TypeError('cpuFanout spreads packets over a range of divert ports: give port as { first, last }');
+  }
 }
 
 function checkProtocol(v: unknown, six: boolean): Proto | undefined {

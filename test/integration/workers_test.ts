@@ -107,11 +107,31 @@ describe('multi-queue divert socket (real kernel)', () => {
     assert.ok(countersAddUp(sock.stats));
   });
 
+  test('cpuFanout: the rule queues by CPU (--queue-cpu-fanout), every packet is answered', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { a, b, link } = twoHosts();
+    const sock = createDivertSocket({ port: '330:331', worker: REINJECT, netns: b.name, rules: [`-A input -p udp --dport ${DPORT}`], cpuFanout: true });
+    t.after(() => sock.close());
+    await sock.ready;
+    assert.ok((await divertRules(b)).some((r) => r.includes('DIVERT 330:331 --queue-cpu-fanout')), 'the fanout rule is in the kernel');
+    const recv = startPeer(b, ['udp-recv', String(DPORT), '80', '15000', '4']);
+    await recv.ready;
+    await using inject = createDivertSocket({ netns: a.name });
+    const sent = await sendFlows(inject, link.b4, 8, 10);
+    const { got } = (await recv.result) as { got: string[] };
+    assert.equal(got.length, sent.length);
+    await sock.close();
+    assert.equal(sock.stats.received, sent.length);
+    assert.equal(sock.stats.accepted, sent.length);
+    assert.ok(countersAddUp(sock.stats));
+  });
+
   test('bad ranges and modules are refused clearly; a module without a handler fails ready and leaves nothing', async (t) => {
     assert.throws(() => createDivertSocket({ port: '13:10', worker: REINJECT }), /first ≤ last/);
     assert.throws(() => createDivertSocket({ port: '0:99', worker: REINJECT }), /at most 64 ports/);
     assert.throws(() => createDivertSocket({ port: '10:13', worker: './handler.js' }), /URL .* or an absolute path/);
     assert.throws(() => createDivertSocket({ port: '10:13' as unknown as number }), /give the worker option too/);
+    assert.throws(() => createDivertSocket({ port: '10:13', worker: REINJECT, filter: 'udp', cpuFanout: true }), /cpuFanout works with rules, not with a filter/);
     if (!requirePrivilege(t)) return;
     const ns = createNetns();
     const sock = createDivertSocket({ port: '320:321', worker: NO_HANDLER, netns: ns.name, rules: ['-A input -p udp'] });

@@ -17,7 +17,7 @@ import { UsageError, checkNetnsOption, type CliIo } from '../io.js';
 
 const HELP = `Usage: divert rules <command> [--netns NAME] [options]
 
-  add    [-A] <chain> <match…> -j DIVERT <port>[:<last>] [--pass-through] [--label L] [--priority P]
+  add    [-A] <chain> <match…> -j DIVERT <port>[:<last>] [--pass-through] [--queue-cpu-fanout] [--label L] [--priority P]
   add    -I <chain> [pos] …        insert (same as: insert <chain> [pos] …)
   insert [-I] <chain> [pos] <match…> -j DIVERT …
   delete [-D] <chain> <match…> -j DIVERT … [--label L]
@@ -34,6 +34,8 @@ packet going out, forwarded ones included), or the hooks' own names prerouting, 
   -p [!] <proto>   -s|-d [!] <addr>[/<mask>] [[!] <port>[:<port>]]   --sport|--dport [!] <port>[:<port>]
   --icmp-type [!] <type>[/<code>]   -i|-o [!] <iface>   -6 (IPv6; implied by IPv6 addresses)
 Without --pass-through a DIVERT rule drops its packets while no program listens on the port.
+A port range (-j DIVERT 10:13) spreads packets by a hash of their addresses (both directions of
+a conversation on one port); --queue-cpu-fanout spreads them by the CPU that handles them.
 
 Rules added here are persistent: they live in the nf_tables table "inet divert" until deleted
 or flushed. A program's own rules (a divert socket's "rules", "divert intercept --firewall")
