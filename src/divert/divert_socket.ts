@@ -555,7 +555,11 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
 
   /** Reinjection by a chosen interface: the bytes are injected first; only then is the original dropped. */
   #injectVia(p: DivertPacket, bytes: Uint8Array, opts: ReinjectOptions): void {
-    this.#inject(bytes, { interface: opts.interface, outbound: p.address.outbound }, false);
+    // Changed bytes had their checksums made right by #prepare. Unchanged ones the kernel left
+    // with partial checksums (checksumNotReady: offload, with gso) would be dropped where they
+    // arrive: a copy gets them filled.
+    const partial = bytes === p.packet && p.address.checksumNotReady && !p.changed;
+    this.#inject(bytes, { interface: opts.interface, outbound: p.address.outbound }, partial);
   }
 
   #settle(p: DivertPacket, kind: VerdictKind, payload: Uint8Array | undefined, opts: ReinjectOptions & { port?: number; via?: boolean }, auto?: AutoReason): void {

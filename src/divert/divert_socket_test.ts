@@ -5,7 +5,7 @@ import type { DivertSocketOptions } from './options.js';
 import type { DivertPacket } from './divert_packet.js';
 import { FakeKernel, type FakePacketMeta } from '../testing/fake_kernel.js';
 import { HOST_LINKS, turn, udp4, udp6, waitFor } from '../testing/fixtures.js';
-import { NF_QUEUE_NR, NF_VERDICT, NFQNL_CFG_CMD } from '../nfqueue/constants.js';
+import { NF_QUEUE_NR, NF_VERDICT, NFQNL_CFG_CMD, NFQA_SKB } from '../nfqueue/constants.js';
 import { NF_INET_HOOKS } from '../netlink/netfilter.js';
 import { NetlinkProtocol } from '../netlink/constants.js';
 import { verifyChecksums } from '../packet/checksum.js';
@@ -282,4 +282,19 @@ test('DivertSocket.sendto() reinjects a held packet by its address and injects o
   assert.equal(sock.stats.injected, 1);
   await sock.close();
   assert.equal(raw.closed, true);
+});
+
+test('a packet the kernel left with partial checksums (CSUMNOTREADY, with gso), reinjected unchanged by another interface, leaves with its checksums filled', async (t) => {
+  const { kernel, sock } = await open(t);
+  const bytes = udp4('offloaded');
+  bytes[26] = 0x12; // a partial UDP checksum (pseudo-header only), as checksum offload leaves it
+  bytes[27] = 0x34;
+  const p = await divert(kernel, sock, bytes, { ...OUT, skbInfo: NFQA_SKB.NFQA_SKB_CSUMNOTREADY });
+  assert.equal(p.address.checksumNotReady, true);
+  p.reinject(undefined, { interface: 'eth0' });
+  assert.deepEqual(await verdicts(kernel), [[p.id, NF_VERDICT.NF_DROP]], 'the original is dropped: its copy went by eth0');
+  const raw = kernel.sockets.find((s) => s.domain === AF_INET && s.type === SOCK_RAW)!;
+  assert.equal(raw.sent.length, 1);
+  assert.deepEqual(verifyChecksums(raw.sent[0]!.bytes), { ip: true, udp: true });
+  assert.deepEqual([...p.packet.subarray(26, 28)], [0x12, 0x34], "the program's bytes are left as they were");
 });
