@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createNetns, requirePrivilege, type Netns } from '../_harness/netns.js';
 import { createDivertSocket } from '../../src/mod.js';
 import { countersAddUp } from '../../src/divert/counters.js';
+import { readQueueCounters } from '../../src/cli/queue_proc.js';
 
 const FLOOD = 60_000;
 
@@ -73,6 +74,11 @@ test('a flood past the socket buffer into a 100,000-packet queue: counted, repor
   assert.equal(sock.closed, false, 'the socket is still open');
   assert.ok(sock.stats.overruns >= 1, `overruns counted (stats: ${JSON.stringify(sock.stats)})`);
   assert.ok(overflowEvents >= 1, 'overflow reported');
+  // The marker must find room in the socket buffer: wait until the kernel holds no packet the
+  // socket has not read (on a busy machine the backlog takes a while; sent earlier, the marker
+  // would be one more overflow drop, rightly).
+  const drained = Date.now() + 20_000;
+  while (((await readQueueCounters(41, ns.name))?.waiting ?? 0) > 0 && Date.now() < drained) await new Promise((r) => setTimeout(r, 50));
   await flood(ns, port, 1, 'after the flood');
   const deadline = setTimeout(() => void sock.close(), 10_000);
   await reader;
