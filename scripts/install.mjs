@@ -5,7 +5,7 @@
 // --build-from-source`, or a git checkout, whose native/ may be newer than any prebuild) the
 // addon is built from source by scripts/build_native.mjs, and when that cannot work the message
 // says exactly what is missing. Installing with --ignore-scripts is fine where a prebuild fits.
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -25,7 +25,15 @@ if (!checkout && !fromSource) {
   }
 }
 
-const onPath = (cmd) => (process.env.PATH ?? '').split(':').some((dir) => dir !== '' && existsSync(join(dir, cmd)));
+// An executable file on PATH (not, e.g., /dev/null mounted over it).
+const onPath = (cmd) => (process.env.PATH ?? '').split(':').some((dir) => {
+  try {
+    accessSync(join(dir, cmd), constants.X_OK);
+    return dir !== '' && statSync(join(dir, cmd)).isFile();
+  } catch {
+    return false;
+  }
+});
 const missing = ['python3', 'make', 'cc'].filter((cmd) => !onPath(cmd));
 const nodedir = dirname(dirname(process.execPath));
 const headers = existsSync(join(nodedir, 'include', 'node', 'node_api.h'));

@@ -5,7 +5,7 @@
  * turn negative results into `SystemCallError`s with `check()` from ./errno.ts.
  * @module
  */
-import { close as fsClose, existsSync } from 'node:fs';
+import { accessSync, close as fsClose, constants, existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
@@ -72,8 +72,17 @@ export function sourceBuildNeeds(): string {
     '; build with "npm rebuild divert --build-from-source" (in a checkout: "npm run build:native")';
 }
 
+/** Whether `cmd` is an executable file on PATH (not, e.g., /dev/null mounted over it). */
 function onPath(cmd: string): boolean {
-  return (process.env['PATH'] ?? '').split(':').some((dir) => dir !== '' && existsSync(join(dir, cmd)));
+  return (process.env['PATH'] ?? '').split(':').some((dir) => {
+    if (dir === '') return false;
+    try {
+      accessSync(join(dir, cmd), constants.X_OK);
+      return statSync(join(dir, cmd)).isFile();
+    } catch {
+      return false;
+    }
+  });
 }
 
 /**
