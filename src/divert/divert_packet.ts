@@ -34,7 +34,7 @@ export interface ReinjectOptions {
   interface?: string | number | undefined;
 }
 
-/** What the socket does with a verdict; implemented by DivertSocket. */
+/** @internal What the socket does with a verdict; implemented by DivertSocket. */
 export interface VerdictSink {
   /**
    * The bytes a reinjection sends (checked, checksums filled), or undefined for "unchanged".
@@ -66,6 +66,7 @@ export class DivertPacket {
   #sink: VerdictSink;
   #verdict: VerdictKind | undefined;
 
+  /** @internal Made by the socket for each packet it receives. */
   constructor(sink: VerdictSink, id: number, packet: Uint8Array, original: Uint8Array, address: DivertAddress, receivedAt: number) {
     this.#sink = sink;
     this.id = id;

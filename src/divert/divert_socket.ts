@@ -34,8 +34,10 @@ import { DivertClosedError, DivertError } from '../errors.js';
 import { DivertWorkers, type DivertWorkersOptions } from './workers.js';
 import { SniffSocket } from './sniff_socket.js';
 import { TcpRewrite, checkTcpRewriteOptions, type TcpRewriteWarning } from './tcp_rewrite.js';
+import type { DivertSocketEvents } from './events.js';
 
 export type { DivertSocketOptions, DivertStats } from './options.js';
+export type { DivertSocketEvents, OverflowInfo } from './events.js';
 
 /** Where a port is chosen when a socket binds without one (a per-process start, then onwards). */
 const AUTO_PORTS = { first: 40000, span: 20000 } as const;
@@ -48,7 +50,7 @@ interface Waiter {
 /** Set by DivertSocket's static block: the one way in to its residue from outside (worker threads). */
 let residueSetter: (s: DivertSocket, filter: string) => void;
 
-export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPacket> {
+export class DivertSocket extends EventEmitter<DivertSocketEvents> implements AsyncIterable<DivertPacket> {
   static {
     residueSetter = (s, filter) => {
       s.#residue = compileFilter(filter);
@@ -269,7 +271,8 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
       this.#handler!(p);
     } catch (err) {
       p.settleAutomatically(this.#options.timeoutVerdict ?? 'accept', 'timeout');
-      if (this.listenerCount('error') > 0) this.emit('error', err);
+      // The 'error' event carries an Error: a handler that threw something else has it as the cause.
+      if (this.listenerCount('error') > 0) this.emit('error', err instanceof Error ? err : new Error(`onPacket handler threw ${String(err)}`, { cause: err }));
       else queueMicrotask(() => {
         throw err;
       });
@@ -388,7 +391,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     if (ruleError) throw ruleError;
   }
 
-  /** For exit handlers: everything close() does, synchronously and in the same order. */
+  /** @internal For exit handlers: everything close() does, synchronously and in the same order. */
   exitSync(): void {
     try {
       this.#rules?.removeSync();
@@ -399,7 +402,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
   }
 
   /**
-   * The synchronous part of close (exit handlers): verdicts for everything held, unbind, close.
+   * @internal The synchronous part of close (exit handlers): verdicts for everything held, unbind, close.
    * Rules are not removed here.
    */
   closeSync(): void {

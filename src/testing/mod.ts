@@ -31,6 +31,13 @@ export {
   FakeKernel, type FakeKernelOptions, type SocketMatch, type FakeLink, type FakePacketMeta,
   type VerdictRecord, type AutoVerdictRecord, type ConfigRecord, type ConfigStep, type QueueState, type FakeNack,
 } from './fake_kernel.js';
+export type { FakeNfqueue } from './_fake_nfqueue.js';
+export type { FakeNftables } from './_fake_nftables.js';
+export type { FakeRtnetlink } from './_fake_rtnetlink.js';
+export type { FakeTc } from './_fake_rtnetlink_tc.js';
+export type { FakeSocketTable } from './_fake_io.js';
+export type { FakeSocket, SentDatagram, FakePoll } from './_fake_socket.js';
+export type { NativeBinding, PollHandle } from '../_native/binding.js';
 export { HOST_LINKS, udp4, udp6, turn, waitFor } from './fixtures.js';
 export { NF_VERDICT } from '../nfqueue/constants.js';
 export { NF_INET_HOOKS } from '../netlink/netfilter.js';
