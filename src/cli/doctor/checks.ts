@@ -101,7 +101,7 @@ const LIVE = ['nfnetlink_queue', 'nf_tables owner tables', 'queueing from nf_tab
  */
 export async function checkLive(privileged: boolean, native = true): Promise<CheckResult[]> {
   if (!native) {
-    return LIVE.map((name) => ({ name, status: 'warn' as const, detail: 'not probed: the native addon is not loaded (see "native addon")' }));
+    return LIVE.map((name) => ({ name, status: 'warn' as const, detail: 'not probed: the native addon is not loaded', fix: 'build the native addon first (see "native addon" above), then run divert doctor again' }));
   }
   if (!privileged) {
     return LIVE.map((name) => ({ name, status: 'warn' as const, detail: 'not probed: needs root', fix: 'sudo divert doctor' }));
