@@ -6,6 +6,7 @@
 //
 //   node scripts/check_api.mjs           exit 1 when something is missing
 //   node scripts/check_api.mjs --json    {"undocumented": [...], "unnameable": [...]} on stdout
+//   node scripts/check_api.mjs --entry . --entry ./packet   only what these entry points make public
 //
 // It reads the .d.ts text (TypeScript 7 has no JS compiler API): tsc's declaration output is
 // regular (one declaration per line start, members indented four spaces, doc comments kept).
@@ -68,10 +69,18 @@ const documented = (lines, i) => {
 const undocumented = [];
 const unnameable = [];
 const publicNames = new Map(); // `${file}#${local}` → public name
-for (const [entry, file] of entries) for (const [name, d] of exportsOf(file)) publicNames.set(`${d.file}#${d.local}`, `${entry === '.' ? 'divert' : `divert/${entry.slice(2)}`}:${name}`);
+const only = process.argv.flatMap((a, i) => (process.argv[i - 1] === '--entry' ? [a] : []));
+const checked = new Set();
+for (const [entry, file] of entries) {
+  for (const [name, d] of exportsOf(file)) {
+    publicNames.set(`${d.file}#${d.local}`, `${entry === '.' ? 'divert' : `divert/${entry.slice(2)}`}:${name}`);
+    if (only.length === 0 || only.includes(entry)) checked.add(`${d.file}#${d.local}`);
+  }
+}
+if (only.some((e) => !entries.some(([k]) => k === e))) throw new Error(`--entry: not an entry point of package.json's exports: ${only.join(', ')}`);
 
 const seenDecl = new Set();
-for (const [key] of publicNames) {
+for (const key of checked) {
   const [file, local] = key.split('#');
   if (seenDecl.has(key)) continue;
   seenDecl.add(key);
@@ -115,6 +124,6 @@ if (process.argv.includes('--json')) {
 } else {
   for (const u of result.undocumented) console.log(`undocumented: ${u}`);
   for (const u of result.unnameable) console.log(`unnameable: ${u}`);
-  console.log(`check_api: ${publicNames.size} public declarations; ${result.undocumented.length} undocumented, ${result.unnameable.length} unnameable`);
+  console.log(`check_api: ${checked.size} public declarations; ${result.undocumented.length} undocumented, ${result.unnameable.length} unnameable`);
 }
 process.exitCode = result.undocumented.length + result.unnameable.length > 0 ? 1 : 0;

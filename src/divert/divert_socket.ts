@@ -50,6 +50,11 @@ interface Waiter {
 /** Set by DivertSocket's static block: the one way in to its residue from outside (worker threads). */
 let residueSetter: (s: DivertSocket, filter: string) => void;
 
+/**
+ * A divert socket: bind a port (an NFQUEUE queue), receive the packets DIVERT rules send there,
+ * give each exactly one verdict, inject new ones. Made by {@link createDivertSocket}; its events
+ * are typed by {@link DivertSocketEvents}.
+ */
 export class DivertSocket extends EventEmitter<DivertSocketEvents> implements AsyncIterable<DivertPacket> {
   static {
     residueSetter = (s, filter) => {
@@ -134,10 +139,12 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
     return this.#port;
   }
 
+  /** Whether close() has begun (or the socket ended on an error). */
   get closed(): boolean {
     return this.#state !== 'open';
   }
 
+  /** A snapshot of the counters (see {@link DivertStats}: they always add up). */
   get stats(): DivertStats {
     const q = this.#queue;
     return this.#counters.snapshot(this.#held.size, {
@@ -286,6 +293,7 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
     return p;
   }
 
+  /** `for await (const p of sock)`: each packet as it comes; ends when the socket closes, throws its fatal error. */
   async *[Symbol.asyncIterator](): AsyncIterator<DivertPacket> {
     for (;;) {
       const p = await this.#next(undefined);
@@ -297,6 +305,7 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
     }
   }
 
+  /** `await using sock = …` (TypeScript): close() when the scope ends. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

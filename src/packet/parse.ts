@@ -100,19 +100,29 @@ export class ParsedPacket {
 
 /** A parsed IPv4 packet: `ipVersion` 4 narrows to this, with `ipv4` (and `ip`) set and no IPv6 views. */
 export interface ParsedIpv4Packet extends ParsedPacket {
+  /** 4. */
   readonly ipVersion: 4;
+  /** The IPv4 header view (the same as `ipv4`). */
   readonly ip: Ipv4Packet;
+  /** The IPv4 header view. */
   readonly ipv4: Ipv4Packet;
+  /** None in an IPv4 packet. */
   readonly ipv6: undefined;
+  /** None in an IPv4 packet (ICMP is `icmp`). */
   readonly icmpv6: undefined;
 }
 
 /** A parsed IPv6 packet: `ipVersion` 6 narrows to this, with `ipv6` (and `ip`) set and no IPv4 views. */
 export interface ParsedIpv6Packet extends ParsedPacket {
+  /** 6. */
   readonly ipVersion: 6;
+  /** The IPv6 header view (the same as `ipv6`). */
   readonly ip: Ipv6Packet;
+  /** None in an IPv6 packet. */
   readonly ipv4: undefined;
+  /** The IPv6 header view. */
   readonly ipv6: Ipv6Packet;
+  /** None in an IPv6 packet (ICMPv6 is `icmpv6`). */
   readonly icmp: undefined;
 }
 
