@@ -39,6 +39,7 @@ interface Waiter {
   reject: (err: Error) => void;
 }
 
+/** A sniffing socket (`createDivertSocket({ sniff: true, … })`): copies of the packets its rules select; the originals go on. */
 export class SniffSocket extends EventEmitter implements AsyncIterable<SniffedPacket> {
   #options: DivertSocketOptions;
   #pin: NetnsPin | undefined;
@@ -95,6 +96,7 @@ export class SniffSocket extends EventEmitter implements AsyncIterable<SniffedPa
     return this.#port;
   }
 
+  /** Whether close() has begun. */
   get closed(): boolean {
     return this.#state !== 'open';
   }
@@ -196,6 +198,7 @@ export class SniffSocket extends EventEmitter implements AsyncIterable<SniffedPa
     return p;
   }
 
+  /** `for await (const p of sock)`: each copy as it comes; ends when the socket closes. */
   async *[Symbol.asyncIterator](): AsyncIterator<SniffedPacket> {
     for (;;) {
       const p = await this.#next(undefined);
@@ -207,6 +210,7 @@ export class SniffSocket extends EventEmitter implements AsyncIterable<SniffedPa
     }
   }
 
+  /** `await using sock = …` (TypeScript): close() when the scope ends. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

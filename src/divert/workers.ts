@@ -22,6 +22,7 @@ import { holdNamespace } from '../firewall/api.js';
 import { installExitCleanup } from '../firewall/cleanup.js';
 import { DivertClosedError, DivertError } from '../errors.js';
 
+/** What `createDivertSocket({ port: 'first:last', worker })` (or createDivertWorkers) takes. */
 export interface DivertWorkersOptions extends Omit<DivertSocketOptions, 'port'> {
   /** The divert ports, `'first:last'` or `{ first, last }` (up to 64): one worker thread per port. */
   port: string | { first: number; last: number };
@@ -53,6 +54,7 @@ interface Started {
   exited: boolean;
 }
 
+/** A multi-queue divert socket: one worker thread per port, each running the handler module (README: "Multi-queue"). */
 export class DivertWorkers extends EventEmitter {
   /** The divert ports served, one worker thread each. */
   readonly ports: readonly number[];
@@ -86,6 +88,7 @@ export class DivertWorkers extends EventEmitter {
     return this.#ready;
   }
 
+  /** Whether close() has begun. */
   get closed(): boolean {
     return this.#state !== 'open';
   }
@@ -170,6 +173,7 @@ export class DivertWorkers extends EventEmitter {
     return this.#closing;
   }
 
+  /** `await using workers = …` (TypeScript): close() when the scope ends. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -33,6 +33,7 @@ export {
 } from './fake_kernel.js';
 export type { FakeNfqueue } from './_fake_nfqueue.js';
 export type { FakeNftables } from './_fake_nftables.js';
+export type { FakeNflog, FakeLogMeta } from './_fake_nflog.js';
 export type { FakeRtnetlink } from './_fake_rtnetlink.js';
 export type { FakeTc } from './_fake_rtnetlink_tc.js';
 export type { FakeSocketTable } from './_fake_io.js';
