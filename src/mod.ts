@@ -13,6 +13,7 @@
  * @module
  */
 export { createDivertSocket, DivertSocket, type DivertSocketOptions, type DivertStats, type DivertSocketEvents, type OverflowInfo } from './divert/divert_socket.js';
+export type { SniffSocketEvents, DivertWorkersEvents } from './divert/events.js';
 export { createDivertWorkers, DivertWorkers, type DivertWorkersOptions } from './divert/workers.js';
 export type { DivertPacket, ReinjectOptions, VerdictKind } from './divert/divert_packet.js';
 export { SniffSocket } from './divert/sniff_socket.js';

@@ -25,3 +25,21 @@ export type DivertSocketEvents = {
   /** With `tcpRewrite`: a rewritten flow's other direction never reached the socket (else a process warning). */
   tcpRewriteWarning: [warning: TcpRewriteWarning];
 };
+
+/** Event name → listener arguments, for `SniffSocket`'s EventEmitter methods. */
+export type SniffSocketEvents = {
+  /** The kernel could not hand this socket its copies (ENOBUFS): copies were lost; the socket goes on. */
+  overflow: [info: OverflowInfo];
+  /** The socket closed and its rules are gone. */
+  close: [];
+  /** A receive error that ended the socket. */
+  error: [err: Error];
+};
+
+/** Event name → listener arguments, for `DivertWorkers`' EventEmitter methods. */
+export type DivertWorkersEvents = {
+  /** Every worker has answered what it held and ended; the rules are gone. */
+  close: [];
+  /** A worker failed (its thread's error). */
+  error: [err: Error];
+};

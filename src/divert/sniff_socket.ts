@@ -27,6 +27,7 @@ import { Injector, type InjectAddress } from './injector.js';
 import { checkSocketOptions, show, type DivertSocketOptions, type DivertStats } from './options.js';
 import { RuleSet } from './rule_set.js';
 import { sniffedPacket, type SniffedPacket } from './sniffed_packet.js';
+import type { SniffSocketEvents } from './events.js';
 
 /** Where a port is chosen when a socket binds without one (a per-process start, then onwards). */
 const AUTO_PORTS = { first: 40000, span: 20000 } as const;
@@ -40,7 +41,7 @@ interface Waiter {
 }
 
 /** A sniffing socket (`createDivertSocket({ sniff: true, … })`): copies of the packets its rules select; the originals go on. */
-export class SniffSocket extends EventEmitter implements AsyncIterable<SniffedPacket> {
+export class SniffSocket extends EventEmitter<SniffSocketEvents> implements AsyncIterable<SniffedPacket> {
   #options: DivertSocketOptions;
   #pin: NetnsPin | undefined;
   #log: NfLog | undefined;

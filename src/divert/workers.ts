@@ -21,6 +21,7 @@ import type { WorkerData, WorkerMessage } from './worker_main.js';
 import { holdNamespace } from '../firewall/api.js';
 import { installExitCleanup } from '../firewall/cleanup.js';
 import { DivertClosedError, DivertError } from '../errors.js';
+import type { DivertWorkersEvents } from './events.js';
 
 /** What `createDivertSocket({ port: 'first:last', worker })` (or createDivertWorkers) takes. */
 export interface DivertWorkersOptions extends Omit<DivertSocketOptions, 'port'> {
@@ -55,7 +56,7 @@ interface Started {
 }
 
 /** A multi-queue divert socket: one worker thread per port, each running the handler module (README: "Multi-queue"). */
-export class DivertWorkers extends EventEmitter {
+export class DivertWorkers extends EventEmitter<DivertWorkersEvents> {
   /** The divert ports served, one worker thread each. */
   readonly ports: readonly number[];
   #options: DivertWorkersOptions;
