@@ -9,7 +9,9 @@ import { getSystemErrorMap } from 'node:util';
 
 /** Base class for every domain condition; `code` is the contract (`ERR_DIVERT_*` or an errno name). */
 export class DivertError extends Error {
+  /** Stable name of the condition: `ERR_DIVERT_*` or an errno name (`EPERM`). */
   readonly code: string;
+  /** `options.cause`: the error underneath, when there is one. */
   constructor(message: string, code: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'DivertError';
@@ -40,8 +42,11 @@ export function errnoText(errno: number): string {
 
 /** A native call returned `-errno`. `code` is the errno name, as in Node's SystemError. */
 export class SystemCallError extends DivertError {
+  /** The positive errno. */
   readonly errno: number;
+  /** The system call that failed ("bind", "sendto"…). */
   readonly syscall: string;
+  /** `errno` may be given negative, as the addon returns it. */
   constructor(syscall: string, errno: number, message?: string) {
     const name = errnoName(errno);
     super(message ?? `${syscall} failed: ${name}`, name);
@@ -53,11 +58,17 @@ export class SystemCallError extends DivertError {
 
 /** The kernel answered a netlink request with NLMSG_ERROR (a NACK, not a failed syscall). */
 export class NetlinkError extends DivertError {
+  /** The positive errno of the NACK. */
   readonly errno: number;
+  /** What was asked ("Cannot bind divert port 7"). */
   readonly op: string;
+  /** Sequence number of the refused request. */
   readonly seq: number;
+  /** The kernel's extended ACK text (NLMSGERR_ATTR_MSG), when it gave one. */
   readonly extackMessage: string | undefined;
+  /** Byte offset in the request of the attribute the extended ACK points at, when given. */
   readonly extackOffset: number | undefined;
+  /** `extack` as the kernel's answer carried it; `message` replaces the default text. */
   constructor(
     op: string,
     errno: number,
@@ -97,11 +108,17 @@ export interface FirewallErrorDetails {
  * unusable (`ERR_DIVERT_FIREWALL`).
  */
 export class FirewallError extends DivertError {
+  /** See {@link FirewallErrorDetails.messageType}. */
   readonly messageType: string | undefined;
+  /** See {@link FirewallErrorDetails.object}. */
   readonly object: string | undefined;
+  /** See {@link FirewallErrorDetails.attribute}. */
   readonly attribute: string | undefined;
+  /** See {@link FirewallErrorDetails.errno}. */
   readonly errno: number | undefined;
+  /** See {@link FirewallErrorDetails.extackMessage}. */
   readonly extackMessage: string | undefined;
+  /** `code` is the errno name for a refusal, `ERR_DIVERT_FIREWALL` otherwise. */
   constructor(message: string, details: FirewallErrorDetails = {}, code = 'ERR_DIVERT_FIREWALL', options?: { cause?: unknown }) {
     super(message, code, options);
     this.name = 'FirewallError';
@@ -115,9 +132,13 @@ export class FirewallError extends DivertError {
 
 /** Bytes a checked packet view or parser rejected. `layer` names the protocol, `reason` the fault. */
 export class PacketError extends RangeError {
+  /** Always `ERR_DIVERT_PACKET`. */
   readonly code = 'ERR_DIVERT_PACKET';
+  /** The protocol whose bytes were wrong ("IPv4", "UDP"…). */
   readonly layer: string;
+  /** What was wrong with them. */
   readonly reason: string;
+  /** The message is `Cannot parse <layer> packet: <reason>`. */
   constructor(layer: string, reason: string) {
     super(`Cannot parse ${layer} packet: ${reason}`);
     this.name = 'PacketError';
@@ -138,16 +159,21 @@ export interface FilterSyntaxErrorOptions {
  * of the filter with a caret under the character at `offset` (also in `caret`).
  */
 export class FilterSyntaxError extends SyntaxError {
+  /** Always `ERR_DIVERT_FILTER_SYNTAX`. */
   readonly code = 'ERR_DIVERT_FILTER_SYNTAX';
+  /** The filter (or rule) text as given. */
   readonly filter: string;
   /** UTF-16 index into `filter` of the offending character (`filter.length` at the end). */
   readonly offset: number;
   /** 1-based line and column of `offset` (columns count UTF-16 units, a tab counts one). */
   readonly line: number;
+  /** See {@link line}. */
   readonly column: number;
   /** The message without the location: "Unknown field \"tcp.dstport\" (did you mean tcp.DstPort?)". */
   readonly reason: string;
+  /** What the parser would have accepted at `offset` (empty when it cannot say). */
   readonly expected: readonly string[];
+  /** `message` is the reason; the location and caret lines are added. */
   constructor(message: string, filter: string, offset: number, options: FilterSyntaxErrorOptions = {}) {
     const at = Math.max(0, Math.min(offset, filter.length));
     const before = filter.slice(0, at);
@@ -181,6 +207,7 @@ function caretLines(filter: string, lineStart: number, at: number): string {
 
 /** The handle was used after `close()` or `destroy()`. */
 export class DivertClosedError extends DivertError {
+  /** `what` names the closed thing in the message. */
   constructor(what = 'divert socket') {
     super(`The ${what} is closed`, 'ERR_DIVERT_CLOSED');
     this.name = 'DivertClosedError';

@@ -5,8 +5,9 @@
  * turn negative results into `SystemCallError`s with `check()` from ./errno.ts.
  * @module
  */
-import { close as fsClose } from 'node:fs';
+import { accessSync, close as fsClose, constants, existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { DivertError } from '../errors.js';
 
@@ -54,28 +55,83 @@ export function setNativeBinding(binding: NativeBinding | undefined): void {
   replacement = binding;
 }
 
-/** Loads the addon once; a missing build becomes an error that says how to fix it. */
-export function loadNative(): NativeBinding {
-  if (replacement) return replacement;
-  if (cached) return cached;
+/** The package's root directory (dist/src/_native/binding.js → three levels up). */
+export const PACKAGE_ROOT: string = new URL('../../../', import.meta.url).pathname;
+
+/** The platforms divert ships prebuilt addons for (prebuilds/<platform>-<arch>/). */
+export const PREBUILT_FOR = ['linux-x64 (glibc)', 'linux-arm64 (glibc)'] as const;
+
+/** What a source build of the addon needs, with the programs missing from PATH right now. */
+export function sourceBuildNeeds(): string {
+  const nodedir = dirname(dirname(process.execPath));
+  const headers = existsSync(join(nodedir, 'include', 'node', 'node_api.h'));
+  const missing = ['python3', 'make', 'cc'].filter((cmd) => !onPath(cmd));
+  return 'a source build needs python3, make and a C compiler (cc: gcc or clang), and Node.js\'s headers ' +
+    `(${headers ? `found in ${nodedir}/include/node` : `not in ${nodedir}/include/node: node-gyp would download them`})` +
+    (missing.length > 0 ? `; not found on PATH here: ${missing.join(', ')}` : '') +
+    '; build with "npm rebuild divert --build-from-source" (in a checkout: "npm run build:native")';
+}
+
+/** Whether `cmd` is an executable file on PATH (not, e.g., /dev/null mounted over it). */
+function onPath(cmd: string): boolean {
+  return (process.env['PATH'] ?? '').split(':').some((dir) => {
+    if (dir === '') return false;
+    try {
+      accessSync(join(dir, cmd), constants.X_OK);
+      return statSync(join(dir, cmd)).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * The addon file to load: a source build in `<root>/build/Release`, else the prebuilt one for this
+ * platform, architecture and C library in `<root>/prebuilds/` (node-gyp-build's rules).
+ * @throws {DivertError} `ERR_DIVERT_NATIVE` when neither exists, saying what a source build needs.
+ */
+export function resolveNativeAddon(root: string = PACKAGE_ROOT): string {
   const require = createRequire(import.meta.url);
-  // dist/src/_native/binding.js → <package root>/build/Release/
-  const path = new URL('../../../build/Release/divert_native.node', import.meta.url).pathname;
+  const nodeGypBuild = require('node-gyp-build') as { resolve(dir: string): string };
   try {
-    const addon = require(path) as NativeBinding;
-    // fs.close is close(2) on the threadpool: any fd will do, sockets included. Not in a worker
-    // thread, where Node warns about closing an fd its fs did not open (there the few sockets a
-    // worker closes, NFQUEUE ones, close at once).
-    const closeAsync = isMainThread
-      ? (fd: number, done: (result: number) => void): void => fsClose(fd, (err) => done(err ? -Math.abs(err.errno ?? 5) : 0))
-      : undefined;
-    cached = closeAsync ? { ...addon, closeAsync } : addon;
+    return nodeGypBuild.resolve(root);
   } catch (cause) {
     throw new DivertError(
-      `Cannot load the divert native addon at ${path}: run "npm rebuild divert" (needs python3, make and a C compiler)`,
+      `The divert native addon was not built, and no prebuilt one fits ${process.platform}-${process.arch} ` +
+        `(divert ships prebuilt addons for ${PREBUILT_FOR.join(' and ')}; looked in ${join(root, 'build', 'Release')} and ${join(root, 'prebuilds')}): ${sourceBuildNeeds()}`,
       'ERR_DIVERT_NATIVE',
       { cause },
     );
   }
+}
+
+/**
+ * Loads the addon file at `path` (see {@link resolveNativeAddon}).
+ * @throws {DivertError} `ERR_DIVERT_NATIVE` when it cannot be loaded, saying how to build one.
+ */
+export function requireAddon(path: string): NativeBinding {
+  try {
+    return createRequire(import.meta.url)(path) as NativeBinding;
+  } catch (cause) {
+    throw new DivertError(
+      `Cannot load the divert native addon ${path}: ${(cause as Error).message.split('\n')[0]}; build one for this machine: ${sourceBuildNeeds()}`,
+      'ERR_DIVERT_NATIVE',
+      { cause },
+    );
+  }
+}
+
+/** Loads the addon once; a missing or unloadable build becomes an error that says how to fix it. */
+export function loadNative(): NativeBinding {
+  if (replacement) return replacement;
+  if (cached) return cached;
+  const addon = requireAddon(resolveNativeAddon());
+  // fs.close is close(2) on the threadpool: any fd will do, sockets included. Not in a worker
+  // thread, where Node warns about closing an fd its fs did not open (there the few sockets a
+  // worker closes, NFQUEUE ones, close at once).
+  const closeAsync = isMainThread
+    ? (fd: number, done: (result: number) => void): void => fsClose(fd, (err) => done(err ? -Math.abs(err.errno ?? 5) : 0))
+    : undefined;
+  cached = closeAsync ? { ...addon, closeAsync } : addon;
   return cached;
 }

@@ -29,3 +29,25 @@ test('divert rules delete: a row ID (divert:N, divert-PID:N) or a rule, parsed o
   assert.match((await run('delete', '-D', 'input', '-p', 'icmp', '-j', 'DIVERT', '5')).err, /no persistent DIVERT rule equal to "-D input -p icmp -j DIVERT 5"/);
   assert.deepEqual(kernel.problems, []);
 });
+
+test('divert rules list: every row has its own ID, across chains and families (the table:handle)', async (t) => {
+  const kernel = FakeKernel.install();
+  t.after(() => kernel.uninstall());
+  await run('add', '-A', 'input', '-p', 'icmp', '-j', 'DIVERT', '5');
+  await run('add', '-A', 'output', '-p', 'icmp', '-j', 'DIVERT', '5');
+  await run('add', '-A', 'forward', '-p', 'udp', '-j', 'DIVERT', '6', '--priority', '5');
+  await run('add', '-A', 'input', '-6', '-p', 'udp', '-j', 'DIVERT', '6');
+  const list = await run('list');
+  assert.equal(list.code, 0, list.err);
+  const [header, ...rows] = list.out.trimEnd().split('\n');
+  assert.match(header ?? '', /^ID\s+FAMILY\s+CHAIN/);
+  assert.equal(rows.length, 4, list.out);
+  const ids = rows.map((r) => r.split(/\s+/)[0]!);
+  assert.equal(new Set(ids).size, 4, `IDs are unique: ${ids.join(' ')}`);
+  for (const [i, id] of ids.entries()) {
+    assert.equal((await run('delete', id)).code, 0, id);
+    const left = (await run('list')).out.trimEnd().split('\n').slice(1).map((r) => r.split(/\s+/)[0]);
+    assert.deepEqual(left, ids.slice(i + 1), `${id} deleted its own row only`);
+  }
+  assert.deepEqual(kernel.problems, []);
+});

@@ -39,6 +39,10 @@ export interface DivertAddressInit {
   loopback: boolean;
 }
 
+/**
+ * Where a diverted packet was taken (the seed's `sockaddr_in` from recvfrom(), with more): its
+ * interfaces, direction, hook, mark and timestamp. Pass it back to `sendto()` to reinject there.
+ */
 export class DivertAddress {
   /** 4 or 6: the IP version of the packet. */
   readonly family: 4 | 6;
@@ -52,7 +56,9 @@ export class DivertAddress {
   readonly ifname: string | undefined;
   /** Interface the packet leaves by (0 on the input side). */
   readonly outIfindex: number;
+  /** Name of the interface the packet leaves by, when known. */
   readonly outIfname: string | undefined;
+  /** `inbound`, `outbound` or `forward`: which way the packet was going when it was taken. */
   readonly direction: Direction;
   /** The netfilter hook it was taken at: prerouting, local-in, forward, local-out or postrouting. */
   readonly hook: Hook;
@@ -64,6 +70,7 @@ export class DivertAddress {
   readonly hwAddr: string | undefined;
   /** Owning socket's user and group (only when asked for with `uidGid: true`). */
   readonly uid: number | undefined;
+  /** See {@link uid}. */
   readonly gid: number | undefined;
   /** The kernel left L4 checksums to offload (NFQA_SKB_CSUMNOTREADY): they look wrong but are fine. */
   readonly checksumNotReady: boolean;
@@ -76,6 +83,7 @@ export class DivertAddress {
   /** The interface it came in on (or, outbound, leaves by) is a loopback device (WinDivert's `Loopback`). */
   readonly loopback: boolean;
 
+  /** An address with these fields (the socket makes one per received packet). */
   constructor(init: DivertAddressInit) {
     this.family = init.family;
     this.address = init.address;

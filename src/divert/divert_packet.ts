@@ -16,11 +16,13 @@ import type { DivertAddress } from './address.js';
 import { DivertError } from '../errors.js';
 import { show } from './options.js';
 
+/** The verdict a packet got: reinject() is `accept`; drop(), repeat(), queue(port). */
 export type VerdictKind = 'accept' | 'drop' | 'repeat' | 'queue';
 
 /** Why a verdict was given without the program: its time ran out, the socket closed, or it did not match the filter. */
 export type AutoReason = 'timeout' | 'close' | 'filtered';
 
+/** Options of a verdict: reinject(), repeat() and queue() take them. */
 export interface ReinjectOptions {
   /** Recompute IP/TCP/UDP/ICMP checksums of changed bytes (default: the socket's `fillChecksums`, true). */
   fillChecksums?: boolean | undefined;
@@ -34,7 +36,7 @@ export interface ReinjectOptions {
   interface?: string | number | undefined;
 }
 
-/** What the socket does with a verdict; implemented by DivertSocket. */
+/** @internal What the socket does with a verdict; implemented by DivertSocket. */
 export interface VerdictSink {
   /**
    * The bytes a reinjection sends (checked, checksums filled), or undefined for "unchanged".
@@ -47,6 +49,10 @@ export interface VerdictSink {
   settle(p: DivertPacket, kind: VerdictKind, payload: Uint8Array | undefined, options: ReinjectOptions & { port?: number; via?: boolean }, auto?: AutoReason): void;
 }
 
+/**
+ * One diverted packet, held until its verdict: change `packet` in place and reinject(), or drop(),
+ * repeat(), queue(port). Packets come from the socket (`recvfrom()`, `for await`).
+ */
 export class DivertPacket {
   /**
    * The packet's bytes, starting at the IP header. Yours to read and change until the verdict.
@@ -66,6 +72,7 @@ export class DivertPacket {
   #sink: VerdictSink;
   #verdict: VerdictKind | undefined;
 
+  /** @internal Made by the socket for each packet it receives. */
   constructor(sink: VerdictSink, id: number, packet: Uint8Array, original: Uint8Array, address: DivertAddress, receivedAt: number) {
     this.#sink = sink;
     this.id = id;

@@ -34,8 +34,10 @@ import { DivertClosedError, DivertError } from '../errors.js';
 import { DivertWorkers, type DivertWorkersOptions } from './workers.js';
 import { SniffSocket } from './sniff_socket.js';
 import { TcpRewrite, checkTcpRewriteOptions, type TcpRewriteWarning } from './tcp_rewrite.js';
+import type { DivertSocketEvents } from './events.js';
 
 export type { DivertSocketOptions, DivertStats } from './options.js';
+export type { DivertSocketEvents, OverflowInfo } from './events.js';
 
 /** Where a port is chosen when a socket binds without one (a per-process start, then onwards). */
 const AUTO_PORTS = { first: 40000, span: 20000 } as const;
@@ -48,7 +50,12 @@ interface Waiter {
 /** Set by DivertSocket's static block: the one way in to its residue from outside (worker threads). */
 let residueSetter: (s: DivertSocket, filter: string) => void;
 
-export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPacket> {
+/**
+ * A divert socket: bind a port (an NFQUEUE queue), receive the packets DIVERT rules send there,
+ * give each exactly one verdict, inject new ones. Made by {@link createDivertSocket}; its events
+ * are typed by {@link DivertSocketEvents}.
+ */
+export class DivertSocket extends EventEmitter<DivertSocketEvents> implements AsyncIterable<DivertPacket> {
   static {
     residueSetter = (s, filter) => {
       s.#residue = compileFilter(filter);
@@ -132,10 +139,12 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     return this.#port;
   }
 
+  /** Whether close() has begun (or the socket ended on an error). */
   get closed(): boolean {
     return this.#state !== 'open';
   }
 
+  /** A snapshot of the counters (see {@link DivertStats}: they always add up). */
   get stats(): DivertStats {
     const q = this.#queue;
     return this.#counters.snapshot(this.#held.size, {
@@ -269,7 +278,8 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
       this.#handler!(p);
     } catch (err) {
       p.settleAutomatically(this.#options.timeoutVerdict ?? 'accept', 'timeout');
-      if (this.listenerCount('error') > 0) this.emit('error', err);
+      // The 'error' event carries an Error: a handler that threw something else has it as the cause.
+      if (this.listenerCount('error') > 0) this.emit('error', err instanceof Error ? err : new Error(`onPacket handler threw ${String(err)}`, { cause: err }));
       else queueMicrotask(() => {
         throw err;
       });
@@ -283,6 +293,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     return p;
   }
 
+  /** `for await (const p of sock)`: each packet as it comes; ends when the socket closes, throws its fatal error. */
   async *[Symbol.asyncIterator](): AsyncIterator<DivertPacket> {
     for (;;) {
       const p = await this.#next(undefined);
@@ -294,6 +305,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     }
   }
 
+  /** `await using sock = …` (TypeScript): close() when the scope ends. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
@@ -388,7 +400,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
     if (ruleError) throw ruleError;
   }
 
-  /** For exit handlers: everything close() does, synchronously and in the same order. */
+  /** @internal For exit handlers: everything close() does, synchronously and in the same order. */
   exitSync(): void {
     try {
       this.#rules?.removeSync();
@@ -399,7 +411,7 @@ export class DivertSocket extends EventEmitter implements AsyncIterable<DivertPa
   }
 
   /**
-   * The synchronous part of close (exit handlers): verdicts for everything held, unbind, close.
+   * @internal The synchronous part of close (exit handlers): verdicts for everything held, unbind, close.
    * Rules are not removed here.
    */
   closeSync(): void {

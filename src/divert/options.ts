@@ -12,6 +12,7 @@ import { parseFilter } from '../filter/check.js';
 
 export type AutoVerdict = 'accept' | 'drop';
 
+/** What `createDivertSocket(options)` takes; every option is optional (README: "API in brief"). */
 export interface DivertSocketOptions {
   /** Bind this port (NFQUEUE queue number, 0–65535) at once. */
   port?: number | undefined;
@@ -98,6 +99,7 @@ export interface DivertSocketOptions {
  * `received = accepted + changed + dropped + repeated + requeued + timedOut + closedWithVerdict + filtered + sniffed + held`.
  */
 export interface DivertStats {
+  /** Packets handed to this socket by the kernel (the sum of the verdict counters and `held`). */
   received: number;
   /** Reinjected unchanged by the program. */
   accepted: number;
@@ -105,7 +107,9 @@ export interface DivertStats {
   changed: number;
   /** Dropped by the program. */
   dropped: number;
+  /** Sent through the same hook again by the program (`repeat()`). */
   repeated: number;
+  /** Handed to another divert port by the program (`queue(port)`). */
   requeued: number;
   /** Got the timeout verdict (the program gave none in time). */
   timedOut: number;

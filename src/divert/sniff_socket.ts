@@ -27,6 +27,7 @@ import { Injector, type InjectAddress } from './injector.js';
 import { checkSocketOptions, show, type DivertSocketOptions, type DivertStats } from './options.js';
 import { RuleSet } from './rule_set.js';
 import { sniffedPacket, type SniffedPacket } from './sniffed_packet.js';
+import type { SniffSocketEvents } from './events.js';
 
 /** Where a port is chosen when a socket binds without one (a per-process start, then onwards). */
 const AUTO_PORTS = { first: 40000, span: 20000 } as const;
@@ -39,7 +40,8 @@ interface Waiter {
   reject: (err: Error) => void;
 }
 
-export class SniffSocket extends EventEmitter implements AsyncIterable<SniffedPacket> {
+/** A sniffing socket (`createDivertSocket({ sniff: true, … })`): copies of the packets its rules select; the originals go on. */
+export class SniffSocket extends EventEmitter<SniffSocketEvents> implements AsyncIterable<SniffedPacket> {
   #options: DivertSocketOptions;
   #pin: NetnsPin | undefined;
   #log: NfLog | undefined;
@@ -95,6 +97,7 @@ export class SniffSocket extends EventEmitter implements AsyncIterable<SniffedPa
     return this.#port;
   }
 
+  /** Whether close() has begun. */
   get closed(): boolean {
     return this.#state !== 'open';
   }
@@ -196,6 +199,7 @@ export class SniffSocket extends EventEmitter implements AsyncIterable<SniffedPa
     return p;
   }
 
+  /** `for await (const p of sock)`: each copy as it comes; ends when the socket closes. */
   async *[Symbol.asyncIterator](): AsyncIterator<SniffedPacket> {
     for (;;) {
       const p = await this.#next(undefined);
@@ -207,6 +211,7 @@ export class SniffSocket extends EventEmitter implements AsyncIterable<SniffedPa
     }
   }
 
+  /** `await using sock = …` (TypeScript): close() when the scope ends. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

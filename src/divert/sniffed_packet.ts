@@ -20,22 +20,27 @@ const NO_VERDICTS: VerdictSink = {
   settle: () => {},
 };
 
+/** A copy of a packet a sniffing socket saw (see the module comment): it takes no verdict. */
 export class SniffedPacket extends DivertPacket {
   /** Always true: a copy, not a held packet. */
   readonly sniffed = true;
 
+  /** @throws {DivertError} `ERR_DIVERT_SNIFFED`: a copy takes no verdict (inject with the socket's sendto()). */
   override reinject(_bytes?: Uint8Array, _options?: ReinjectOptions): never {
     throw this.#refuse('reinject()');
   }
 
+  /** @throws {DivertError} `ERR_DIVERT_SNIFFED`: the original went on already. */
   override drop(): never {
     throw this.#refuse('drop()');
   }
 
+  /** @throws {DivertError} `ERR_DIVERT_SNIFFED`. */
   override repeat(_options?: ReinjectOptions): never {
     throw this.#refuse('repeat()');
   }
 
+  /** @throws {DivertError} `ERR_DIVERT_SNIFFED`. */
   override queue(_port: number, _options?: ReinjectOptions): never {
     throw this.#refuse('queue()');
   }

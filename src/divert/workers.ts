@@ -21,7 +21,9 @@ import type { WorkerData, WorkerMessage } from './worker_main.js';
 import { holdNamespace } from '../firewall/api.js';
 import { installExitCleanup } from '../firewall/cleanup.js';
 import { DivertClosedError, DivertError } from '../errors.js';
+import type { DivertWorkersEvents } from './events.js';
 
+/** What `createDivertSocket({ port: 'first:last', worker })` (or createDivertWorkers) takes. */
 export interface DivertWorkersOptions extends Omit<DivertSocketOptions, 'port'> {
   /** The divert ports, `'first:last'` or `{ first, last }` (up to 64): one worker thread per port. */
   port: string | { first: number; last: number };
@@ -53,7 +55,8 @@ interface Started {
   exited: boolean;
 }
 
-export class DivertWorkers extends EventEmitter {
+/** A multi-queue divert socket: one worker thread per port, each running the handler module (README: "Multi-queue"). */
+export class DivertWorkers extends EventEmitter<DivertWorkersEvents> {
   /** The divert ports served, one worker thread each. */
   readonly ports: readonly number[];
   #options: DivertWorkersOptions;
@@ -86,6 +89,7 @@ export class DivertWorkers extends EventEmitter {
     return this.#ready;
   }
 
+  /** Whether close() has begun. */
   get closed(): boolean {
     return this.#state !== 'open';
   }
@@ -170,6 +174,7 @@ export class DivertWorkers extends EventEmitter {
     return this.#closing;
   }
 
+  /** `await using workers = …` (TypeScript): close() when the scope ends. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -43,6 +43,13 @@ export interface NfQueueOptions {
 /** Called for each queued packet; `buf[meta.payloadOffset .. +payloadLength]` is valid during the call only. */
 export type PacketHandler = (meta: PacketMeta, buf: Uint8Array) => void;
 
+/**
+ * The queues this process has bound, as `<netns path>|<queue>`: the kernel answers EPERM alike
+ * whether another process or another socket of this one holds a queue, and the error should say which.
+ */
+const boundHere = new Set<string>();
+const boundKey = (netnsPath: string | undefined, queue: number): string => `${netnsPath ?? ''}|${queue}`;
+
 const FLUSH_BYTES = 48 * 1024;
 const SLOT_BYTES = 65536 + 4096;
 
@@ -66,10 +73,12 @@ export class NfQueue {
   #onFatal: ((err: Error) => void) | undefined;
   #onPacket: PacketHandler | undefined;
   #bound = false;
+  readonly #key: string;
 
-  private constructor(queue: number, socket: NetlinkSocket) {
+  private constructor(queue: number, socket: NetlinkSocket, netnsPath: string | undefined) {
     this.queue = queue;
     this.socket = socket;
+    this.#key = boundKey(netnsPath, queue);
   }
 
   /**
@@ -94,10 +103,11 @@ export class NfQueue {
       if (err instanceof SystemCallError && err.errno === Errno.EPROTONOSUPPORT) throw explainBindError(err, queue);
       throw err;
     }
-    const q = new NfQueue(queue, socket);
+    const q = new NfQueue(queue, socket, options.netnsPath);
     try {
       await q.#configure(config);
     } catch (err) {
+      if (q.#bound) boundHere.delete(q.#key);
       socket.close();
       throw err;
     }
@@ -126,9 +136,10 @@ export class NfQueue {
     try {
       await this.#request(`Cannot bind divert port ${q}`, (b, seq) => putBind(b, seq, q, AddressFamily.AF_UNSPEC));
     } catch (err) {
-      throw explainBindError(err, q);
+      throw explainBindError(err, q, boundHere.has(this.#key));
     }
     this.#bound = true;
+    boundHere.add(this.#key);
     await this.#request(`Cannot set copy mode on divert port ${q}`, (b, seq) => putParams(b, seq, q, c.mode, c.range));
     await this.#request(`Cannot set the queue length of divert port ${q}`, (b, seq) => putQueueMaxLen(b, seq, q, c.maxLen));
     await this.#request(`Cannot set flags on divert port ${q}`, (b, seq) => putFlags(b, seq, q, c.flags, CONFIG_FLAGS));
@@ -293,6 +304,7 @@ export class NfQueue {
     } catch {
       // Closing the socket unbinds too (NETLINK_URELEASE); nothing more to do.
     } finally {
+      if (this.#bound) boundHere.delete(this.#key);
       this.#bound = false;
       // close(2) on the threadpool: the kernel's release work must not stall the event loop.
       await this.socket.closeAsync();
@@ -308,6 +320,7 @@ export class NfQueue {
     } catch {
       // As above: the socket's release unbinds.
     } finally {
+      if (this.#bound) boundHere.delete(this.#key);
       this.#bound = false;
       this.socket.close();
     }
@@ -340,9 +353,16 @@ function checkConfig(o: NfQueueOptions): QueueConfig {
 }
 
 /** Turns the kernel's terse bind errors into ones that say what to do. */
-function explainBindError(err: unknown, port: number): Error {
+function explainBindError(err: unknown, port: number, heldHere = false): Error {
   if (!(err instanceof NetlinkError || err instanceof SystemCallError)) return err as Error;
   if (err.errno === Errno.EPERM) {
+    if (heldHere) {
+      return new DivertError(
+        `Cannot bind divert port ${port}: this process already has it bound, on another socket (each port has one listener; close that socket first, or pick another port)`,
+        'ERR_DIVERT_PORT_IN_USE',
+        { cause: err },
+      );
+    }
     if (hasCapability(CAP_NET_ADMIN)) {
       return new DivertError(
         `Cannot bind divert port ${port}: it is bound by another process (each port has one listener; stop it or pick another port)`,

@@ -9,6 +9,10 @@ import { FakeKernel } from '../testing/fake_kernel.js';
 import { turn, udp4, waitFor } from '../testing/fixtures.js';
 import { Errno } from '../_native/errno.js';
 import { DivertError, NetlinkError } from '../errors.js';
+import { AF_NETLINK, SOCK_RAW, sockaddrNl } from '../_native/sockaddr.js';
+import { MessageBuilder } from '../netlink/message_builder.js';
+import { NetlinkProtocol } from '../netlink/constants.js';
+import { putBind } from './config.js';
 
 function install(t: TestContext): FakeKernel {
   const kernel = FakeKernel.install();
@@ -52,9 +56,15 @@ test('NfQueue.open() sends bind, params, maxlen and flags in that order', async 
   await q.close();
 });
 
-test('NfQueue.open() explains EPERM: port taken with CAP_NET_ADMIN, missing capability without', async (t) => {
+test('NfQueue.open() explains EPERM: port taken by another process with CAP_NET_ADMIN, missing capability without', async (t) => {
   const kernel = install(t);
-  const first = await NfQueue.open(7);
+  // Another process's socket, as far as this process knows: bound straight on the fake, not through NfQueue.
+  const fd = kernel.socket(AF_NETLINK, SOCK_RAW, NetlinkProtocol.NETLINK_NETFILTER);
+  assert.equal(kernel.bind(fd, sockaddrNl(9999)), 0);
+  const b = new MessageBuilder();
+  putBind(b, 1, 7);
+  kernel.sendto(fd, b.bytes(), null, 0);
+  assert.equal(kernel.queueState(7)?.portId, 9999);
   // A second socket binding an owned queue gets EPERM from the kernel, as a process without
   // CAP_NET_ADMIN does; which explanation applies depends on this process's CapEff.
   await assert.rejects(() => NfQueue.open(7), (err: unknown) => {
@@ -71,8 +81,24 @@ test('NfQueue.open() explains EPERM: port taken with CAP_NET_ADMIN, missing capa
     return true;
   });
   assert.equal(kernel.openSockets().length, 1, 'the failed socket is closed');
+  assert.equal(kernel.queueState(7)?.portId, 9999, 'the owner keeps its queue');
+});
+
+test('NfQueue.open() says "this process" when another socket of this process holds the port, until it closes', async (t) => {
+  const kernel = install(t);
+  const first = await NfQueue.open(7);
+  await assert.rejects(() => NfQueue.open(7), (err: unknown) => {
+    assert.ok(err instanceof DivertError);
+    assert.equal(err.code, 'ERR_DIVERT_PORT_IN_USE');
+    assert.ok(err.cause instanceof NetlinkError && err.cause.errno === Errno.EPERM);
+    assert.match(err.message, /^Cannot bind divert port 7: this process already has it bound, on another socket \(.*close that socket first/);
+    assert.doesNotMatch(err.message, /another process/);
+    return true;
+  });
   assert.equal(kernel.queueState(7)?.portId, first.socket.portId, 'the owner keeps its queue');
   await first.close();
+  const again = await NfQueue.open(7);
+  await again.close();
 });
 
 test('NfQueue.open() gets EPERM for every request without CAP_NET_ADMIN', async (t) => {

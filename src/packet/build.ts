@@ -9,16 +9,23 @@ import { UdpPacket, UDP_HEADER_LEN } from './udp.js';
 import { IP_PROTOCOL } from '../ip/protocols.js';
 import { fillChecksums } from './checksum.js';
 
+/** What `buildUdpPacket` builds: addresses (both IPv4 or both IPv6), ports and payload. */
 export interface UdpPacketInit {
+  /** Source address; its form chooses IPv4 or IPv6. */
   src: string;
+  /** Destination address, of the same family. */
   dst: string;
+  /** UDP source port, 0-65535. */
   srcPort: number;
+  /** UDP destination port, 0-65535. */
   dstPort: number;
+  /** The datagram's data; a string is encoded as UTF-8. */
   payload: Uint8Array | string;
   /** TTL / hop limit (default 64). */
   ttl?: number | undefined;
   /** IPv4 identification (default 0) and DF flag (default false). */
   ident?: number | undefined;
+  /** See {@link ident}. */
   dontFragment?: boolean | undefined;
 }
 

@@ -92,10 +92,15 @@ export function updateChecksumBytes(oldChecksum: number, oldBytes: Uint8Array, n
 
 /** Which checksums `fillChecksums` writes; each defaults to `true` (WinDivert `NO_*_CHECKSUM`). */
 export interface FillChecksumsOptions {
+  /** Write the IPv4 header checksum. */
   ip?: boolean;
+  /** Write the TCP checksum. */
   tcp?: boolean;
+  /** Write the UDP checksum. */
   udp?: boolean;
+  /** Write the ICMP checksum. */
   icmp?: boolean;
+  /** Write the ICMPv6 checksum. */
   icmpv6?: boolean;
 }
 
@@ -104,10 +109,15 @@ export interface FillChecksumsOptions {
  * omitted. An IPv6 atomic fragment's L4 is judged (RFC 6946).
  */
 export interface ChecksumReport {
+  /** Whether the IPv4 header checksum is right. */
   ip?: boolean;
+  /** Whether the TCP checksum is right. */
   tcp?: boolean;
+  /** Whether the UDP checksum is right. */
   udp?: boolean;
+  /** Whether the ICMP checksum is right. */
   icmp?: boolean;
+  /** Whether the ICMPv6 checksum is right. */
   icmpv6?: boolean;
 }
 

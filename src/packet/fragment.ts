@@ -20,6 +20,7 @@ export class FragmentationNeededError extends PacketError {
   readonly size: number;
   /** The MTU it had to fit. */
   readonly mtu: number;
+  /** A packet of `size` bytes with DF set, for a path of `mtu`. */
   constructor(size: number, mtu: number) {
     super('IPv4', `packet of ${size} bytes is larger than MTU ${mtu} and DF is set`);
     this.name = 'FragmentationNeededError';

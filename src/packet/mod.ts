@@ -38,7 +38,7 @@ export {
 } from './fragment.js';
 export { IcmpPacket } from './icmp.js';
 export { Icmpv6Packet } from './icmpv6.js';
-export { ICMP_HEADER_LEN } from './_icmp_common.js';
+export { ICMP_HEADER_LEN, type IcmpHeaderView } from './_icmp_common.js';
 export {
   ICMP_TYPE, ICMPV6_TYPE, IP_PROTOCOL, icmpTypeName, icmpTypeNumber, protocolName, protocolNumber,
 } from '../ip/protocols.js';
@@ -48,7 +48,7 @@ export {
   IPV6_EXT_HEADER, finalDestinationOffset, walkIpv6Chain, newIpv6Chain,
   type Ipv6Chain, type Ipv6FragmentInfo,
 } from './ipv6_ext.js';
-export { ParsedPacket, parsePacket, tryParsePacket, type FragmentInfo } from './parse.js';
+export { ParsedPacket, parsePacket, tryParsePacket, type FragmentInfo, type ParsedIpPacket, type ParsedIpv4Packet, type ParsedIpv6Packet } from './parse.js';
 export { Reassembler, type ReassemblerOptions, type ReassemblerStats } from './reassembler.js';
 export {
   TCP_FLAGS, TCP_HEADER_LEN, TCP_OPTION, TcpPacket, encodeTcpOptions, parseTcpOptions, type TcpOption,

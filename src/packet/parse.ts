@@ -98,6 +98,40 @@ export class ParsedPacket {
   }
 }
 
+/** A parsed IPv4 packet: `ipVersion` 4 narrows to this, with `ipv4` (and `ip`) set and no IPv6 views. */
+export interface ParsedIpv4Packet extends ParsedPacket {
+  /** 4. */
+  readonly ipVersion: 4;
+  /** The IPv4 header view (the same as `ipv4`). */
+  readonly ip: Ipv4Packet;
+  /** The IPv4 header view. */
+  readonly ipv4: Ipv4Packet;
+  /** None in an IPv4 packet. */
+  readonly ipv6: undefined;
+  /** None in an IPv4 packet (ICMP is `icmp`). */
+  readonly icmpv6: undefined;
+}
+
+/** A parsed IPv6 packet: `ipVersion` 6 narrows to this, with `ipv6` (and `ip`) set and no IPv4 views. */
+export interface ParsedIpv6Packet extends ParsedPacket {
+  /** 6. */
+  readonly ipVersion: 6;
+  /** The IPv6 header view (the same as `ipv6`). */
+  readonly ip: Ipv6Packet;
+  /** None in an IPv6 packet. */
+  readonly ipv4: undefined;
+  /** The IPv6 header view. */
+  readonly ipv6: Ipv6Packet;
+  /** None in an IPv6 packet (ICMPv6 is `icmpv6`). */
+  readonly icmp: undefined;
+}
+
+/**
+ * What `parsePacket` returns: test `ipVersion` (or `ipv4`/`ipv6`) and the type narrows,
+ * e.g. `if (p.ipVersion === 4) p.ipv4.ttl`.
+ */
+export type ParsedIpPacket = ParsedIpv4Packet | ParsedIpv6Packet;
+
 /** Build the upper-layer view for `protocol` at `at` in `b`; `whole` means "not a fragment". */
 function upperLayer(b: Uint8Array, at: number, protocol: number, v6: boolean, whole: boolean): Layers {
   const avail = b.length - at;
@@ -135,7 +169,7 @@ function l4Payload(l: Layers, b: Uint8Array, at: number): Uint8Array {
  * while `isFragment` stays true and `fragment` reads `{ offset: 0, more: false }`.
  * @throws {PacketError} naming the layer and the fault when the bytes are malformed
  */
-export function parsePacket(bytes: Uint8Array): ParsedPacket {
+export function parsePacket(bytes: Uint8Array): ParsedIpPacket {
   const version = bytes.length > 0 ? bytes[0]! >> 4 : -1;
   if (version === 4) {
     const ip = Ipv4Packet.checked(bytes);
@@ -144,7 +178,7 @@ export function parsePacket(bytes: Uint8Array): ParsedPacket {
     const frag = u16be(bytes, 6);
     const at = ip.hdrLen;
     const layers = (frag & 0x1fff) === 0 ? upperLayer(b, at, ip.protocol, false, (frag & 0x2000) === 0) : {};
-    return new ParsedPacket(ip, ip.protocol, layers, l4Payload(layers, b, at), -1);
+    return new ParsedPacket(ip, ip.protocol, layers, l4Payload(layers, b, at), -1) as ParsedIpv4Packet;
   }
   if (version === 6) {
     const ip = Ipv6Packet.checked(bytes);
@@ -158,13 +192,13 @@ export function parsePacket(bytes: Uint8Array): ParsedPacket {
       const w = u16be(b, chain.fragmentOffset + 2);
       if ((w & 0xfff8) === 0) layers = upperLayer(b, chain.offset, chain.protocol, true, (w & 1) === 0);
     }
-    return new ParsedPacket(ip, chain.protocol, layers, l4Payload(layers, b, chain.offset), chain.fragmentOffset);
+    return new ParsedPacket(ip, chain.protocol, layers, l4Payload(layers, b, chain.offset), chain.fragmentOffset) as ParsedIpv6Packet;
   }
   throw new PacketError('IP', bytes.length === 0 ? 'empty buffer' : `unknown IP version ${version}`);
 }
 
 /** Like `parsePacket`, but `undefined` instead of a `PacketError` (other errors still throw). */
-export function tryParsePacket(bytes: Uint8Array): ParsedPacket | undefined {
+export function tryParsePacket(bytes: Uint8Array): ParsedIpPacket | undefined {
   try {
     return parsePacket(bytes);
   } catch (err) {

@@ -29,7 +29,9 @@ export const TCP_OPTION = {
 
 /** One TCP option: its kind and its data (a live view, without kind and length bytes). */
 export interface TcpOption {
+  /** The option kind (see {@link TCP_OPTION}). */
   kind: number;
+  /** Its data bytes. */
   data: Uint8Array;
 }
 

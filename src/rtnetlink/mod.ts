@@ -4,6 +4,7 @@
  * classic programs, the mirred action; the redirect behind inbound injection; doctor probes).
  * @module
  */
+export type { NetlinkSocket } from '../socket/netlink_socket.js';
 export * from './cbpf.js';
 export * from './constants.js';
 export * from './link_addr.js';

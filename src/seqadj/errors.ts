@@ -13,8 +13,11 @@ import { DivertError } from '../errors.js';
  */
 export type TcpRewriteErrorCode = 'ERR_DIVERT_TCP_REWRITE_CONFLICT' | 'ERR_DIVERT_TCP_REWRITE_UNSUPPORTED';
 
+/** A TCP rewrite divert cannot keep consistent; the packet stays held (see `code`). */
 export class TcpRewriteError extends DivertError {
+  /** Which kind of refusal. */
   declare readonly code: TcpRewriteErrorCode;
+  /** A refusal with its code. */
   constructor(message: string, code: TcpRewriteErrorCode) {
     super(message, code);
     this.name = 'TcpRewriteError';

@@ -32,6 +32,7 @@ export interface TcpRewriteWarning {
   code: 'ERR_DIVERT_TCP_ONE_DIRECTION' | 'ERR_DIVERT_TCP_INJECT';
   /** `src:port > dst:port` of the rewritten direction (empty when not about one flow). */
   flow: string;
+  /** What happened and what to do, in words. */
   message: string;
 }
 

@@ -107,7 +107,7 @@ export class FakeNftables {
     for (const ns of this.#ns.values()) ns.tables = ns.tables.filter((t) => t.owner !== portId);
   }
 
-  /** Handles a datagram that starts with NFNL_MSG_BATCH_BEGIN. */
+  /** @internal The kernel side (FakeKernel): handles a datagram that starts with NFNL_MSG_BATCH_BEGIN. */
   batch(datagram: Uint8Array, portId: number, netns: string | null, opts: AckOptions, emit: (d: Uint8Array) => void): void {
     const [begin, ...rest] = splitMessages(datagram);
     if (!begin) return;
@@ -135,7 +135,7 @@ export class FakeNftables {
     body.forEach((m, i) => this.#answer(m, outcomes[i]!, portId, opts, emit));
   }
 
-  /** Handles a request that is not part of a batch (GETGEN, dumps); emits its replies. */
+  /** @internal The kernel side (FakeKernel): handles a request that is not part of a batch (GETGEN, dumps); emits its replies. */
   handle(it: MessageIter, portId: number, netns: string | null, emit: (d: Uint8Array) => void): FakeNack | undefined {
     const ns = this.#state(netns);
     const msg = it.type & 0xff;

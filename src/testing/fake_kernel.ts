@@ -47,6 +47,7 @@ export interface SocketMatch {
   netnsPath?: string | undefined;
 }
 
+/** How {@link FakeKernel.install} sets the fake up. */
 export interface FakeKernelOptions {
   /** Keep the event loop alive while a ref'd poller is active, as libuv does (default false). */
   keepAlive?: boolean | undefined;
@@ -54,12 +55,18 @@ export interface FakeKernelOptions {
   pid?: number | undefined;
 }
 
+/**
+ * The fake kernel: install() it and divert's sockets talk to it instead of Linux (see the module
+ * comment, and `divert/testing`).
+ */
 export class FakeKernel extends FakeSocketTable implements NativeBinding {
   /** Whether the caller holds CAP_NET_ADMIN: without it nfnetlink refuses every request (EPERM). */
   capNetAdmin = true;
+  /** nfnetlink_queue: bound queues, queued packets, the verdicts and config requests it got. */
   readonly nfqueue: FakeNfqueue;
   /** nfnetlink_log: groups, their config, packet copies (`kernel.logPacket()`), copies lost to a full buffer. */
   readonly nflog: FakeNflog;
+  /** rtnetlink: links and addresses (`setLinks`), clsact qdiscs and bpf filters (`rtnetlink.tc`). */
   readonly rtnetlink = new FakeRtnetlink((s, d) => this.queueDatagram(s, d));
   /** nf_tables: batches, echoes, dumps, owner tables (`kernel.nftables.tables()`, `.rules(table)`…). */
   readonly nftables = new FakeNftables();
@@ -69,6 +76,7 @@ export class FakeKernel extends FakeSocketTable implements NativeBinding {
   #sendSeq = 0;
   #socketFailures: Array<{ errno: number; match: SocketMatch }> = [];
 
+  /** A fake not yet installed (most tests want {@link FakeKernel.install}). */
   constructor(options: FakeKernelOptions = {}) {
     super(options.keepAlive ?? false);
     this.#pid = options.pid ?? 4242;
@@ -159,6 +167,7 @@ export class FakeKernel extends FakeSocketTable implements NativeBinding {
 
   // ── NativeBinding ────────────────────────────────────────────────────────────────────────
 
+  /** socket(2), as the addon's `socket`: a new fake fd, or -errno (see {@link failSocket}). */
   socket(domain: number, type: number, protocol: number, netnsPath?: string | null): number {
     const ns = netnsPath ?? null;
     for (const { errno, match: m } of this.#socketFailures) {
@@ -170,6 +179,7 @@ export class FakeKernel extends FakeSocketTable implements NativeBinding {
     return this.addSocket(domain, type, protocol, ns).fd;
   }
 
+  /** bind(2): netlink port ids as the kernel assigns them; other families record the address. */
   bind(fd: number, sockaddr: Uint8Array): number {
     const s = this.openFd(fd);
     if (!s) return -Errno.EBADF;
@@ -186,6 +196,7 @@ export class FakeKernel extends FakeSocketTable implements NativeBinding {
     return 0;
   }
 
+  /** setsockopt(2): records the option; netlink group memberships join rtnetlink's groups. */
   override setsockopt(fd: number, level: number, name: number, value: number | Uint8Array): number {
     const r = super.setsockopt(fd, level, name, value);
     const s = this.openFd(fd);
@@ -196,6 +207,7 @@ export class FakeKernel extends FakeSocketTable implements NativeBinding {
     return r;
   }
 
+  /** getsockname(2): a netlink socket's sockaddr_nl with its port id. */
   getsockname(fd: number, out: Uint8Array): number {
     const s = this.openFd(fd);
     if (!s) return -Errno.EBADF;
@@ -205,6 +217,7 @@ export class FakeKernel extends FakeSocketTable implements NativeBinding {
     return name.length;
   }
 
+  /** close(2): a netfilter socket's queues and owned tables go with it (NETLINK_URELEASE). */
   close(fd: number): number {
     const s = this.openFd(fd);
     if (!s) return -Errno.EBADF;
@@ -217,6 +230,7 @@ export class FakeKernel extends FakeSocketTable implements NativeBinding {
     return 0;
   }
 
+  /** sendto(2): records the datagram; a netlink request is answered as the kernel would. */
   sendto(fd: number, bytes: Uint8Array, sockaddr: Uint8Array | null, _flags: number): number {
     const s = this.openFd(fd);
     if (!s) return -Errno.EBADF;

@@ -67,6 +67,7 @@ describe('divert demo and doctor', () => {
     for (const probe of ['clsact qdisc', 'cls_bpf', 'act_mirred']) assert.match(out, new RegExp(`^ok\\s+${probe}\\s+accepted \\(inbound injection works\\)`, 'm'), probe);
     assert.match(out, /^ok\s+sniff mode \(nfnetlink_log, nft log\)\s+bound NFLOG group 4242 and added a log group rule/m);
     assert.match(out, /^ok\s+privileges/m);
+    assert.match(out, /^ok\s+native addon\s+(prebuilt|built from source): /m);
     // The programs it looks for are the CLI's own (ip for the demo, unshare for rootless runs) and no others.
     assert.match(out, /^ok\s+ip\s+\/\S*\/ip$/m);
     assert.match(out, /^ok\s+unshare\s+\/\S*\/unshare$/m);
@@ -80,7 +81,7 @@ describe('divert demo and doctor', () => {
     assert.equal((await j.exit).code, 0);
     const report = JSON.parse(j.stdout()) as { usable: boolean; checks: Array<{ name: string; status: string }> };
     assert.equal(report.usable, true);
-    for (const name of ['nfnetlink_queue', 'nf_tables owner tables', 'queueing from nf_tables', 'nft_ct (always-defragment)', 'clsact qdisc', 'cls_bpf', 'act_mirred', 'sniff mode (nfnetlink_log, nft log)', 'ip', 'unshare']) {
+    for (const name of ['native addon', 'nfnetlink_queue', 'nf_tables owner tables', 'queueing from nf_tables', 'nft_ct (always-defragment)', 'clsact qdisc', 'cls_bpf', 'act_mirred', 'sniff mode (nfnetlink_log, nft log)', 'ip', 'unshare']) {
       assert.equal(report.checks.find((c) => c.name === name)?.status, 'ok', name);
     }
     assert.deepEqual(namespaces(w.child.pid), [], 'the probe namespace is gone');

@@ -7,12 +7,13 @@ import { parseArgs } from 'node:util';
 import type { CliIo } from '../io.js';
 import { reportError } from '../report_error.js';
 import { CAP_NET_ADMIN, CAP_SYS_ADMIN, hasCapability } from '../../_native/capability.js';
-import { checkBinaries, checkKernelConfig, checkLive, checkPrivileges, checkUserNamespaces } from '../doctor/checks.js';
+import { checkNative, checkBinaries, checkKernelConfig, checkLive, checkPrivileges, checkUserNamespaces } from '../doctor/checks.js';
 import { formatReport, reportExitCode, type CheckResult } from '../doctor/report.js';
 
 export const DOCTOR_HELP = `Usage: divert doctor [--json]
 
 Checks what divert needs and prints ok / warn / FAIL per check, with the exact fix:
+  addon      the native addon: prebuilt for this machine or built from source, and loaded
   kernel     over netlink, in a throwaway namespace: nfnetlink_queue (binds a queue), nf_tables
              with owner tables, the queue expression or the compat NFQUEUE target, nft_ct
              (--defragment), and the clsact qdisc, cls_bpf and act_mirred (inbound injection);
@@ -30,12 +31,14 @@ Options:
 export async function runChecks(): Promise<CheckResult[]> {
   const userns = await checkUserNamespaces();
   const privileged = hasCapability(CAP_NET_ADMIN) && hasCapability(CAP_SYS_ADMIN);
+  const native = checkNative();
   return [
+    native,
     checkPrivileges(userns.status === 'ok'),
     userns,
     ...checkBinaries(),
     ...checkKernelConfig(),
-    ...(await checkLive(privileged)),
+    ...(await checkLive(privileged, native.status === 'ok')),
   ];
 }
 

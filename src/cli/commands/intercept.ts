@@ -8,7 +8,8 @@ import { createDivertSocket, type DivertPacket, type DivertSocket } from '../../
 import { PcapWriter } from '../../pcap/pcap_writer.js';
 import type { CliIo } from '../io.js';
 import { reportError } from '../report_error.js';
-import { INTERCEPT_HELP, parseInterceptArgs, type InterceptOptions } from './intercept_args.js';
+import { DivertError } from '../../errors.js';
+import { INTERCEPT_HELP, LENGTH_LEGEND, parseInterceptArgs, type InterceptOptions } from './intercept_args.js';
 import { checkFirewallRule, installRunRules, type RunRules } from './intercept_rules.js';
 import { packetRecord } from '../format/record.js';
 import { formatLine } from '../format/line.js';
@@ -23,6 +24,18 @@ import { runSniff } from './intercept_sniff.js';
 const NAME = 'divert intercept';
 const PROG = 'divert';
 
+/**
+ * Opens `path` for the pcap output.
+ * @throws {DivertError} `ERR_DIVERT_PCAP_OPEN` naming the path and the reason.
+ */
+function openPcap(path: string): number {
+  try {
+    return openSync(path, 'w');
+  } catch (cause) {
+    throw new DivertError(`cannot write the pcap file ${JSON.stringify(path)}: ${(cause as Error).message} (nothing was installed)`, 'ERR_DIVERT_PCAP_OPEN', { cause });
+  }
+}
+
 /** Prints one packet in the chosen format and gives it its verdict. */
 function handle(p: DivertPacket, sock: DivertSocket, o: InterceptOptions, out: (s: string) => void, counts: InterceptCounts): void {
   if (o.format === 'classic') {
@@ -34,9 +47,10 @@ function handle(p: DivertPacket, sock: DivertSocket, o: InterceptOptions, out: (
     }
   } else if (o.format !== 'none') {
     const r = packetRecord(p.packet, p.address, o.verdict);
-    out((o.format === 'json' ? formatJson(r) : formatLine(r)) + '\n');
+    out((o.format === 'json' ? formatJson(r, o.hex ? p.packet : undefined) : formatLine(r)) + '\n');
   }
-  if (o.hex) out(formatHex(p.packet));
+  // With --json the bytes are in the record: a hex dump between JSON lines would break jq.
+  if (o.hex && o.format !== 'json') out(formatHex(p.packet));
   if (p.verdict === undefined) {
     if (o.verdict === 'drop') p.drop();
     else p.reinject();
@@ -48,20 +62,27 @@ function handle(p: DivertPacket, sock: DivertSocket, o: InterceptOptions, out: (
 /** Opens the socket and rules, runs the loop until -c, a signal or an error, and cleans up. */
 async function run(o: InterceptOptions, io: CliIo): Promise<number> {
   if (o.firewall !== undefined) checkFirewallRule(o.firewall, o.port ?? 0, o.passThrough);
+  // The pcap file first: a path that cannot be written fails before any rule is installed.
+  let pcapFd = o.write === undefined ? undefined : openPcap(o.write);
   const counts: InterceptCounts = { received: 0, reinjected: 0, dropped: 0 };
   // With --filter the socket owns the run's rules (it must AND them with the filter); else the
   // command installs them itself, to read the kernel's counters before the queue goes.
-  const sock = o.filter === undefined
-    ? createDivertSocket({ netns: o.netns, handleSignals: false })
-    : createDivertSocket({
-      port: o.port, netns: o.netns, handleSignals: false, filter: o.filter, passThrough: o.passThrough, defragment: o.defragment, priority: o.priority,
-      ...(o.firewall === undefined ? {} : { rules: [o.firewall] }),
-    });
+  let sock: DivertSocket;
+  try {
+    sock = o.filter === undefined
+      ? createDivertSocket({ netns: o.netns, handleSignals: false })
+      : createDivertSocket({
+        port: o.port, netns: o.netns, handleSignals: false, filter: o.filter, passThrough: o.passThrough, defragment: o.defragment, priority: o.priority,
+        ...(o.firewall === undefined ? {} : { rules: [o.firewall] }),
+      });
+  } catch (err) {
+    if (pcapFd !== undefined) closeSync(pcapFd);
+    throw err;
+  }
   const onExit = (): void => sock.closeSync();
   process.on('exit', onExit);
   let rules: RunRules | undefined;
   let installing: Promise<RunRules> | undefined;
-  let pcapFd: number | undefined;
   let status: StatusLine | undefined;
   let stopping: Promise<void> | undefined;
   let kernelAtEnd: Awaited<ReturnType<typeof readQueueCounters>>;
@@ -91,10 +112,9 @@ async function run(o: InterceptOptions, io: CliIo): Promise<number> {
       installing = installRunRules({ ...o, port });
       rules = await installing;
     }
-    if (o.write !== undefined) pcapFd = openSync(o.write, 'w');
     const pcap = pcapFd === undefined ? undefined : new PcapWriter((c) => void writeSync(pcapFd!, c));
     if (o.format === 'classic') io.stdout(classicBanner(PROG).stdout);
-    else io.stderr(`${NAME}: listening on divert port ${port}${o.netns ? ` in netns ${o.netns}` : ''}${rules?.text ? `, rule "${rules.text}"` : ''}${o.filter ? `, filter "${o.filter}"` : ''}\n`);
+    else io.stderr(`${NAME}: listening on divert port ${port}${o.netns ? ` in netns ${o.netns}` : ''}${rules?.text ? `, rule "${rules.text}"` : ''}${o.filter ? `, filter "${o.filter}"` : ''}${o.format === 'line' ? `; ${LENGTH_LEGEND}` : ''}\n`);
     if (io.stderrIsTty) status = new StatusLine(io.stderr, () => counts, port, o.netns);
     const out = (s: string): void => {
       status?.hide();
@@ -114,6 +134,7 @@ async function run(o: InterceptOptions, io: CliIo): Promise<number> {
     status?.stop();
     await stop().catch((err: unknown) => io.stderr(`${NAME}: cleanup: ${(err as Error).message}\n`));
     if (pcapFd !== undefined) closeSync(pcapFd);
+    pcapFd = undefined;
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);

@@ -6,6 +6,9 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../io.js';
 import { SELECTION_OPTIONS, checkSelection, parsePort, takeFirewallArg } from './selection_args.js';
 
+/** What "length N" in a packet line is: printed once, with the listening line. */
+export const LENGTH_LEGEND = 'length = IP total length, headers included';
+
 export type OutputFormat = 'line' | 'json' | 'classic' | 'none';
 
 export interface InterceptOptions {
@@ -54,13 +57,15 @@ Options:
   --netns NAME           work inside network namespace NAME (see "ip netns list")
   -c, --count N          stop after N packets
   -w, --write FILE       write the packets to FILE as pcap (raw IP, IPv4 and IPv6)
-  --json                 one JSON object per packet
+  --json                 one JSON object per packet (one per line: jq reads them)
   --classic              print what the seed's C interceptor printed
-  -x, --hex              add a hex dump of each packet
+  -x, --hex              add a hex dump of each packet (with --json: a "hex" field)
   -h, --help             show this help
 
 Output (default): one line per packet, like tcpdump:
   time direction interface IP src[.port] > dst[.port]: protocol [flags], length N, verdict
+where length N is the IP total length, headers included (IPv4 total length, IPv6 40 + payload
+length; tcpdump prints the UDP or ICMP length there instead). JSON's "length" is the same.
 Ctrl-C stops and prints a summary; packets still held are reinjected and the rule removed.
 
 Examples:

@@ -3,6 +3,7 @@
  * network namespace, so the host's firewall is never touched.
  * @module
  */
+import { relative, sep } from 'node:path';
 import { createDivertSocket } from '../../mod.js';
 import { probeKernel } from '../../firewall/kernel.js';
 import { NftConnection } from '../../nftables/conn.js';
@@ -10,9 +11,29 @@ import { probeTc, type TcProbe, type TcProbeOutcome } from '../../rtnetlink/tc_p
 import { Netns } from '../../_native/netns.js';
 import { CAP_NET_ADMIN, CAP_SYS_ADMIN, hasCapability } from '../../_native/capability.js';
 import { findBinary, runQuiet } from '../sys.js';
+import { loadNative, PACKAGE_ROOT, requireAddon, resolveNativeAddon } from '../../_native/binding.js';
 import { Sandbox } from '../sandbox.js';
 import { KERNEL_OPTIONS, readKernelConfig } from './kernel_config.js';
 import type { CheckResult } from './report.js';
+
+/**
+ * The native addon: found (a prebuilt one or a source build in `root`) and loaded. When it is
+ * missing the row says so and how to build it: the kernel is not to blame then.
+ */
+export function checkNative(root: string = PACKAGE_ROOT): CheckResult {
+  let path: string;
+  try {
+    path = resolveNativeAddon(root);
+    if (root === PACKAGE_ROOT) loadNative();
+    else requireAddon(path);
+  } catch (err) {
+    const message = (err as Error).message;
+    const [what, needs] = message.split(': a source build needs ');
+    return { name: 'native addon', status: 'fail', detail: what ?? message, fix: needs === undefined ? 'npm rebuild divert --build-from-source' : `a source build needs ${needs}` };
+  }
+  const kind = path.includes(`${sep}prebuilds${sep}`) ? 'prebuilt' : 'built from source';
+  return { name: 'native addon', status: 'ok', detail: `${kind}: ${relative(root, path)}` };
+}
 
 /** CAP_NET_ADMIN (queues, rules) and CAP_SYS_ADMIN (namespaces). */
 export function checkPrivileges(userns: boolean): CheckResult {
@@ -78,7 +99,10 @@ const LIVE = ['nfnetlink_queue', 'nf_tables owner tables', 'queueing from nf_tab
  * the native queue expression or the compat NFQUEUE target, ct (a dry run: nothing applied);
  * and what inbound injection needs from tc.
  */
-export async function checkLive(privileged: boolean): Promise<CheckResult[]> {
+export async function checkLive(privileged: boolean, native = true): Promise<CheckResult[]> {
+  if (!native) {
+    return LIVE.map((name) => ({ name, status: 'warn' as const, detail: 'not probed: the native addon is not loaded', fix: 'build the native addon first (see "native addon" above), then run divert doctor again' }));
+  }
   if (!privileged) {
     return LIVE.map((name) => ({ name, status: 'warn' as const, detail: 'not probed: needs root', fix: 'sudo divert doctor' }));
   }

@@ -1,5 +1,6 @@
 /**
- * `--json`: one JSON object per packet with the line format's fields (time as ISO 8601 UTC).
+ * `--json`: one JSON object per packet with the line format's fields (time as ISO 8601 UTC);
+ * with `-x` the packet's bytes go in its `hex` field, so the output stays one JSON value a line.
  * @module
  */
 import type { PacketRecord } from './record.js';
@@ -23,7 +24,9 @@ export function jsonRecord(r: PacketRecord): Record<string, unknown> {
   };
 }
 
-/** One line of JSON (no newline). */
-export function formatJson(r: PacketRecord): string {
-  return JSON.stringify(jsonRecord(r));
+/** One line of JSON (no newline); `bytes` given (`-x`), they follow as a `hex` string. */
+export function formatJson(r: PacketRecord, bytes?: Uint8Array): string {
+  const o = jsonRecord(r);
+  if (bytes !== undefined) o['hex'] = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+  return JSON.stringify(o);
 }
