@@ -1,12 +1,14 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeKernel } from '../testing/fake_kernel.js';
 import { HOST_LINKS, udp4, udp6, waitFor } from '../testing/fixtures.js';
 import { NF_INET_HOOKS } from '../netlink/netfilter.js';
-import { NF_VERDICT } from '../nfqueue/constants.js';
+import { NF_VERDICT, NFQA_SKB } from '../nfqueue/constants.js';
+import { parsePcap } from '../pcap/pcap_reader.js';
+import { verifyChecksums } from '../packet/checksum.js';
 import { main } from './main.js';
 import { collectingIo } from './io.js';
 
@@ -78,4 +80,22 @@ test('divert intercept -w to an unwritable path fails before any rule is install
     assert.equal(kernel.configLog.length, 0, `${args.join(' ')}: no queue was bound`);
     assert.equal(kernel.openSockets().length, 0);
   }
+});
+
+test('divert intercept -w: a packet the kernel left with partial checksums (offload) is captured with them filled, as on the wire', async (t) => {
+  const kernel = install(t);
+  const dir = mkdtempSync(join(tmpdir(), 'divert-pcap-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'out.pcap');
+  const bytes = udp4('offloaded');
+  bytes[26] = 0x12; // a partial UDP checksum, as the kernel leaves it with CSUMNOTREADY
+  bytes[27] = 0x34;
+  const io = collectingIo();
+  const running = main(['intercept', '7', '-c', '1', '-w', file], io);
+  await waitFor(() => /listening on divert port 7/.test(io.err.join('')), 'the listening line', 5000);
+  kernel.enqueuePacket(7, bytes, { hook: NF_INET_HOOKS.NF_INET_LOCAL_OUT, outdev: 2, skbInfo: NFQA_SKB.NFQA_SKB_CSUMNOTREADY });
+  assert.equal(await running, 0, io.err.join(''));
+  const [captured] = parsePcap(readFileSync(file)).records;
+  assert.deepEqual(verifyChecksums(captured!.data), { ip: true, udp: true });
+  assert.deepEqual(kernel.verdicts.map((v) => [v.verdict, v.payload]), [[NF_VERDICT.NF_ACCEPT, undefined]], 'the packet itself goes on unchanged');
 });

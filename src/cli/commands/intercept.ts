@@ -6,6 +6,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { createDivertSocket, type DivertPacket, type DivertSocket } from '../../mod.js';
 import { PcapWriter } from '../../pcap/pcap_writer.js';
+import { fillChecksums } from '../../packet/checksum.js';
 import type { CliIo } from '../io.js';
 import { reportError } from '../report_error.js';
 import { DivertError } from '../../errors.js';
@@ -34,6 +35,17 @@ function openPcap(path: string): number {
   } catch (cause) {
     throw new DivertError(`cannot write the pcap file ${JSON.stringify(path)}: ${(cause as Error).message} (nothing was installed)`, 'ERR_DIVERT_PCAP_OPEN', { cause });
   }
+}
+
+/**
+ * The bytes a capture shows: a packet the kernel left with partial checksums (checksum offload,
+ * `checksumNotReady`) gets them filled in a copy, as they will be on the wire.
+ */
+function captured(p: DivertPacket): Uint8Array {
+  if (!p.address.checksumNotReady || p.address.truncated) return p.packet;
+  const copy = p.packet.slice();
+  fillChecksums(copy);
+  return copy;
 }
 
 /** Prints one packet in the chosen format and gives it its verdict. */
@@ -122,7 +134,7 @@ async function run(o: InterceptOptions, io: CliIo): Promise<number> {
     };
     for await (const p of sock) {
       counts.received++;
-      pcap?.writePacket(p.packet, p.address.timestamp ?? Date.now(), p.address.originalLength);
+      pcap?.writePacket(captured(p), p.address.timestamp ?? Date.now(), p.address.originalLength);
       handle(p, sock, o, out, counts);
       if (o.count !== undefined && counts.received >= o.count) break;
     }
