@@ -40,25 +40,24 @@ function take(n: number): Uint8Array {
 
 /** The packet `meta` describes in `buf`, held for `sink`'s verdict; `port` is the divert port. */
 export function receivedPacket(meta: PacketMeta, buf: Uint8Array, links: LinkTable | undefined, port: number, sink: VerdictSink): DivertPacket {
-  const { bytes, original } = copyOut(buf, meta.payloadOffset, meta.payloadLength);
-  const address = addressOf({
-    ...meta,
-    checksumNotReady: (meta.skbInfo & NFQA_SKB.NFQA_SKB_CSUMNOTREADY) !== 0,
-    gso: (meta.skbInfo & NFQA_SKB.NFQA_SKB_GSO) !== 0,
-    originalLength: meta.capLen ?? bytes.length,
-  }, bytes, links, port);
-  return new DivertPacket(sink, meta.id, bytes, original, address, performance.now());
+  const len = meta.payloadLength;
+  const both = copyOut(buf, meta.payloadOffset, len);
+  const bytes = both.subarray(0, len);
+  const skb = meta.skbInfo;
+  // Per packet: no object spread or intermediate objects here (they cost more than the copy).
+  const address = addressOf(meta, bytes, links, port, (skb & NFQA_SKB.NFQA_SKB_CSUMNOTREADY) !== 0, (skb & NFQA_SKB.NFQA_SKB_GSO) !== 0, meta.capLen ?? len);
+  return new DivertPacket(sink, meta.id, bytes, both.subarray(len), address, performance.now());
 }
 
 /**
- * The packet's own copy of `len` bytes at `offset` of the arena, and a second copy to tell later
- * whether it changed (one cut from a slab holds both).
+ * `len` bytes at `offset` of the arena, twice in one cut of a slab: the packet's own copy
+ * (`subarray(0, len)`) and the original (`subarray(len)`), to tell later whether it changed.
  */
-export function copyOut(buf: Uint8Array, offset: number, len: number): { bytes: Uint8Array; original: Uint8Array } {
+export function copyOut(buf: Uint8Array, offset: number, len: number): Uint8Array {
   const both = take(len * 2);
   both.set(buf.subarray(offset, offset + len));
   both.copyWithin(len, 0, len);
-  return { bytes: both.subarray(0, len), original: both.subarray(len) };
+  return both;
 }
 
 /** What the kernel says about a packet, NFQUEUE and NFLOG alike, for its DivertAddress. */
@@ -72,17 +71,14 @@ export interface AddressSource {
   hwAddr: string | undefined;
   uid: number | undefined;
   gid: number | undefined;
-  checksumNotReady: boolean;
-  gso: boolean;
-  /** The packet's length in the kernel (more than `bytes` when the copy was cut). */
-  originalLength: number;
 }
 
 /**
  * The seed's address of a packet: the receiving interface's address (the first of the packet's
- * family), `0.0.0.0` / `::` for one going out, and the metadata beside it.
+ * family), `0.0.0.0` / `::` for one going out, and the metadata beside it. `originalLength` is
+ * the packet's length in the kernel (more than `bytes` when the copy was cut).
  */
-export function addressOf(m: AddressSource, bytes: Uint8Array, links: LinkTable | undefined, port: number): DivertAddress {
+export function addressOf(m: AddressSource, bytes: Uint8Array, links: LinkTable | undefined, port: number, checksumNotReady: boolean, gso: boolean, originalLength: number): DivertAddress {
   const len = bytes.length;
   const family: 4 | 6 = len > 0 ? ((bytes[0]! >> 4) === 6 ? 6 : 4) : m.hwProtocol === 0x86dd ? 6 : 4;
   const hook = HOOKS[m.hook] ?? 'prerouting';
@@ -104,10 +100,10 @@ export function addressOf(m: AddressSource, bytes: Uint8Array, links: LinkTable 
     hwAddr: m.hwAddr,
     uid: m.uid,
     gid: m.gid,
-    checksumNotReady: m.checksumNotReady,
-    gso: m.gso,
-    truncated: m.originalLength > len,
-    originalLength: m.originalLength,
+    checksumNotReady,
+    gso,
+    truncated: originalLength > len,
+    originalLength,
     loopback: (((inLink ?? outLink)?.flags ?? 0) & IFF_LOOPBACK) !== 0,
   });
 }

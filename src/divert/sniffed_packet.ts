@@ -71,9 +71,11 @@ function ipLength(b: Uint8Array): number {
  * `port` is the sniffing socket's port (its NFLOG group).
  */
 export function sniffedPacket(meta: LogMeta, buf: Uint8Array, links: LinkTable | undefined, port: number, id: number): SniffedPacket {
-  const { bytes, original } = copyOut(buf, meta.payloadOffset, meta.payloadLength);
+  const len = meta.payloadLength;
+  const both = copyOut(buf, meta.payloadOffset, len);
+  const bytes = both.subarray(0, len);
   // NFLOG says nothing of a copy cut short by the copy range or snaplen: the IP header does.
-  const originalLength = Math.max(bytes.length, ipLength(bytes));
-  const address = addressOf({ ...meta, checksumNotReady: false, gso: false, originalLength }, bytes, links, port);
-  return new SniffedPacket(NO_VERDICTS, id, bytes, original, address, performance.now());
+  const originalLength = Math.max(len, ipLength(bytes));
+  const address = addressOf(meta, bytes, links, port, false, false, originalLength);
+  return new SniffedPacket(NO_VERDICTS, id, bytes, both.subarray(len), address, performance.now());
 }
