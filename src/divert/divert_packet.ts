@@ -190,6 +190,11 @@ function checkOptions(options: ReinjectOptions, bytes: Uint8Array | undefined): 
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
+  // Small packets (most): a loop is cheaper than two Buffer views per call (every reinject() asks).
+  if (a.length <= 256) {
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
   return Buffer.compare(
     Buffer.from(a.buffer, a.byteOffset, a.length),
     Buffer.from(b.buffer, b.byteOffset, b.length),

@@ -10,9 +10,11 @@
 export function formatHwAddr(bytes: Uint8Array, off = 0, len = bytes.length - off): string {
   let s = '';
   for (let i = 0; i < len; i++) {
-    const v = bytes[off + i] ?? 0;
     if (i > 0) s += ':';
-    s += v < 16 ? `0${v.toString(16)}` : v.toString(16);
+    s += HEX[bytes[off + i] ?? 0]!;
   }
   return s;
 }
+
+/** "00"…"ff": an inbound packet's NFQA_HWADDR is formatted per packet, and toString(16) is dear there. */
+const HEX: readonly string[] = Array.from({ length: 256 }, (_, v) => v.toString(16).padStart(2, '0'));
