@@ -8,7 +8,7 @@ import { DivertError, FilterSyntaxError, FirewallError } from '../mod.js';
 
 test('parseInterceptArgs() defaults: reinject, line output', () => {
   assert.deepEqual(parseInterceptArgs(['1234']), {
-    port: 1234, verdict: 'reinject', firewall: undefined, filter: undefined, priority: 0, passThrough: false,
+    port: 1234, lastPort: undefined, verdict: 'reinject', firewall: undefined, filter: undefined, priority: 0, passThrough: false,
     defragment: false, netns: undefined, count: undefined, write: undefined, format: 'line', hex: false, sniff: false,
   });
 });
@@ -108,4 +108,14 @@ test('main() --version, --help, unknown command and usage exit codes', async () 
   const usage = collectingIo();
   assert.equal(await main(['intercept', 'notaport'], usage), 2);
   assert.match(usage.err.join(''), /^divert intercept: port must be a number/);
+});
+
+test('parseInterceptArgs() <port>:<last>: a range of ports (one worker thread each); refused with --sniff, --classic, backwards or over 64 ports', () => {
+  const o = parseInterceptArgs(['10:13', '--firewall', '-A input -p udp']);
+  assert.ok(o !== 'help');
+  assert.deepEqual([o.port, o.lastPort, o.firewall], [10, 13, '-A input -p udp']);
+  assert.throws(() => parseInterceptArgs(['10:13', '--sniff']), /--sniff takes one port/);
+  assert.throws(() => parseInterceptArgs(['10:13', '--classic']), /--classic prints the seed's own loop/);
+  assert.throws(() => parseInterceptArgs(['13:10']), /first < last and at most 64 ports/);
+  assert.throws(() => parseInterceptArgs(['0:64']), /at most 64 ports/);
 });

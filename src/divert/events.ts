@@ -42,4 +42,6 @@ export type DivertWorkersEvents = {
   close: [];
   /** A worker failed (its thread's error). */
   error: [err: Error];
+  /** A handler module sent `{ type: 'user', data }` through its parentPort; `port` is its worker's. */
+  message: [data: unknown, port: number];
 };

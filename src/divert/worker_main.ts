@@ -26,6 +26,8 @@ export interface WorkerData {
   filter: string | undefined;
   /** Int32Array slots set to 1 once a worker finished its `exit` (Atomics.wait in the main thread). */
   done: SharedArrayBuffer;
+  /** The socket's `workerData` option, for the handler module. */
+  data: unknown;
 }
 
 /** Messages a worker sends. */
@@ -34,7 +36,9 @@ export type WorkerMessage =
   | { type: 'failed'; message: string; code?: string | undefined }
   | { type: 'stats'; stats: Record<string, number> }
   | { type: 'error'; message: string; stack?: string | undefined }
-  | { type: 'closed'; stats: Record<string, number> };
+  | { type: 'closed'; stats: Record<string, number> }
+  /** Sent by the handler module itself: emitted as the socket's 'message' event. */
+  | { type: 'user'; data: unknown };
 
 const data = workerData as WorkerData;
 const port = parentPort!;

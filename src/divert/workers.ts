@@ -39,6 +39,12 @@ export interface DivertWorkersOptions extends Omit<DivertSocketOptions, 'port'> 
    * CPU handles it. Rules only (a filter's rules always hash).
    */
   cpuFanout?: boolean | undefined;
+  /**
+   * Data for the handler module (structured-cloneable): it reads it as `workerData.data` (import
+   * `workerData` from node:worker_threads). A handler sends something back to the main thread with
+   * `parentPort.postMessage({ type: 'user', data })`: the socket emits it as a `'message'` event.
+   */
+  workerData?: unknown;
 }
 
 /** More queues than this is a typo, not a plan (each is a thread and a socket). */
@@ -73,7 +79,7 @@ export class DivertWorkers extends EventEmitter<DivertWorkersEvents> {
   /** @throws {TypeError|RangeError} for a bad port range, worker module or option. */
   constructor(options: DivertWorkersOptions) {
     super();
-    const { port, worker, cpuFanout, ...rest } = options;
+    const { port, worker, cpuFanout, workerData: _data, ...rest } = options;
     this.ports = portsOf(port);
     this.#handler = handlerUrl(worker);
     checkSocketOptions(rest);
@@ -108,7 +114,7 @@ export class DivertWorkers extends EventEmitter<DivertWorkersEvents> {
 
   async #start(): Promise<void> {
     const o = this.#options;
-    const { port: _port, worker: _worker, cpuFanout, rules, filter, signal, handleSignals, ...socketOptions } = o;
+    const { port: _port, worker: _worker, cpuFanout, workerData: _data, rules, filter, signal, handleSignals, ...socketOptions } = o;
     try {
       this.#unhold = holdNamespace(o.netns);
       const started = this.ports.map((port, index) => this.#spawn(port, index, { ...socketOptions, netns: o.netns }, filter));
@@ -136,7 +142,7 @@ export class DivertWorkers extends EventEmitter<DivertWorkersEvents> {
   }
 
   #spawn(port: number, index: number, options: DivertSocketOptions, filter: string | undefined): { ready: Promise<void> } {
-    const data: WorkerData = { index, port, handler: this.#handler, options, filter, done: this.#done };
+    const data: WorkerData = { index, port, handler: this.#handler, options, filter, done: this.#done, data: this.#options.workerData };
     const worker = new Worker(new URL('./worker_main.js', import.meta.url), { workerData: data });
     let resolveEnded!: () => void;
     const s: Started = { port, worker, stats: {}, ended: new Promise((r) => (resolveEnded = r)), exited: false };
@@ -146,6 +152,7 @@ export class DivertWorkers extends EventEmitter<DivertWorkersEvents> {
         if (m.type === 'ready') resolve();
         else if (m.type === 'failed') reject(new DivertError(`The worker for divert port ${port} could not start: ${m.message}`, m.code ?? 'ERR_DIVERT_WORKER'));
         else if (m.type === 'stats' || m.type === 'closed') s.stats = m.stats;
+        else if (m.type === 'user') this.emit('message', m.data, port);
         else if (m.type === 'error') this.#report(new DivertError(`Worker for divert port ${port}: ${m.message}`, 'ERR_DIVERT_WORKER'));
       });
       worker.on('error', (err) => {

@@ -254,4 +254,33 @@ describe('divert intercept (real kernel)', () => {
     assert.match(bad.stderr(), /^divert intercept: Unknown chain "nowhere".*\(see "divert intercept --help"\)\n$/);
     assert.doesNotMatch(bad.stderr(), /\n\s+at /, 'no stack trace');
   });
+
+  test('a port range: one worker thread per port, -c counts across them, --json and -w from every worker in one stream, nothing left', async (t) => {
+    if (!requirePrivilege(t)) return;
+    const { a, b } = pair(16);
+    const dir = mkdtempSync(join(tmpdir(), 'divert-range-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'range.pcap');
+    const first = nextPort;
+    nextPort += 2;
+    const w = await intercept(b, [`${first}:${first + 1}`, '--firewall', '-A input -p udp --dport 7500', '-c', '20', '--json', '-w', file]);
+    assert.match(w.stderr(), new RegExp(`listening on divert ports ${first}-${first + 1} \\(a worker thread each\\)`));
+    const { createDivertSocket } = await import('../../src/mod.js');
+    const { buildUdpPacket } = await import('../../src/packet/build.js');
+    await using inject = createDivertSocket({ netns: a.name });
+    // 32 source addresses: the kernel hashes addresses to pick a port, so both ports get packets.
+    for (let f = 0; f < 32; f++) inject.sendto(buildUdpPacket({ src: `198.18.16.${100 + f}`, dst: '198.18.16.2', srcPort: 4000, dstPort: 7500, payload: `f${f}` }));
+    const { code } = await w.exit;
+    assert.equal(code, 0, w.stderr());
+    const lines = w.stdout().trim().split('\n');
+    assert.equal(lines.length, 20, 'exactly -c records');
+    for (const line of lines) {
+      const r = JSON.parse(line) as { src: string; dst: string; protocol: string; verdict: string };
+      assert.match(r.src, /^198\.18\.16\.1\d\d$/);
+      assert.deepEqual([r.dst, r.protocol, r.verdict], ['198.18.16.2', 'udp', 'reinject']);
+    }
+    assert.equal(parsePcap(readFileSync(file)).records.length, 20, 'the capture holds the same 20');
+    assert.match(w.stderr(), /20 packets received, 20 reinjected, 0 dropped/);
+    await assertNothingLeft(b, 'the range rule is gone');
+  });
 });

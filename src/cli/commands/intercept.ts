@@ -6,7 +6,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { createDivertSocket, type DivertPacket, type DivertSocket } from '../../mod.js';
 import { PcapWriter } from '../../pcap/pcap_writer.js';
-import { fillChecksums } from '../../packet/checksum.js';
+import { captured } from './captured.js';
 import type { CliIo } from '../io.js';
 import { reportError } from '../report_error.js';
 import { DivertError } from '../../errors.js';
@@ -21,6 +21,7 @@ import { formatSummary, type InterceptCounts } from '../format/status.js';
 import { StatusLine } from '../status_line.js';
 import { readQueueCounters } from '../queue_proc.js';
 import { runSniff } from './intercept_sniff.js';
+import { runWorkers } from './intercept_workers.js';
 
 const NAME = 'divert intercept';
 const PROG = 'divert';
@@ -35,17 +36,6 @@ function openPcap(path: string): number {
   } catch (cause) {
     throw new DivertError(`cannot write the pcap file ${JSON.stringify(path)}: ${(cause as Error).message} (nothing was installed)`, 'ERR_DIVERT_PCAP_OPEN', { cause });
   }
-}
-
-/**
- * The bytes a capture shows: a packet the kernel left with partial checksums (checksum offload,
- * `checksumNotReady`) gets them filled in a copy, as they will be on the wire.
- */
-function captured(p: DivertPacket): Uint8Array {
-  if (!p.address.checksumNotReady || p.address.truncated) return p.packet;
-  const copy = p.packet.slice();
-  fillChecksums(copy);
-  return copy;
 }
 
 /** Prints one packet in the chosen format and gives it its verdict. */
@@ -76,6 +66,7 @@ async function run(o: InterceptOptions, io: CliIo): Promise<number> {
   if (o.firewall !== undefined) checkFirewallRule(o.firewall, o.port ?? 0, o.passThrough);
   // The pcap file first: a path that cannot be written fails before any rule is installed.
   let pcapFd = o.write === undefined ? undefined : openPcap(o.write);
+  if (o.lastPort !== undefined) return runWorkers(o, io, pcapFd);
   const counts: InterceptCounts = { received: 0, reinjected: 0, dropped: 0 };
   // With --filter the socket owns the run's rules (it must AND them with the filter); else the
   // command installs them itself, to read the kernel's counters before the queue goes.

@@ -14,6 +14,8 @@ export type OutputFormat = 'line' | 'json' | 'classic' | 'none';
 export interface InterceptOptions {
   /** Undefined with --filter: a free port is chosen. */
   port: number | undefined;
+  /** `<port>:<last>`: ports port…last, one worker thread each (the kernel spreads flows over them). */
+  lastPort: number | undefined;
   /** A WinDivert filter compiled into the kernel (`--filter`). */
   filter: string | undefined;
   /** WinDivert's priority of the run's rules (higher sees packets first). */
@@ -34,10 +36,12 @@ export interface InterceptOptions {
   sniff: boolean;
 }
 
-export const INTERCEPT_HELP = `Usage: divert intercept [<port>] [options]
+export const INTERCEPT_HELP = `Usage: divert intercept [<port>[:<last>]] [options]
 
 Receive the packets DIVERT rules send to divert port <port> (an NFQUEUE queue number,
-0-65535), print each one and reinject it (the seed's interceptor, section 6.4).
+0-65535), print each one and reinject it (the seed's interceptor, section 6.4). With a port
+range <port>:<last> (e.g. 10:13), one worker thread per port serves it, and the kernel spreads
+packets over the ports by a hash of their addresses (a conversation stays on one port).
 
 Options:
   --reinject             put every packet back (default)
@@ -113,8 +117,19 @@ export function parseInterceptArgs(argv: readonly string[]): InterceptOptions | 
   if (values.sniff && values['pass-through']) throw new UsageError('--sniff holds no packet, so there is nothing to pass through: leave out --pass-through');
   const selection = checkSelection(firewall, values);
   const format: OutputFormat = values.json ? 'json' : values.classic ? 'classic' : values.write !== undefined ? 'none' : 'line';
+  const range = /^(\d+):(\d+)$/.exec(positionals[0] ?? '');
+  if (range) {
+    if (values.sniff) throw new UsageError('--sniff takes one port (an NFLOG group), not a range');
+    if (values.classic) throw new UsageError('--classic prints the seed\'s own loop, one port: leave it out with a port range');
+  }
+  const lastPort = range ? parsePort(range[2], MISSING_PORT) : undefined;
+  const firstPort = range ? parsePort(range[1], MISSING_PORT) : undefined;
+  if (firstPort !== undefined && lastPort !== undefined && (lastPort <= firstPort || lastPort - firstPort >= 64)) {
+    throw new UsageError(`a port range is <first>:<last> with first < last and at most 64 ports (one worker thread each), got ${JSON.stringify(positionals[0])}`);
+  }
   return {
-    port: values.filter !== undefined && positionals[0] === undefined ? undefined : parsePort(positionals[0], MISSING_PORT),
+    port: firstPort ?? (values.filter !== undefined && positionals[0] === undefined ? undefined : parsePort(positionals[0], MISSING_PORT)),
+    lastPort,
     filter: selection.filter,
     priority: selection.priority,
     verdict: values.drop ? 'drop' : 'reinject',

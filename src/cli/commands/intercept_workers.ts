@@ -1,0 +1,70 @@
+/**
+ * `divert intercept <port>:<last>`: a multi-queue socket (one worker thread per port, see
+ * src/divert/workers.ts) runs intercept_worker.ts on each port's packets; this thread prints what
+ * they send, writes the capture, counts, and stops after -c, on a signal or an error.
+ * @module
+ */
+import { closeSync, writeSync } from 'node:fs';
+import { createDivertSocket } from '../../mod.js';
+import { PcapWriter } from '../../pcap/pcap_writer.js';
+import type { CliIo } from '../io.js';
+import { formatSummary, type InterceptCounts } from '../format/status.js';
+import { LENGTH_LEGEND, type InterceptOptions } from './intercept_args.js';
+import type { InterceptWorkerData, InterceptWorkerRecord } from './intercept_worker.js';
+
+const NAME = 'divert intercept';
+
+/** Runs the command over ports `o.port`…`o.lastPort`; `pcapFd` is the -w file, already open. */
+export async function runWorkers(o: InterceptOptions, io: CliIo, pcapFd: number | undefined): Promise<number> {
+  const counts: InterceptCounts = { received: 0, reinjected: 0, dropped: 0 };
+  const data: InterceptWorkerData = { verdict: o.verdict, format: o.format === 'classic' ? 'line' : o.format, hex: o.hex, capture: pcapFd !== undefined };
+  const sock = createDivertSocket({
+    port: `${o.port}:${o.lastPort}`,
+    worker: new URL('./intercept_worker.js', import.meta.url),
+    workerData: data,
+    netns: o.netns, handleSignals: false, passThrough: o.passThrough, defragment: o.defragment, priority: o.priority,
+    ...(o.filter === undefined ? {} : { filter: o.filter }),
+    ...(o.firewall === undefined ? {} : { rules: [o.firewall] }),
+  });
+  const pcap = pcapFd === undefined ? undefined : new PcapWriter((c) => void writeSync(pcapFd, c));
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  let failure: Error | undefined;
+  sock.on('message', (m) => {
+    if (o.count !== undefined && counts.received >= o.count) return; // answered by its worker; past -c, not shown
+    const r = m as InterceptWorkerRecord;
+    counts.received++;
+    if (o.verdict === 'drop') counts.dropped++;
+    else counts.reinjected++;
+    if (r.capture) pcap?.writePacket(r.capture.bytes, r.capture.timestamp, r.capture.originalLength);
+    if (r.text) io.stdout(r.text);
+    if (o.count !== undefined && counts.received >= o.count) done();
+  });
+  sock.on('error', (err) => {
+    failure = err;
+    done();
+  });
+  const onSignal = (): void => done();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  const onExit = (): void => sock.exitSync();
+  process.on('exit', onExit);
+  try {
+    await sock.ready;
+    const ports = `${o.port}-${o.lastPort}`;
+    io.stderr(`${NAME}: listening on divert ports ${ports} (a worker thread each)${o.netns ? ` in netns ${o.netns}` : ''}${o.firewall ? `, rule "${o.firewall} -j DIVERT ${o.port}:${o.lastPort}"` : ''}${o.filter ? `, filter "${o.filter}"` : ''}${o.format === 'line' ? `; ${LENGTH_LEGEND}` : ''}\n`);
+    await finished;
+    await sock.close();
+    if (failure) throw failure;
+    io.stderr(`${formatSummary(counts, undefined)}\n`);
+    return 0;
+  } finally {
+    await sock.close().catch((err: unknown) => io.stderr(`${NAME}: cleanup: ${(err as Error).message}\n`));
+    if (pcapFd !== undefined) closeSync(pcapFd);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+    process.off('exit', onExit);
+  }
+}
