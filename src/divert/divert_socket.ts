@@ -32,6 +32,7 @@ import { installExitCleanup } from '../firewall/cleanup.js';
 import { holdNamespace } from '../firewall/api.js';
 import { DivertClosedError, DivertError } from '../errors.js';
 import { DivertWorkers, type DivertWorkersOptions } from './workers.js';
+import { PacketQueue } from './packet_queue.js';
 import { SniffSocket } from './sniff_socket.js';
 import { TcpRewrite, checkTcpRewriteOptions, type TcpRewriteWarning } from './tcp_rewrite.js';
 import type { DivertSocketEvents } from './events.js';
@@ -41,11 +42,6 @@ export type { DivertSocketEvents, OverflowInfo } from './events.js';
 
 /** Where a port is chosen when a socket binds without one (a per-process start, then onwards). */
 const AUTO_PORTS = { first: 40000, span: 20000 } as const;
-
-interface Waiter {
-  resolve: (p: DivertPacket | undefined) => void;
-  reject: (err: Error) => void;
-}
 
 /** Set by DivertSocket's static block: the one way in to its residue from outside (worker threads). */
 let residueSetter: (s: DivertSocket, filter: string) => void;
@@ -77,12 +73,10 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
   /** The held packets by their address, for the seed's sendto(packet, address). A plain Map, kept
    * in step with #held: a WeakMap made per-packet garbage collection three times dearer. */
   #byAddress = new Map<DivertAddress, DivertPacket>();
-  #ready: DivertPacket[] = [];
-  #readHead = 0;
-  #waiters: Waiter[] = [];
+  /** Read, not yet taken by recvfrom()/iteration (created with the options: see the constructor). */
+  #ready: PacketQueue<DivertPacket>;
   /** Set by onPacket(): every packet goes to it, synchronously, and none to recvfrom/iteration. */
   #handler: ((p: DivertPacket) => void) | undefined;
-  #paused = false;
   #state: 'open' | 'closing' | 'closed' = 'open';
   #closing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -106,6 +100,7 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
   constructor(options: DivertSocketOptions = {}) {
     super();
     this.#options = checkSocketOptions(options);
+    this.#ready = new PacketQueue(this.#options.highWaterMark ?? 2048, { pause: () => this.#queue?.pause(), resume: () => this.#queue?.resume() });
     if (options.sniff === true) throw new TypeError('A DivertSocket diverts: for sniff: true use createDivertSocket({ sniff: true }) or new SniffSocket()');
     checkTcpRewriteOptions(this.#options);
     if (this.#options.tcpRewrite) this.#tcpRewrite = new TcpRewrite((w) => this.#warnTcp(w), (bytes, p) => this.#injectAfter(bytes, p));
@@ -264,9 +259,8 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
     if (typeof handler !== 'function') throw new TypeError(`onPacket() takes a function (p) => { p.reinject(); }, got ${show(handler)}`);
     if (this.#handler) throw new DivertError('This socket already has its onPacket() handler: one per socket', 'ERR_DIVERT_HANDLER');
     this.#handler = handler;
-    for (const w of this.#waiters.splice(0)) w.reject(handlerError());
-    while (this.#readHead < this.#ready.length) {
-      const p = this.#shift();
+    this.#ready.fail(handlerError());
+    for (let p = this.#ready.shift(); p !== undefined; p = this.#ready.shift()) {
       if (p.verdict === undefined) this.#deliver(p);
     }
     return this;
@@ -454,9 +448,8 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
     this.#links?.close();
     this.#pin?.release();
     this.#untrack?.();
-    this.#ready = [];
-    this.#readHead = 0;
-    for (const w of this.#waiters.splice(0)) w.resolve(undefined);
+    this.#ready.clear();
+    this.#ready.end();
     this.emit('close');
   }
 
@@ -468,47 +461,13 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
   async #next(signal: AbortSignal | undefined): Promise<DivertPacket | undefined> {
     if (this.#handler) throw handlerError();
     if (this.#binding) await this.#binding;
-    while (this.#readHead < this.#ready.length) {
-      const p = this.#shift();
+    for (let p = this.#ready.shift(); p !== undefined; p = this.#ready.shift()) {
       // A packet that timed out while waiting here already has its verdict: never hand it out.
       if (p.verdict === undefined) return p;
     }
     if (this.#state !== 'open') return undefined;
     if (!this.#queue) throw new DivertError('The socket is not bound: call bind(port) first', 'ERR_DIVERT_NOT_BOUND');
-    signal?.throwIfAborted();
-    return new Promise((resolve, reject) => {
-      // The abort listener lives only as long as this wait: no leak across many recvfrom() calls.
-      const onAbort = (): void => {
-        const i = this.#waiters.indexOf(w);
-        if (i >= 0) this.#waiters.splice(i, 1);
-        reject(signal!.reason);
-      };
-      const w: Waiter = {
-        resolve: (p) => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(p);
-        },
-        reject: (err) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(err);
-        },
-      };
-      this.#waiters.push(w);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-
-  #shift(): DivertPacket {
-    const p = this.#ready[this.#readHead++]!;
-    if (this.#readHead > 1024 && this.#readHead * 2 > this.#ready.length) {
-      this.#ready = this.#ready.slice(this.#readHead);
-      this.#readHead = 0;
-    }
-    if (this.#paused && this.#ready.length - this.#readHead < (this.#options.highWaterMark ?? 2048) / 2) {
-      this.#paused = false;
-      this.#queue?.resume();
-    }
-    return p;
+    return this.#ready.wait(signal);
   }
 
   #onPacket(meta: PacketMeta, buf: Uint8Array): void {
@@ -524,20 +483,8 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
       p.settleAutomatically(this.#options.closeVerdict ?? 'accept', 'close');
       return;
     }
-    if (this.#handler) {
-      this.#deliver(p);
-      return;
-    }
-    const w = this.#waiters.shift();
-    if (w) {
-      w.resolve(p);
-      return;
-    }
-    this.#ready.push(p);
-    if (!this.#paused && this.#ready.length - this.#readHead >= (this.#options.highWaterMark ?? 2048)) {
-      this.#paused = true;
-      this.#queue?.pause();
-    }
+    if (this.#handler) this.#deliver(p);
+    else this.#ready.push(p);
   }
 
   /** What a reinjection will send: undefined when unchanged, else checked bytes with checksums filled. */
@@ -614,7 +561,7 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
   #onError(err: Error): void {
     // A fatal socket error ends the socket; held packets still get their close verdict.
     this.#fatal = err;
-    for (const w of this.#waiters.splice(0)) w.reject(err);
+    this.#ready.fail(err);
     if (this.listenerCount('error') > 0) this.emit('error', err);
     void this.close().catch(() => {});
   }

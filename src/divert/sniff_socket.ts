@@ -28,17 +28,13 @@ import { checkSocketOptions, show, type DivertSocketOptions, type DivertStats } 
 import { RuleSet } from './rule_set.js';
 import { sniffedPacket, type SniffedPacket } from './sniffed_packet.js';
 import type { SniffSocketEvents } from './events.js';
+import { PacketQueue } from './packet_queue.js';
 
 /** Where a port is chosen when a socket binds without one (a per-process start, then onwards). */
 const AUTO_PORTS = { first: 40000, span: 20000 } as const;
 
 /** Options of a diverting socket that mean nothing when sniffing: refused, so nobody relies on them. */
 const NOT_WHEN_SNIFFING = ['passThrough', 'verdictTimeoutMs', 'timeoutVerdict', 'closeVerdict', 'maxQueueLength', 'failOpen', 'gso', 'uidGid', 'tcpRewrite'] as const;
-
-interface Waiter {
-  resolve: (p: SniffedPacket | undefined) => void;
-  reject: (err: Error) => void;
-}
 
 /** A sniffing socket (`createDivertSocket({ sniff: true, … })`): copies of the packets its rules select; the originals go on. */
 export class SniffSocket extends EventEmitter<SniffSocketEvents> implements AsyncIterable<SniffedPacket> {
@@ -50,10 +46,8 @@ export class SniffSocket extends EventEmitter<SniffSocketEvents> implements Asyn
   #rules: RuleSet | undefined;
   #port: number | undefined;
   #binding: Promise<void> | undefined;
-  #ready: SniffedPacket[] = [];
-  #readHead = 0;
-  #waiters: Waiter[] = [];
-  #paused = false;
+  /** Copies read, not yet taken. Not reading only costs copies: the kernel drops them when the socket buffer is full. */
+  #ready: PacketQueue<SniffedPacket>;
   #state: 'open' | 'closing' | 'closed' = 'open';
   #closing: Promise<void> | undefined;
   #untrack: (() => void) | undefined;
@@ -69,6 +63,7 @@ export class SniffSocket extends EventEmitter<SniffSocketEvents> implements Asyn
   constructor(options: DivertSocketOptions = {}) {
     super();
     this.#options = checkSniffOptions(options);
+    this.#ready = new PacketQueue(this.#options.highWaterMark ?? 2048, { pause: () => this.#log?.pause(), resume: () => this.#log?.resume() });
     if (options.port !== undefined || options.filter !== undefined) {
       this.#binding = this.bind(options.port);
       this.#binding.catch(() => {}); // reported by recvfrom()/iteration
@@ -305,48 +300,17 @@ export class SniffSocket extends EventEmitter<SniffSocketEvents> implements Asyn
     this.#links?.close();
     this.#pin?.release();
     this.#untrack?.();
-    for (const w of this.#waiters.splice(0)) w.resolve(undefined);
+    this.#ready.end();
     this.emit('close');
   }
 
   async #next(signal: AbortSignal | undefined): Promise<SniffedPacket | undefined> {
     if (this.#binding) await this.#binding;
-    if (this.#readHead < this.#ready.length) return this.#shift();
+    const ready = this.#ready.shift();
+    if (ready !== undefined) return ready;
     if (this.#state !== 'open') return undefined;
     if (!this.#log) throw new DivertError('The socket is not bound: call bind(port) first', 'ERR_DIVERT_NOT_BOUND');
-    signal?.throwIfAborted();
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        const i = this.#waiters.indexOf(w);
-        if (i >= 0) this.#waiters.splice(i, 1);
-        reject(signal!.reason);
-      };
-      const w: Waiter = {
-        resolve: (p) => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(p);
-        },
-        reject: (err) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(err);
-        },
-      };
-      this.#waiters.push(w);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-
-  #shift(): SniffedPacket {
-    const p = this.#ready[this.#readHead++]!;
-    if (this.#readHead > 1024 && this.#readHead * 2 > this.#ready.length) {
-      this.#ready = this.#ready.slice(this.#readHead);
-      this.#readHead = 0;
-    }
-    if (this.#paused && this.#ready.length - this.#readHead < (this.#options.highWaterMark ?? 2048) / 2) {
-      this.#paused = false;
-      this.#log?.resume();
-    }
-    return p;
+    return this.#ready.wait(signal);
   }
 
   #onCopy(meta: LogMeta, buf: Uint8Array): void {
@@ -357,22 +321,12 @@ export class SniffSocket extends EventEmitter<SniffSocketEvents> implements Asyn
       return;
     }
     this.#counters.sniffed++;
-    const w = this.#waiters.shift();
-    if (w) {
-      w.resolve(p);
-      return;
-    }
     this.#ready.push(p);
-    // Not reading only costs copies: the kernel drops them when the socket buffer is full.
-    if (!this.#paused && this.#ready.length - this.#readHead >= (this.#options.highWaterMark ?? 2048)) {
-      this.#paused = true;
-      this.#log?.pause();
-    }
   }
 
   #onError(err: Error): void {
     this.#fatal = err;
-    for (const w of this.#waiters.splice(0)) w.reject(err);
+    this.#ready.fail(err);
     if (this.listenerCount('error') > 0) this.emit('error', err);
     void this.close().catch(() => {});
   }
