@@ -102,11 +102,12 @@ async function finish(before: { t: number; cpu: number; packets: number; q: Retu
   clearInterval(poll);
   const lines = readNfqueueProc();
   const q = queueTotals(lines, queues);
+  // Packets queued per queue since it was bound: every queue of a range should have some.
   const served = queues.map((n) => `${n}:${lines.find((l) => l.queue === n)?.idSequence ?? 0}`).join(',');
   const r = before
-    ? `packets=${verdicted() - before.packets} seconds=${((performance.now() - before.t) / 1000).toFixed(3)} cpu_us=${cpuUs() - before.cpu} qdrop=${q.queueDropped - before.q.queueDropped} udrop=${q.userDropped - before.q.userDropped}`
-    : 'packets=0 seconds=0 cpu_us=0 qdrop=0 udrop=0';
-  process.stdout.write(`${r} api=${api} queued=${served}\n`);
+    ? `packets=${verdicted() - before.packets} seconds=${((performance.now() - before.t) / 1000).toFixed(3)} cpu_us=${cpuUs() - before.cpu} qdrop=${q.queueDropped - before.q.queueDropped} udrop=${q.userDropped - before.q.userDropped} offered=${q.idSequence - before.q.idSequence + q.queueDropped - before.q.queueDropped}`
+    : 'packets=0 seconds=0 cpu_us=0 qdrop=0 udrop=0 offered=0';
+  process.stdout.write(`${r} api=${api} served=${served}\n`);
   await sock.close();
   await serving;
   process.exit(0);

@@ -1,8 +1,9 @@
 /**
  * The one line every bench listener (C and divert) prints when its window ends:
- *   packets=<n> seconds=<s> cpu_us=<u> qdrop=<n> udrop=<n> [key=value…]
- * packets verdicted in the window, its length, the listener's CPU time in it, and its queue's
- * kernel and user drops in it (from /proc/net/netfilter/nfnetlink_queue).
+ *   packets=<n> seconds=<s> cpu_us=<u> qdrop=<n> udrop=<n> offered=<n> [key=value…]
+ * packets verdicted in the window, its length, the listener's CPU time in it, its queue's kernel
+ * and user drops in it, and the packets that reached the queue in it (queued or dropped for a
+ * full queue), all but the first three from /proc/net/netfilter/nfnetlink_queue.
  */
 export interface ListenerResult {
   packets: number;
@@ -10,7 +11,8 @@ export interface ListenerResult {
   cpuUs: number;
   queueDropped: number;
   userDropped: number;
-  /** Further key=value words (api=handler, queues=10:123,11:98…). */
+  offered: number;
+  /** Further key=value words (api=handler, served=10:123,11:98…). */
   extra: Record<string, string>;
 }
 
@@ -29,7 +31,7 @@ export function parseListenerResult(out: string): ListenerResult | undefined {
     delete kv[k];
     return v;
   };
-  return { packets: num('packets'), seconds: num('seconds'), cpuUs: num('cpu_us'), queueDropped: num('qdrop'), userDropped: num('udrop'), extra: kv };
+  return { packets: num('packets'), seconds: num('seconds'), cpuUs: num('cpu_us'), queueDropped: num('qdrop'), userDropped: num('udrop'), offered: num('offered'), extra: kv };
 }
 
 /** The "skipped: …" reason a listener printed, if any. */

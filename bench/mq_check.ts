@@ -37,5 +37,5 @@ export async function runMq(ctx: RunContext, ports: '10:10' | '10:13', payload =
   const s = /received=(\d+) reordered=(\d+)/.exec(sout);
   const n = /sent=(\d+)/.exec(sent);
   if (!r || !s || !n) throw new Error(`multi-queue run printed no result: ${lout} ${sout} ${sent}`);
-  return { sent: Number(n[1]), received: Number(s[1]), reordered: Number(s[2]), cpuUsPerPacket: r.cpuUs / Math.max(r.packets, 1), queued: r.extra['queued'] ?? '' };
+  return { sent: Number(n[1]), received: Number(s[1]), reordered: Number(s[2]), cpuUsPerPacket: r.cpuUs / Math.max(r.packets, 1), queued: r.extra['served'] ?? '' };
 }

@@ -23,8 +23,18 @@ export interface RunContext {
 export interface Sample {
   /** Packets per second (UDP) or bits per second (TCP). */
   rate: number;
+  /** Packets per second that reached the queue (the listener's rate plus what the queue dropped). */
+  offered?: number;
   /** Listener CPU microseconds per verdicted packet (undefined without a listener). */
   cpuUsPerPacket?: number;
+  /**
+   * The listener's CPU for the ratio to its C reference: µs per packet for UDP; µs per megabyte
+   * received for TCP, where a packet is a segment or a super-packet of up to 64 KiB by the
+   * listener's GSO setting, so per packet would compare different things.
+   */
+  cpuForRatio?: number;
+  /** Share of the window the listener spent on a CPU (its CPU time over the window's length). */
+  busy?: number;
   /** Kernel queue drops plus user drops, as a share of the packets queued in the window. */
   loss?: number;
   listener?: ListenerResult;
@@ -52,9 +62,10 @@ export async function clearRules(): Promise<void> {
   await useRule('listener', '');
 }
 
-function sampleOf(l: ListenerResult, rate: number): Sample {
+function sampleOf(l: ListenerResult, rate: number, perMegabyte = false): Sample {
   const lost = l.queueDropped + l.userDropped;
-  return { rate, cpuUsPerPacket: l.cpuUs / Math.max(l.packets, 1), loss: lost / Math.max(l.packets + lost, 1), listener: l };
+  const busy = l.cpuUs / 1e6 / Math.max(l.seconds, 1e-9);
+  return { rate, offered: l.offered / Math.max(l.seconds, 1e-9), cpuUsPerPacket: l.cpuUs / Math.max(l.packets, 1), busy, cpuForRatio: perMegabyte ? (busy * 1e6) / (rate / 8 / 1e6) : l.cpuUs / Math.max(l.packets, 1), loss: lost / Math.max(l.packets + lost, 1), listener: l };
 }
 
 /** Starts the row's listener in `ns` and waits until it is ready (or skipped). */
@@ -110,5 +121,5 @@ export async function runTcp(row: Row, ctx: RunContext): Promise<Outcome> {
   const out = await l.done;
   const r = parseListenerResult(out);
   if (!r) throw new Error(`${row.label} printed no result: ${out}`);
-  return { sample: sampleOf(r, bps) };
+  return { sample: sampleOf(r, bps, true) };
 }

@@ -25,6 +25,14 @@ const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 2);
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 0.5);
 const SCENARIOS = (process.env['BENCH_SCENARIOS'] ?? 'udp64,udp1400,tcp,mq,filtered').split(',');
 
+const LEGEND = `Throughput is a closed-loop measure (not the highest zero-loss open-loop rate): the UDP flood sends as fast as sendmmsg goes,
+from 16 flows; a UDP row's rate is the packets its listener verdicted per second, its loss the queue's kernel + user drops
+(/proc/net/netfilter/nfnetlink_queue, listener namespace) over the packets offered to the queue (queued or dropped for a full
+one). Where loss is ~0 the sender, not the listener, set the rate: compare CPU per packet there. The TCP flow's rate is what
+its receiver read per second. Listener busy: its CPU time over the window (loss while well below 100 % busy: the listener was
+waiting to be woken or scheduled, not computing). Ratios are taken per repetition (same run, adjacent in time), then their
+median (min–max); TCP's CPU ratio is per byte received (a packet there is a segment or a super-packet by the GSO setting).`;
+
 function scenario(title: string, unit: 'pps' | 'bps', rows: readonly Row[]): ScenarioResult {
   return { title, unit, rows, samples: new Map(rows.map((r) => [r.id, []])), skipped: new Map() };
 }
@@ -64,9 +72,7 @@ export async function main(): Promise<void> {
   const ctx: RunContext = { bins: buildC(), distBench: new URL('./', import.meta.url).pathname, warmupS: WARMUP, seconds: SECONDS };
   console.log(machineLine());
   console.log(`${REPS} repetitions of ${SECONDS} s windows after ${WARMUP} s of warm-up; sender on CPU ${SENDER_CPU}, listener on CPU ${LISTENER_CPU}; median (min–max)`);
-  console.log('Throughput is a closed-loop measure: the UDP flood sends as fast as sendmmsg goes from 16 flows, a UDP row\'s rate is the packets its');
-  console.log('listener verdicted per second and the loss the queue\'s kernel + user drops (/proc/net/netfilter/nfnetlink_queue) over queued packets;');
-  console.log('the TCP flow\'s rate is what its receiver read per second. Ratios are per repetition (same run, adjacent in time), then median (min–max).');
+  console.log(LEGEND);
   const udp64 = scenario('udp64: 64-byte UDP, packets/s verdicted', 'pps', UDP_ROWS);
   const udp1400 = scenario('udp1400: 1400-byte UDP, packets/s verdicted', 'pps', UDP_ROWS);
   const tcp = scenario('tcp: one TCP bulk flow via a router whose FORWARD traffic is all diverted, bits/s at the receiver', 'bps', TCP_ROWS);
@@ -103,7 +109,7 @@ export async function main(): Promise<void> {
   for (const s of results) console.log(`\n${scenarioTable(s)}`);
   if (want('mq')) console.log(`\n${mqReport(mq)}`);
   if (want('filtered') && filtered.length > 0) console.log(`\n${filteredReport(filtered, udp64.samples.get('d-iter') ?? [], udp64.samples.get('c-pp') ?? [])}`);
-  console.log(`\nsummary (medians; ×ref: paired ratio to the row's C reference):\n${summaryTable(results)}`);
+  console.log(`\nsummary (medians; ×ref, CPU×ref: paired ratios of rate and of CPU per packet (TCP: per byte) to the row's C reference):\n${summaryTable(results)}`);
   console.log(`\nthroughput bench: ${((performance.now() - t0) / 1000).toFixed(0)} s in all`);
 }
 

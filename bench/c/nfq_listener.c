@@ -12,8 +12,9 @@
  *
  * usage: nfq_listener <mode> <queue> <gso 0|1> <warmup s> <seconds>
  * Waits up to 10 s for traffic; measures a window of <seconds> starting <warmup> after the first
- * packet; prints "packets=… seconds=… cpu_us=… qdrop=… udrop=…", the last two the queue's kernel
- * and user drops over the window from /proc/net/netfilter/nfnetlink_queue (this namespace's).
+ * packet; prints "packets=… seconds=… cpu_us=… qdrop=… udrop=… offered=…": the queue's kernel and
+ * user drops over the window and the packets that reached it (queued or dropped for a full queue),
+ * from /proc/net/netfilter/nfnetlink_queue (this namespace's).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -53,9 +54,9 @@ static double now(void) {
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Kernel (queue full) and user (socket buffer full) drops of this queue, from /proc. */
-static void queue_drops(unsigned long *qdrop, unsigned long *udrop) {
-  *qdrop = *udrop = 0;
+/* Kernel (queue full) and user (socket buffer full) drops of this queue and its last packet id, from /proc. */
+static void queue_drops(unsigned long *qdrop, unsigned long *udrop, unsigned long *ids) {
+  *qdrop = *udrop = *ids = 0;
   FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "r");
   if (f == NULL) return;
   unsigned q, pid, total, copy_mode, copy_range, seq, one;
@@ -64,6 +65,7 @@ static void queue_drops(unsigned long *qdrop, unsigned long *udrop) {
     if (q == queue_num) {
       *qdrop = qd;
       *udrop = ud;
+      *ids = seq;
     }
   }
   fclose(f);
@@ -194,7 +196,7 @@ int main(int argc, char *argv[]) {
   fflush(stdout);
   int per_recv = mode == PER_PACKET || mode == MANGLE ? 1 : BATCH;
   double start = now(), first = 0, t0 = 0, cpu0 = 0;
-  unsigned long packets0 = 0, qdrop0 = 0, udrop0 = 0;
+  unsigned long packets0 = 0, qdrop0 = 0, udrop0 = 0, ids0 = 0;
   while (t0 ? now() - t0 < seconds : first ? 1 : now() - start < 10) {
     for (int i = 0; i < per_recv; i++) {
       ssize_t ret = recv(fd, buf, RECV_BUF, i == 0 ? 0 : MSG_DONTWAIT);
@@ -211,12 +213,14 @@ int main(int argc, char *argv[]) {
       t0 = now();
       cpu0 = cpu_us();
       packets0 = packets;
-      queue_drops(&qdrop0, &udrop0);
+      queue_drops(&qdrop0, &udrop0, &ids0);
     }
   }
-  unsigned long qdrop, udrop;
-  queue_drops(&qdrop, &udrop);
-  printf("packets=%lu seconds=%.3f cpu_us=%.0f qdrop=%lu udrop=%lu\n", packets - packets0, t0 ? now() - t0 : 0.0, t0 ? cpu_us() - cpu0 : 0.0, t0 ? qdrop - qdrop0 : 0, t0 ? udrop - udrop0 : 0);
+  unsigned long qdrop, udrop, ids;
+  queue_drops(&qdrop, &udrop, &ids);
+  /* offered: packets that reached the queue in the window, queued (ids given) or dropped for a full queue. */
+  printf("packets=%lu seconds=%.3f cpu_us=%.0f qdrop=%lu udrop=%lu offered=%lu\n", packets - packets0, t0 ? now() - t0 : 0.0, t0 ? cpu_us() - cpu0 : 0.0,
+         t0 ? qdrop - qdrop0 : 0, t0 ? udrop - udrop0 : 0, t0 ? ids - ids0 + qdrop - qdrop0 : 0);
   mnl_socket_close(nl);
   return 0;
 }
