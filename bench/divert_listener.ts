@@ -2,13 +2,13 @@
  * The divert side of the throughput bench: one listener through the public API, the same jobs as
  * bench/c/nfq_listener.c's loops.
  *
- * usage: node dist/bench/divert_listener.js <api> <action> <port> <gso 0|1> <warmup s> <seconds>
+ * usage: node dist/bench/divert_listener.js <api> <action> <port> <gso 1|0|-> <warmup s> <seconds>
  *   api      iterator  `for await (const p of sock)`
  *            handler   `sock.onPacket((p) => …)`, called synchronously per packet
  *            recvfrom  the seed's loop: `const { packet, address } = await sock.recvfrom(); sock.sendto(packet, address)`
  *            workers   `createDivertSocket({ port: 'a:b', worker })`: bench/mq_handler.ts in a worker thread per queue
  *   action   accept | mangle (flip the last byte, reinject: checksums made right) | drop
- *   gso      1 passes `gso: true`; 0 leaves the socket's default
+ *   gso      1 passes `gso: true`, 0 `gso: false`, - leaves the socket's default
  * Prints "ready" once its queue is bound, then measures a window of <seconds> starting <warmup>
  * after the first packet, and prints the line bench/listener_result.ts reads (packets counted
  * from sock.stats, CPU of the whole process: worker threads included). When the API it needs is
@@ -17,7 +17,7 @@
 import { createDivertSocket, type DivertPacket, type DivertSocket, type DivertSocketOptions } from '../src/mod.js';
 import { queueTotals, readNfqueueProc } from './nfq_proc.js';
 
-const [api = 'iterator', action = 'accept', portSpec = '0', gso = '0', warmupArg = '0.5', secondsArg = '2'] = process.argv.slice(2);
+const [api = 'iterator', action = 'accept', portSpec = '0', gso = '-', warmupArg = '0.5', secondsArg = '2'] = process.argv.slice(2);
 const warmupMs = Number(warmupArg) * 1000;
 const seconds = Number(secondsArg);
 const [lo, hi = lo] = portSpec.split(':').map(Number) as [number, number?];
@@ -42,7 +42,7 @@ const act: Handler = action === 'drop'
     : (p) => p.reinject();
 
 function open(): DivertSocket {
-  const options: DivertSocketOptions = { verdictTimeoutMs: 0, handleSignals: false, ...(gso === '1' ? { gso: true } : {}) };
+  const options: DivertSocketOptions = { verdictTimeoutMs: 0, handleSignals: false, ...(gso === '-' ? {} : { gso: gso === '1' }) };
   if (api !== 'workers') return createDivertSocket({ ...options, port: lo });
   const worker = new URL('./mq_handler.js', import.meta.url);
   try {

@@ -5,8 +5,7 @@
  * queued, the rest decided in the kernel), and divert with coalesceMs. Their CPU per offered
  * packet is set against the same repetition's accept-all CPU per packet (64-byte UDP).
  */
-import type { RunContext, Sample } from './run_row.js';
-import { useRule } from './run_row.js';
+import { useRule, type RunContext, type Sample } from './run_row.js';
 import { QUEUE } from './programs.js';
 import { parseListenerResult } from './listener_result.js';
 import { LISTENER_CPU, SENDER_CPU, UDP_TARGET, run, sleep, start } from './testbed.js';

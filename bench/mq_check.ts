@@ -15,7 +15,7 @@ export interface MqSample {
   reordered: number;
   cpuUsPerPacket: number;
   /** Packets queued per queue ("10:123,11:98,…"). */
-  queued: string;
+  served: string;
 }
 
 export const MQ_RATE = Number(process.env['BENCH_MQ_RATE'] ?? 50_000);
@@ -23,7 +23,7 @@ export const MQ_RATE = Number(process.env['BENCH_MQ_RATE'] ?? 50_000);
 export async function runMq(ctx: RunContext, ports: '10:10' | '10:13', payload = 64): Promise<MqSample | { skipped: string }> {
   const target = ports === '10:10' ? '10' : ports;
   await useRule('listener', `-A input -p udp --dport 9999 -j DIVERT ${target}`);
-  const l = start('listener', LISTENER_CPU, [process.execPath, `${ctx.distBench}divert_listener.js`, 'workers', 'accept', ports, '0', String(ctx.warmupS), String(ctx.seconds)], ctx.warmupS + ctx.seconds + 30);
+  const l = start('listener', LISTENER_CPU, [process.execPath, `${ctx.distBench}divert_listener.js`, 'workers', 'accept', ports, '-', String(ctx.warmupS), String(ctx.seconds)], ctx.warmupS + ctx.seconds + 30);
   await l.ready;
   const why = skippedReason(l.out());
   if (why !== undefined) return { skipped: why };
@@ -37,5 +37,5 @@ export async function runMq(ctx: RunContext, ports: '10:10' | '10:13', payload =
   const s = /received=(\d+) reordered=(\d+)/.exec(sout);
   const n = /sent=(\d+)/.exec(sent);
   if (!r || !s || !n) throw new Error(`multi-queue run printed no result: ${lout} ${sout} ${sent}`);
-  return { sent: Number(n[1]), received: Number(s[1]), reordered: Number(s[2]), cpuUsPerPacket: r.cpuUs / Math.max(r.packets, 1), queued: r.extra['served'] ?? '' };
+  return { sent: Number(n[1]), received: Number(s[1]), reordered: Number(s[2]), cpuUsPerPacket: r.cpuUs / Math.max(r.packets, 1), served: r.extra['served'] ?? '' };
 }

@@ -11,7 +11,7 @@ export const MQ_PORTS = '10:13';
 export type Program =
   | { kind: 'none' }
   | { kind: 'c'; mode: 'per-packet' | 'batch' | 'drop' | 'mangle' | 'mangle-batch'; gso: boolean }
-  | { kind: 'divert'; api: 'iterator' | 'handler' | 'recvfrom' | 'workers'; action: 'accept' | 'mangle' | 'drop'; gso: boolean };
+  | { kind: 'divert'; api: 'iterator' | 'handler' | 'recvfrom' | 'workers'; action: 'accept' | 'mangle' | 'drop'; /** undefined: the socket's default */ gso?: boolean };
 
 export interface Row {
   id: string;
@@ -25,8 +25,8 @@ export interface Row {
 
 const c = (id: string, label: string, mode: Extract<Program, { kind: 'c' }>['mode'], gso = false): Row =>
   ({ id, label, program: { kind: 'c', mode, gso }, ports: String(QUEUE) });
-const d = (id: string, label: string, api: Extract<Program, { kind: 'divert' }>['api'], action: Extract<Program, { kind: 'divert' }>['action'], ref: string, gso = false, ports = String(QUEUE)): Row =>
-  ({ id, label, program: { kind: 'divert', api, action, gso }, ports, ref });
+const d = (id: string, label: string, api: Extract<Program, { kind: 'divert' }>['api'], action: Extract<Program, { kind: 'divert' }>['action'], ref: string, gso?: boolean, ports = String(QUEUE)): Row =>
+  ({ id, label, program: { kind: 'divert', api, action, ...(gso === undefined ? {} : { gso }) }, ports, ref });
 
 /** UDP rows, each C loop next to the divert rows compared with it (the order alternates per repetition). */
 export const UDP_ROWS: readonly Row[] = [
@@ -36,7 +36,7 @@ export const UDP_ROWS: readonly Row[] = [
   d('d-iter', 'divert iterator accept-all', 'iterator', 'accept', 'c-batch'),
   d('d-handler', 'divert handler accept-all', 'handler', 'accept', 'c-batch'),
   d('d-recvfrom', 'divert seed-style recvfrom/sendto', 'recvfrom', 'accept', 'c-batch'),
-  d('d-mq', `divert 4 workers (DIVERT ${MQ_PORTS})`, 'workers', 'accept', 'c-batch', false, MQ_PORTS),
+  d('d-mq', `divert 4 workers (DIVERT ${MQ_PORTS})`, 'workers', 'accept', 'c-batch', undefined, MQ_PORTS),
   c('c-mangle', 'C mangle, 1 verdict+payload send/packet', 'mangle'),
   c('c-mangle-batch', 'C mangle, verdicts+payloads 1 send/batch', 'mangle-batch'),
   d('d-mangle', 'divert mangle-and-reinject', 'handler', 'mangle', 'c-mangle-batch'),
@@ -54,6 +54,7 @@ export const TCP_ROWS: readonly Row[] = [
   d('d-iter', 'divert iterator, default options', 'iterator', 'accept', 'c-gso-batch'),
   d('d-handler', 'divert handler, default options', 'handler', 'accept', 'c-gso-batch'),
   d('d-iter-gso', 'divert iterator, gso: true', 'iterator', 'accept', 'c-gso-batch', true),
+  d('d-iter-seg', 'divert iterator, gso: false (per segment)', 'iterator', 'accept', 'c-batch', false),
 ];
 
 /** The command line of a row's listener (undefined for "none"). */
@@ -61,5 +62,5 @@ export function listenerArgv(row: Row, bins: CPrograms, distBench: string, warmu
   const p = row.program;
   if (p.kind === 'none') return undefined;
   if (p.kind === 'c') return [bins.nfq, p.mode, row.ports, p.gso ? '1' : '0', String(warmupS), String(seconds)];
-  return [process.execPath, `${distBench}divert_listener.js`, p.api, p.action, row.ports, p.gso ? '1' : '0', String(warmupS), String(seconds)];
+  return [process.execPath, `${distBench}divert_listener.js`, p.api, p.action, row.ports, p.gso === undefined ? '-' : p.gso ? '1' : '0', String(warmupS), String(seconds)];
 }

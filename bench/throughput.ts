@@ -92,7 +92,7 @@ export async function main(): Promise<void> {
           if ('skipped' in r && !r.skipped.startsWith('failed')) mq.skipped = r.skipped;
           into[rep] = 'skipped' in r ? undefined : r;
           if ('skipped' in r) console.log(`  mq ${ports}: ${r.skipped}`);
-          else console.log(`  mq ${ports}: sent ${r.sent}, received ${r.received}, reordered ${r.reordered}, ${r.cpuUsPerPacket.toFixed(2)} µs/packet, queued ${r.queued}`);
+          else console.log(`  mq ${ports}: sent ${r.sent}, received ${r.received}, reordered ${r.reordered}, ${r.cpuUsPerPacket.toFixed(2)} µs/packet, queued per queue ${r.served}`);
           if (mq.skipped !== undefined) break;
         }
       }
@@ -123,8 +123,11 @@ function mqReport(mq: { one: (MqSample | undefined)[]; four: (MqSample | undefin
       lines.push(`  ${name}: no result`);
       continue;
     }
-    lines.push(`  ${name}: lost ${showSpread(ok.map((x) => x.sent - x.received), String)} of ${showSpread(ok.map((x) => x.sent), String)} sent, reordered ${showSpread(ok.map((x) => x.reordered), String)}, µs CPU/packet ${showSpread(ok.map((x) => x.cpuUsPerPacket), (x) => x.toFixed(2))}, queued per queue (last run) ${ok.at(-1)!.queued}`);
+    lines.push(`  ${name}: lost ${showSpread(ok.map((x) => x.sent - x.received), String)} of ${showSpread(ok.map((x) => x.sent), String)} sent, reordered ${showSpread(ok.map((x) => x.reordered), String)}, µs CPU/packet ${showSpread(ok.map((x) => x.cpuUsPerPacket), (x) => x.toFixed(2))}, queued per queue (last run) ${ok.at(-1)!.served}`);
   }
+  const four = mq.four.filter((x): x is MqSample => x !== undefined);
+  const allServed = four.every((x) => x.served.split(',').every((q) => Number(q.split(':')[1]) > 0));
+  if (four.length > 0) lines.push(`  every one of the 4 queues got packets in every repetition: ${allServed ? 'yes' : 'NO'}`);
   const ratios = mq.four.map((x, i) => (x && mq.one[i] ? x.cpuUsPerPacket / mq.one[i]!.cpuUsPerPacket : undefined)).filter((x): x is number => x !== undefined);
   lines.push(`  CPU per packet, 4 queues / 1 queue per repetition: ${showSpread(ratios, (x) => `${x.toFixed(2)}x`)}`);
   return lines.join('\n');
