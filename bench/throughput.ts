@@ -6,7 +6,7 @@
  *
  * Every repetition runs every row once, in list order on even repetitions and reversed on odd
  * ones (so C and divert alternate who goes first); a row's ratio to its C reference is taken per
- * repetition, then its median and spread (min–max). Knobs: BENCH_REPS (5), BENCH_SECONDS (2, the
+ * repetition, then its median and spread (min–max). Knobs: BENCH_REPS (5), BENCH_SECONDS (1.5, the
  * measured window), BENCH_WARMUP (0.5 s before it), BENCH_SCENARIOS (udp64,udp1400,tcp,mq,filtered).
  * Needs root, gcc, libnetfilter-queue-dev, libmnl-dev.
  */
@@ -21,7 +21,7 @@ import { showSpread } from './stats.js';
 import { FLOW_SOURCES, LISTENER_CPU, SENDER_CPU, setup, teardown } from './testbed.js';
 
 const REPS = Number(process.env['BENCH_REPS'] ?? 5);
-const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 2);
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 1.5);
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 0.5);
 const SCENARIOS = (process.env['BENCH_SCENARIOS'] ?? 'udp64,udp1400,tcp,mq,filtered').split(',');
 
