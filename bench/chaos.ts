@@ -11,7 +11,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createChaos, type ChaosOptions } from '../src/chaos/mod.js';
 import { ping } from '../src/cli/demo/ping.js';
-import { machineLine, spread } from './machine.js';
+import { machineLine } from './machine.js';
+import { spread } from './stats.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const PEER = `${ROOT}dist/src/cli/demo/peer.js`;

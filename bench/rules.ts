@@ -13,7 +13,8 @@
  * Every run happens in a throwaway namespace. Needs root.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { machineLine, spread } from './machine.js';
+import { machineLine } from './machine.js';
+import { spread } from './stats.js';
 import { addRule, deleteRule, type RuleHandle } from '../src/firewall/mod.js';
 
 const N = Number(process.env['BENCH_RULES'] ?? 1000);

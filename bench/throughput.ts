@@ -1,228 +1,136 @@
 /**
- * Accept-all throughput on a veth testbed: divert (TypeScript) beside a minimal C
- * libnetfilter_queue listener, same kernel, same namespaces, same traffic, same run.
+ * `npm run bench`'s throughput comparison: C libnetfilter_queue loops and divert's listeners on
+ * one namespace testbed (bench/testbed.ts), in one run, sender and listener pinned, for 64-byte
+ * UDP, 1400-byte UDP and a TCP bulk flow forwarded through a router namespace; then multi-queue
+ * at a fixed offered rate, and filters in the kernel.
  *
- * Testbed: namespace "sender" floods 64-byte UDP datagrams (bench/c/udp_flood.c, bounded in time
- * and count) over a veth pair to namespace "listener", where a DIVERT rule on input queues them.
- * Each listener measures a window from its first packet: packets verdicted per second and its
- * own CPU microseconds per packet. Repeated BENCH_REPS times (default 5), C and divert in
- * alternating order; medians and spreads are printed with the machine. The DIVERT rule is
- * persistent (the listeners are other processes), made over divert's own netlink.
+ * Every repetition runs every row once, in list order on even repetitions and reversed on odd
+ * ones (so C and divert alternate who goes first); a row's ratio to its C reference is taken per
+ * repetition, then its median and spread (min–max). Knobs: BENCH_REPS (5), BENCH_SECONDS (1.5, the
+ * measured window), BENCH_WARMUP (0.5 s before it), BENCH_SCENARIOS (udp64,udp1400,tcp,mq,filtered).
  * Needs root, gcc, libnetfilter-queue-dev, libmnl-dev.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { addRule, flushRules } from '../src/firewall/mod.js';
-import { machineLine, spread } from './machine.js';
-
-const ROOT = new URL('../..', import.meta.url).pathname;
-const OUT = `${ROOT}bench/out`;
-const WINDOW_S = Number(process.env['BENCH_SECONDS'] ?? 3);
-const PAYLOAD = 64;
-const QUEUE = 4242;
-const SENDER_CPU = '0';
-const LISTENER_CPU = '1';
-const tag = `dvb${process.pid}`;
-const sender = `${tag}s`;
-const listener = `${tag}l`;
-
-function sh(cmd: string, args: string[]): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function build(): { nfq: string; flood: string } {
-  mkdirSync(OUT, { recursive: true });
-  const libs = sh('pkg-config', ['--cflags', '--libs', 'libnetfilter_queue', 'libmnl']).trim().split(/\s+/);
-  sh('gcc', ['-O2', '-o', `${OUT}/nfq_accept`, `${ROOT}bench/c/nfq_accept.c`, ...libs]);
-  sh('gcc', ['-O2', '-o', `${OUT}/udp_flood`, `${ROOT}bench/c/udp_flood.c`]);
-  return { nfq: `${OUT}/nfq_accept`, flood: `${OUT}/udp_flood` };
-}
-
-async function setup(): Promise<void> {
-  sh('ip', ['netns', 'add', sender]);
-  sh('ip', ['netns', 'add', listener]);
-  sh('ip', ['link', 'add', `${tag}a`, 'netns', sender, 'type', 'veth', 'peer', 'name', `${tag}b`, 'netns', listener]);
-  sh('ip', ['-n', sender, 'addr', 'add', '198.18.200.1/24', 'dev', `${tag}a`]);
-  sh('ip', ['-n', listener, 'addr', 'add', '198.18.200.2/24', 'dev', `${tag}b`]);
-  for (const [ns, dev] of [[sender, `${tag}a`], [listener, `${tag}b`]] as const) {
-    sh('ip', ['-n', ns, 'link', 'set', dev, 'up']);
-    sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-  }
-}
-
-function teardown(): void {
-  for (const ns of [sender, listener]) {
-    try {
-      sh('ip', ['netns', 'del', ns]);
-    } catch {
-      // not created
-    }
-  }
-}
-
-interface Result { name: string; pps: number; cpuUsPerPacket: number; packets: number }
-
-interface Started {
-  /** Everything it printed so far. */
-  out(): string;
-  /** Resolves when it said "ready", or (so the bench never hangs) when it died before saying so. */
-  ready: Promise<void>;
-  /** Resolves when it ended (SIGKILLed after `limitS`). */
-  done: Promise<void>;
-  stdin: NodeJS.WritableStream | null;
-}
-
-/**
- * Starts a listener in the listener namespace, pinned to CPU 1 (the sender and the softirq work
- * it triggers run on CPU 0, for every listener alike; unpinned runs wander and vary by half).
- */
-function startListener(argv: string[], limitS: number): Started {
-  const child = spawn('ip', ['netns', 'exec', listener, 'taskset', '-c', LISTENER_CPU, ...argv], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let out = '';
-  const kill = setTimeout(() => child.kill('SIGKILL'), limitS * 1000);
-  const done = new Promise<void>((resolve) => child.on('close', () => {
-    clearTimeout(kill);
-    resolve();
-  }));
-  const ready = new Promise<void>((resolve) => {
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('ready')) resolve();
-    });
-    void done.then(resolve);
-  });
-  return { out: () => out, ready, done, stdin: child.stdin };
-}
-
-/** Floods `seconds` of 64-byte datagrams to port 9999 (spread over `spread` ports); returns the flood's report. */
-function flood(bin: string, seconds: number, spread = 1): string {
-  return sh('ip', ['netns', 'exec', sender, 'taskset', '-c', SENDER_CPU, bin, '198.18.200.2', '9999', String(PAYLOAD), String(seconds), '50000000', String(spread)]);
-}
-
-async function runListener(name: string, argv: string[], floodBin: string): Promise<Result> {
-  const l = startListener(argv, WINDOW_S + 20);
-  await l.ready;
-  await new Promise((r) => setTimeout(r, 300));
-  // Flood a little longer than the window so the listener is saturated for all of it.
-  flood(floodBin, WINDOW_S + 1.5);
-  await l.done;
-  const m = /packets=(\d+) seconds=([\d.]+) cpu_us=(\d+)/.exec(l.out());
-  if (!m) throw new Error(`${name} printed no result: ${l.out()}`);
-  const packets = Number(m[1]);
-  const seconds = Number(m[2]);
-  return { name, packets, pps: packets / seconds, cpuUsPerPacket: Number(m[3]) / Math.max(packets, 1) };
-}
-
-const FILTER = 'udp.DstPort == 9999';
-/** The filtered listener's second run: sparse packets read in batches, each waiting up to this long. */
-const COALESCE_MS = Number(process.env['BENCH_COALESCE_MS'] ?? 5);
-const SPREAD = 100;
-
-/** The filtered listener over a spread flood: what it received, and its CPU over the flood. */
-async function runFiltered(floodBin: string, coalesceMs = 0): Promise<{ offered: number; matched: number; filtered: number; cpuUs: number }> {
-  const l = startListener([process.execPath, `${ROOT}dist/bench/filtered_listener.js`, FILTER, String(WINDOW_S + 1), String(coalesceMs)], WINDOW_S + 25);
-  await l.ready;
-  // Warm up with matching traffic (the JIT compiles the packet path), then measure the spread flood.
-  flood(floodBin, 1);
-  await new Promise((r) => setTimeout(r, 300));
-  l.stdin?.write('go\n');
-  const sent = flood(floodBin, WINDOW_S, SPREAD);
-  await l.done;
-  const m = /packets=(\d+) filtered=(\d+) seconds=[\d.]+ cpu_us=(\d+)/.exec(l.out());
-  const offered = Number(/sent=(\d+)/.exec(sent)?.[1] ?? 0);
-  if (!m || offered === 0) throw new Error(`filtered listener printed no result: ${l.out()} ${sent}`);
-  return { offered, matched: Number(m[1]), filtered: Number(m[2]), cpuUs: Number(m[3]) };
-}
-
-/**
- * The C reference for the filtered run: the C listener behind the kernel rule the filter compiles
- * to (UDP to port 9999 queued, the rest decided in the kernel), over the same spread flood. What
- * one sparse packet costs a listener that wakes for it, in C: the floor for divert's filtered figure.
- */
-async function runFilteredC(bins: { nfq: string; flood: string }): Promise<{ offered: number; matched: number; cpuUs: number }> {
-  await addRule(`-A input -p udp --dport 9999 -j DIVERT ${QUEUE}`, { netns: listener, owner: 'cli' });
-  try {
-    const l = startListener([bins.nfq, String(QUEUE), String(WINDOW_S + 1)], WINDOW_S + 20);
-    await l.ready;
-    await new Promise((r) => setTimeout(r, 300));
-    const sent = flood(bins.flood, WINDOW_S, SPREAD);
-    await l.done;
-    const m = /packets=(\d+) seconds=[\d.]+ cpu_us=(\d+)/.exec(l.out());
-    const offered = Number(/sent=(\d+)/.exec(sent)?.[1] ?? 0);
-    if (!m || offered === 0) throw new Error(`C filtered listener printed no result: ${l.out()} ${sent}`);
-    return { offered, matched: Number(m[1]), cpuUs: Number(m[2]) };
-  } finally {
-    await flushRules({ netns: listener });
-  }
-}
+import { buildC } from './build_c.js';
+import { filteredReport, runFiltered, type FilteredRep } from './filtered.js';
+import { machineLine } from './machine.js';
+import { MQ_RATE, runMq, type MqSample } from './mq_check.js';
+import { TCP_ROWS, UDP_ROWS, type Row } from './programs.js';
+import { scenarioTable, summaryTable, type ScenarioResult } from './report.js';
+import { clearRules, runTcp, runUdp, type Outcome, type RunContext } from './run_row.js';
+import { showSpread } from './stats.js';
+import { FLOW_SOURCES, LISTENER_CPU, SENDER_CPU, setup, teardown } from './testbed.js';
 
 const REPS = Number(process.env['BENCH_REPS'] ?? 5);
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 1.5);
+const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 0.5);
+const SCENARIOS = (process.env['BENCH_SCENARIOS'] ?? 'udp64,udp1400,tcp,mq,filtered').split(',');
 
-/** `median (min–max)` of a sample, each value printed by `f`. */
-function show(xs: readonly number[], f: (x: number) => string): string {
-  const { median, min, max } = spread(xs);
-  return `${f(median)} (${f(min)}–${f(max)})`;
+const LEGEND = `Throughput is a closed-loop measure (not the highest zero-loss open-loop rate): the UDP flood sends as fast as sendmmsg goes,
+from 16 flows; a UDP row's rate is the packets its listener verdicted per second, its loss the queue's kernel + user drops
+(/proc/net/netfilter/nfnetlink_queue, listener namespace) over the packets offered to the queue (queued or dropped for a full
+one). Where loss is ~0 the sender, not the listener, set the rate: compare CPU per packet there. The TCP flow's rate is what
+its receiver read per second. Listener busy: its CPU time over the window (loss while well below 100 % busy: the listener was
+waiting to be woken or scheduled, not computing). Ratios are taken per repetition (same run, adjacent in time), then their
+median (min–max); TCP's CPU ratio is per byte received (a packet there is a segment or a super-packet by the GSO setting).`;
+
+function scenario(title: string, unit: 'pps' | 'bps', rows: readonly Row[]): ScenarioResult {
+  return { title, unit, rows, samples: new Map(rows.map((r) => [r.id, []])), skipped: new Map() };
+}
+
+/** Runs every row of `s` once (in `order`), recording repetition `rep`'s samples. */
+async function repetition(s: ScenarioResult, rep: number, runOne: (row: Row) => Promise<Outcome>): Promise<string> {
+  const order = rep % 2 === 0 ? [...s.rows] : [...s.rows].reverse();
+  const parts: string[] = [];
+  for (const row of order) {
+    if (s.skipped.has(row.id)) continue;
+    let outcome: Outcome;
+    try {
+      outcome = await runOne(row);
+    } catch (err) {
+      parts.push(`${row.id} failed (${(err as Error).message.split('\n')[0]})`);
+      s.samples.get(row.id)![rep] = undefined;
+      continue;
+    }
+    if ('skipped' in outcome) {
+      s.skipped.set(row.id, outcome.skipped);
+      parts.push(`${row.id} skipped`);
+      continue;
+    }
+    s.samples.get(row.id)![rep] = outcome.sample;
+    const r = outcome.sample.rate;
+    parts.push(`${row.id} ${s.unit === 'pps' ? `${Math.round(r / 1000)}k` : `${(r / 1e9).toFixed(2)}G`}`);
+  }
+  return parts.join(', ');
 }
 
 export async function main(): Promise<void> {
   if (process.getuid?.() !== 0) {
-    console.log('throughput: skipped (needs root to build the veth testbed)');
+    console.log('throughput: skipped (needs root to build the namespace testbed)');
     return;
   }
-  const bins = build();
+  const t0 = performance.now();
+  const ctx: RunContext = { bins: buildC(), distBench: new URL('./', import.meta.url).pathname, warmupS: WARMUP, seconds: SECONDS };
   console.log(machineLine());
-  console.log(`${REPS} repetitions, each: the C listener and divert's on the same flood (order alternating), then the filtered listener; median (min–max)`);
-  const C_NAME = 'C libnetfilter_queue (per-packet recv + verdict)';
-  const JS_NAME = 'divert (TypeScript, for await + reinject)';
-  const runs: Array<{ c: Result; js: Result; share: number; kernelShare: number; cpuPerOffered: number; cCpuPerOffered: number; cShare: number; cPerMatched: number; jsPerMatched: number; coalescedShare: number; coalescedPerMatched: number }> = [];
-  await setup();
+  console.log(`${REPS} repetitions of ${SECONDS} s windows after ${WARMUP} s of warm-up; sender on CPU ${SENDER_CPU}, listener on CPU ${LISTENER_CPU}; median (min–max)`);
+  console.log(LEGEND);
+  const udp64 = scenario('udp64: 64-byte UDP, packets/s verdicted', 'pps', UDP_ROWS);
+  const udp1400 = scenario('udp1400: 1400-byte UDP, packets/s verdicted', 'pps', UDP_ROWS);
+  const tcp = scenario('tcp: one TCP bulk flow via a router whose FORWARD traffic is all diverted, bits/s at the receiver', 'bps', TCP_ROWS);
+  const mq: { one: (MqSample | undefined)[]; four: (MqSample | undefined)[]; skipped?: string } = { one: [], four: [] };
+  const filtered: FilteredRep[] = [];
+  const want = (name: string): boolean => SCENARIOS.includes(name);
+  setup();
   try {
     for (let rep = 0; rep < REPS; rep++) {
-      await flushRules({ netns: listener });
-      await addRule(`-A input -p udp --dport 9999 -j DIVERT ${QUEUE}`, { netns: listener, owner: 'cli' });
-      const runC = (): Promise<Result> => runListener(C_NAME, [bins.nfq, String(QUEUE), String(WINDOW_S)], bins.flood);
-      const runJs = (): Promise<Result> => runListener(JS_NAME, [process.execPath, `${ROOT}dist/bench/accept_all.js`, String(QUEUE), String(WINDOW_S)], bins.flood);
-      let c: Result;
-      let js: Result;
-      if (rep % 2 === 0) {
-        c = await runC();
-        js = await runJs();
-      } else {
-        js = await runJs();
-        c = await runC();
+      console.log(`repetition ${rep + 1}/${REPS} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+      if (want('udp64')) console.log(`  udp64: ${await repetition(udp64, rep, (row) => runUdp(row, ctx, 64))}`);
+      if (want('udp1400')) console.log(`  udp1400: ${await repetition(udp1400, rep, (row) => runUdp(row, ctx, 1400))}`);
+      if (want('tcp')) console.log(`  tcp: ${await repetition(tcp, rep, (row) => runTcp(row, ctx))}`);
+      if (want('mq') && mq.skipped === undefined) {
+        for (const [ports, into] of [['10:10', mq.one], ['10:13', mq.four]] as const) {
+          const r = await runMq(ctx, ports).catch((err: Error) => ({ skipped: `failed: ${err.message.split('\n')[0]}` }));
+          if ('skipped' in r && !r.skipped.startsWith('failed')) mq.skipped = r.skipped;
+          into[rep] = 'skipped' in r ? undefined : r;
+          if ('skipped' in r) console.log(`  mq ${ports}: ${r.skipped}`);
+          else console.log(`  mq ${ports}: sent ${r.sent}, received ${r.received}, reordered ${r.reordered}, ${r.cpuUsPerPacket.toFixed(2)} µs/packet, queued per queue ${r.served}`);
+          if (mq.skipped !== undefined) break;
+        }
       }
-      await flushRules({ netns: listener });
-      const f = await runFiltered(bins.flood);
-      const fc = await runFilteredC(bins);
-      const fk = await runFiltered(bins.flood, COALESCE_MS);
-      const cpuPerOffered = f.cpuUs / f.offered;
-      const cCpuPerOffered = fc.cpuUs / fc.offered;
-      runs.push({
-        c, js, share: cpuPerOffered / js.cpuUsPerPacket, kernelShare: 1 - (f.matched + f.filtered) / f.offered, cpuPerOffered,
-        cCpuPerOffered, cShare: cCpuPerOffered / c.cpuUsPerPacket, cPerMatched: fc.cpuUs / Math.max(fc.matched, 1), jsPerMatched: f.cpuUs / Math.max(f.matched, 1),
-        coalescedShare: fk.cpuUs / fk.offered / js.cpuUsPerPacket, coalescedPerMatched: fk.cpuUs / Math.max(fk.matched, 1),
-      });
-      console.log(`  run ${rep + 1}: C ${Math.round(c.pps).toLocaleString('en-US')} p/s ${c.cpuUsPerPacket.toFixed(2)} µs, divert ${Math.round(js.pps).toLocaleString('en-US')} p/s ${js.cpuUsPerPacket.toFixed(2)} µs; filtered: divert ${(100 * runs.at(-1)!.share).toFixed(2)}% of its accept-all CPU (${f.matched} of ${f.offered} reached it), C ${(100 * runs.at(-1)!.cShare).toFixed(2)}% of its own (${fc.matched} of ${fc.offered}), divert with coalesceMs ${COALESCE_MS} ${(100 * runs.at(-1)!.coalescedShare).toFixed(2)}% (${fk.matched} of ${fk.offered})`);
+      if (want('filtered')) {
+        await clearRules();
+        filtered.push(await runFiltered(ctx));
+      }
     }
   } finally {
+    await clearRules().catch(() => undefined);
     teardown();
   }
-  const pps = (x: number): string => `${Math.round(x).toLocaleString('en-US')}`;
-  const us = (x: number): string => x.toFixed(2);
-  const ratio = (x: number): string => `${x.toFixed(2)}x`;
-  const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
-  console.log(`\naccept-all, ${PAYLOAD}-byte UDP payloads, ${WINDOW_S} s windows, veth, listener pinned to CPU ${LISTENER_CPU}, sender to CPU ${SENDER_CPU}:`);
-  for (const [name, rs] of [[C_NAME, runs.map((r) => r.c)], [JS_NAME, runs.map((r) => r.js)]] as const) {
-    console.log(`  ${name.padEnd(50)} packets/s ${show(rs.map((r) => r.pps), pps)}   µs CPU/packet ${show(rs.map((r) => r.cpuUsPerPacket), us)}`);
+  const results = [udp64, udp1400, tcp].filter((s) => want(s.title.split(':')[0]!));
+  for (const s of results) console.log(`\n${scenarioTable(s)}`);
+  if (want('mq')) console.log(`\n${mqReport(mq)}`);
+  if (want('filtered') && filtered.length > 0) console.log(`\n${filteredReport(filtered, udp64.samples.get('d-iter') ?? [], udp64.samples.get('c-pp') ?? [])}`);
+  console.log(`\nsummary (medians; ×ref, CPU×ref: paired ratios of rate and of CPU per packet (TCP: per byte) to the row's C reference):\n${summaryTable(results)}`);
+  console.log(`\nthroughput bench: ${((performance.now() - t0) / 1000).toFixed(0)} s in all`);
+}
+
+function mqReport(mq: { one: (MqSample | undefined)[]; four: (MqSample | undefined)[]; skipped?: string }): string {
+  const head = `multi-queue: the worker handler on 1 queue (DIVERT 10) and on 4 (DIVERT 10:13), ${FLOW_SOURCES.length} flows of 64-byte UDP offered at ${MQ_RATE.toLocaleString('en-US')} packets/s (open loop)`;
+  if (mq.skipped !== undefined) return `${head}\n  skipped: ${mq.skipped}`;
+  const lines = [head];
+  for (const [name, xs] of [['1 queue ', mq.one], ['4 queues', mq.four]] as const) {
+    const ok = xs.filter((x): x is MqSample => x !== undefined);
+    if (ok.length === 0) {
+      lines.push(`  ${name}: no result`);
+      continue;
+    }
+    lines.push(`  ${name}: lost ${showSpread(ok.map((x) => x.sent - x.received), String)} of ${showSpread(ok.map((x) => x.sent), String)} sent, reordered ${showSpread(ok.map((x) => x.reordered), String)}, µs CPU/packet ${showSpread(ok.map((x) => x.cpuUsPerPacket), (x) => x.toFixed(2))}, queued per queue (last run) ${ok.at(-1)!.served}`);
   }
-  console.log(`  ratio divert/C per run: packets/s ${show(runs.map((r) => r.js.pps / r.c.pps), ratio)}, CPU per packet ${show(runs.map((r) => r.js.cpuUsPerPacket / r.c.cpuUsPerPacket), ratio)}`);
-  console.log(`\nfilter "${FILTER}" over a flood spread across ${SPREAD} ports (1 in ${SPREAD} matches):`);
-  console.log(`  decided in the kernel: ${show(runs.map((r) => r.kernelShare), pct)} of offered packets`);
-  const perOffered = (x: number): string => `${x.toFixed(4)} µs`;
-  console.log(`  divert listener CPU per offered packet: ${show(runs.map((r) => r.cpuPerOffered), perOffered)} = ${show(runs.map((r) => r.share), pct)} of the same run's divert accept-all CPU per packet`);
-  console.log(`  C listener behind the same kernel rule:  ${show(runs.map((r) => r.cCpuPerOffered), perOffered)} = ${show(runs.map((r) => r.cShare), pct)} of the same run's C accept-all CPU per packet`);
-  console.log(`  CPU per packet that reached the listener: divert ${show(runs.map((r) => r.jsPerMatched), us)} µs, C ${show(runs.map((r) => r.cPerMatched), us)} µs (each sparse packet is a wake-up of its own); divert/C per run ${show(runs.map((r) => r.cpuPerOffered / r.cCpuPerOffered), ratio)}`);
-  console.log(`  divert with coalesceMs: ${COALESCE_MS} (sparse packets read in batches, each waiting up to ${COALESCE_MS} ms): ${show(runs.map((r) => r.coalescedShare), pct)} of the same run's divert accept-all CPU per packet; ${show(runs.map((r) => r.coalescedPerMatched), us)} µs per packet that reached it`);
+  const four = mq.four.filter((x): x is MqSample => x !== undefined);
+  const allServed = four.every((x) => x.served.split(',').every((q) => Number(q.split(':')[1]) > 0));
+  if (four.length > 0) lines.push(`  every one of the 4 queues got packets in every repetition: ${allServed ? 'yes' : 'NO'}`);
+  const ratios = mq.four.map((x, i) => (x && mq.one[i] ? x.cpuUsPerPacket / mq.one[i]!.cpuUsPerPacket : undefined)).filter((x): x is number => x !== undefined);
+  lines.push(`  CPU per packet, 4 queues / 1 queue per repetition: ${showSpread(ratios, (x) => `${x.toFixed(2)}x`)}`);
+  return lines.join('\n');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();

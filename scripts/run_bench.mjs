@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-// `npm run bench`: every benchmark under dist/bench/ that exports main(), one after another.
-const benches = ['throughput.js', 'rules.js', 'packet_bench.js', 'chaos.js'];
-for (const name of benches) {
-  const url = new URL(`../dist/bench/${name}`, import.meta.url);
+// `npm run bench`: the benchmarks under dist/bench/ that export main(), one after another
+// (names on the command line choose: `node scripts/run_bench.mjs rules`); prints the total time.
+const all = ['packet_bench', 'chaos', 'throughput']; // throughput last: its summary table ends the output
+const chosen = process.argv.slice(2);
+const t0 = performance.now();
+for (const name of chosen.length ? chosen : all) {
+  const url = new URL(`../dist/bench/${name}.js`, import.meta.url);
   let mod;
   try {
     mod = await import(url.href);
@@ -13,3 +16,4 @@ for (const name of benches) {
   console.log(`\n== ${name}`);
   await mod.main();
 }
+console.log(`\nbench: ${((performance.now() - t0) / 1000).toFixed(0)} s in all`);
