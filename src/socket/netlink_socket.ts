@@ -81,8 +81,8 @@ export interface SocketEvents {
 }
 
 /**
- * An open netlink socket (see the module comment). Make one with {@link NetlinkSocket.open}; close it with
- * `close()` or `closeAsync()`.
+ * An open netlink socket (see the module comment). Make one with `NetlinkSocket.open()`; close
+ * it with `close()` or `closeAsync()`.
  */
 export class NetlinkSocket {
   /** The socket's file descriptor (non-blocking, close-on-exec); not valid after close. */
