@@ -11,6 +11,10 @@ import { dirname, join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
 import { DivertError } from '../errors.js';
 
+/**
+ * The addon's functions. Each returns n >= 0 on success or -errno (see the module comment); only wrong
+ * argument types throw (TypeError).
+ */
 export interface NativeBinding {
   /** socket(2) with SOCK_NONBLOCK|SOCK_CLOEXEC, optionally inside the netns at `netnsPath`. */
   socket(domain: number, type: number, protocol: number, netnsPath?: string | null): number;
@@ -18,8 +22,11 @@ export interface NativeBinding {
   bind(fd: number, sockaddr: Uint8Array): number;
   /** Length written; -EINVAL when `out` is too short for the address. */
   getsockname(fd: number, out: Uint8Array): number;
+  /** setsockopt(2) with an int value or the bytes of a struct; 0 or -errno. */
   setsockopt(fd: number, level: number, name: number, value: number | Uint8Array): number;
+  /** getsockopt(2) into `out`; the option's length, or -errno. */
   getsockopt(fd: number, level: number, name: number, out: Uint8Array): number;
+  /** close(2); 0 or -errno (-EBADF for a negative fd). */
   close(fd: number): number;
   /**
    * close(2) on libuv's threadpool, `done(0 | -errno)` on this thread afterwards: closing a
@@ -27,6 +34,7 @@ export interface NativeBinding {
    * period). Optional: without it callers close synchronously.
    */
   closeAsync?(fd: number, done: (result: number) => void): void;
+  /** sendto(2) of one datagram, to `sockaddr` or the connected peer; bytes sent or -errno. */
   sendto(fd: number, bytes: Uint8Array, sockaddr: Uint8Array | null, flags: number): number;
   /** Receives up to `max` datagrams, datagram i at arena[i*slotSize]; lengths[i] bit 31 = MSG_TRUNC. 0 on EAGAIN. */
   recvmmsg(fd: number, arena: Uint8Array, slotSize: number, max: number, lengths: Uint32Array): number;
@@ -34,12 +42,17 @@ export interface NativeBinding {
   poll(fd: number, events: number, timeoutMs: number): number;
   /** Watches `fd` on this thread's libuv loop; `callback(status, events)` on readiness. */
   pollStart(fd: number, events: number, callback: (status: number, events: number) => void): PollHandle | number;
+  /** Stops watching and frees the handle (after libuv closes it); idempotent, returns 0. */
   pollStop(handle: PollHandle): number;
+  /** Whether the watcher keeps the event loop (and so the process) alive; returns 0. */
   pollRef(handle: PollHandle, ref: boolean): number;
 }
 
 /** Opaque handle returned by `pollStart`. */
-export type PollHandle = { readonly __brand: 'PollHandle' };
+export type PollHandle = {
+  /** Type-level brand only: the value is an N-API external with no properties. */
+  readonly __brand: 'PollHandle';
+};
 
 /** libuv poll event bits. */
 export const UV_READABLE = 1;

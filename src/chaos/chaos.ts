@@ -30,6 +30,10 @@ import { checkImpairment, socketSizing, type ImpairmentOptions, type ImpairmentS
 /** The divert socket options that choose the packets and where. */
 type Selection = Pick<DivertSocketOptions, 'port' | 'rules' | 'filter' | 'netns' | 'priority' | 'passThrough' | 'defragment' | 'handleSignals' | 'signal'>;
 
+/**
+ * Options of {@link createChaos}: which packets (the divert socket's `port`, `rules`, `filter`, `netns`…) and
+ * what to do to them.
+ */
 export interface ChaosOptions extends Selection, ImpairmentOptions {
   /**
    * Sees every packet before the impairments. Give the packet a verdict (reinject, drop…) to take
@@ -48,7 +52,9 @@ const OWN_KEYS = new Set<string>([...SELECTION_KEYS, 'handler', 'clock', 'random
 
 /** Emits `'warning'`: a duplicate the kernel would not take (the original went on), or maxHeld reached for the first time. */
 export class Chaos extends EventEmitter {
+  /** The divert socket the run receives packets on. */
   readonly socket: DivertSocket;
+  /** The engine that holds, drops, duplicates and releases the packets. */
   readonly engine: ChaosEngine;
   /** The settings in force, the seed included (a random one when none was given). */
   readonly settings: Readonly<ImpairmentSettings>;
@@ -58,6 +64,10 @@ export class Chaos extends EventEmitter {
   readonly done: Promise<void>;
   #closing: Promise<void> | undefined;
 
+  /**
+   * Starts a run (as {@link createChaos}).
+   * @throws {TypeError|RangeError} for a bad option, or settings no timer or queue can honour.
+   */
   constructor(options: ChaosOptions) {
     super();
     if (typeof options !== 'object' || options === null) throw new TypeError('createChaos() takes an options object');
@@ -90,6 +100,7 @@ export class Chaos extends EventEmitter {
     this.done.catch(() => {}); // reported through ready or by whoever awaits done
   }
 
+  /** What the engine did so far: a snapshot of its counters. */
   get stats(): ChaosStats {
     return this.engine.stats;
   }
@@ -109,6 +120,7 @@ export class Chaos extends EventEmitter {
     return this.#closing;
   }
 
+  /** {@link close}, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -10,6 +10,7 @@ export interface ChaosClock {
   now(): number;
   /** Calls `fn` once after `delayMs`; returns a handle for {@link cancel}. */
   schedule(delayMs: number, fn: () => void): unknown;
+  /** Cancels a timer {@link schedule} returned, if it has not fired. */
   cancel(handle: unknown): void;
 }
 

@@ -67,8 +67,11 @@ export interface ChaosStats {
   throttled: number;
 }
 
+/** What the engine acts through: time, chance and injection (tests pass fakes). */
 export interface ChaosEngineIo {
+  /** The clock of lags, reorder waits and the throttle. */
   clock: ChaosClock;
+  /** The random source every probability draws from. */
   random: RandomSource;
   /** Injects a copy of a released packet where it was taken (DivertSocket.sendto). */
   inject(bytes: Uint8Array, address: DivertAddress): void;
@@ -87,7 +90,9 @@ interface Item {
   stage: 'lag' | 'overtake' | 'throttle' | 'done';
 }
 
+/** Gives every packet it takes its impairments and exactly one verdict (see the module comment). */
 export class ChaosEngine {
+  /** The settings in force (a frozen copy). */
   readonly settings: Readonly<ImpairmentSettings>;
   #io: ChaosEngineIo;
   #scheduler: Scheduler;
@@ -106,6 +111,7 @@ export class ChaosEngine {
     tampered: 0, duplicated: 0, duplicateErrors: 0, throttled: 0,
   };
 
+  /** An engine applying `settings` (checked ones: see `checkImpairment`) through `io`. */
   constructor(settings: ImpairmentSettings, io: ChaosEngineIo) {
     this.settings = Object.freeze({ ...settings });
     this.#io = io;
@@ -114,6 +120,7 @@ export class ChaosEngine {
     this.#tokensAt = io.clock.now();
   }
 
+  /** What the engine did so far: a snapshot of its counters. */
   get stats(): ChaosStats {
     return { ...this.#s, held: this.#held.size, queued: this.#queue.length - this.#queueHead };
   }

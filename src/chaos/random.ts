@@ -9,6 +9,7 @@
 
 /** A source of numbers in [0, 1). */
 export interface RandomSource {
+  /** The next number, at least 0 and below 1. */
   next(): number;
 }
 

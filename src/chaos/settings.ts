@@ -10,6 +10,7 @@
  */
 import { parseRate } from './units.js';
 
+/** What to do to packets; every option may be left out (then it does nothing, or takes its default). */
 export interface ImpairmentOptions {
   /** Probability that a packet is dropped (0–1). */
   drop?: number | undefined;
@@ -41,19 +42,31 @@ export interface ImpairmentOptions {
 
 /** The checked settings, defaults filled in. */
 export interface ImpairmentSettings {
+  /** Probability that a packet is dropped (0–1). */
   drop: number;
+  /** Milliseconds every packet is held. */
   lag: number;
+  /** Spread of the lag in ms (uniform in lag ± jitter). */
   jitter: number;
+  /** Probability that a packet is sent twice (0–1). */
   duplicate: number;
+  /** Probability that a packet is held back for another to overtake it (0–1). */
   reorder: number;
+  /** Milliseconds a reordered packet waits at most (default 100). */
   reorderWait: number;
+  /** Probability that one payload bit is flipped (0–1). */
   tamper: number;
+  /** Tampered packets keep their old, now wrong, checksums (default false). */
   tamperKeepChecksums: boolean;
   /** Bits per second; 0: no throttle. */
   throttle: number;
+  /** Packets waiting for throttle tokens before more are dropped (default 1000). */
   queueLimit: number;
+  /** Token bucket size in bytes (default 10 ms at the throttle rate, at least 1500). */
   burst: number;
+  /** Packets held at once before more are dropped (default 10000). */
   maxHeld: number;
+  /** Seed of the random source (0 – 2^32−1); a random one when none was given. */
   seed: number;
 }
 
@@ -127,7 +140,9 @@ export function maxHoldMs(s: ImpairmentSettings): number {
 
 /** The divert socket's options an impairment run needs. */
 export interface SocketSizing {
+  /** The socket's `verdictTimeoutMs`: the longest hold plus 10 s of margin. */
   verdictTimeoutMs: number;
+  /** The socket's `maxQueueLength`: `maxHeld` plus packets on their way to user space. */
   maxQueueLength: number;
 }
 

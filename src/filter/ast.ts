@@ -18,8 +18,11 @@
 /** A comparison operator (`=` is parsed as `==`). */
 export type Op = '==' | '!=' | '<' | '<=' | '>' | '>=';
 
+/** Where a node came from in the filter text. */
 export interface Span {
+  /** UTF-16 offset of its first character. */
   readonly offset: number;
+  /** UTF-16 offset just past its last character. */
   readonly end: number;
 }
 
@@ -27,6 +30,7 @@ export interface Span {
 export interface IndexNode extends Span {
   /** The number written (words unless `bytes`). */
   readonly value: number;
+  /** Written with a leading `-`: counted from the end. */
   readonly negative: boolean;
   /** Written with the `b` suffix: a byte offset. */
   readonly bytes: boolean;
@@ -34,6 +38,7 @@ export interface IndexNode extends Span {
 
 /** A literal value, its sign applied. */
 export interface ValueNode extends Span {
+  /** The value, its sign applied (an address as a number). */
   readonly value: bigint;
   /** How it was written: a number, an address, or a macro name. */
   readonly form: 'decimal' | 'hex' | 'ipv4' | 'ipv6' | 'macro';
@@ -49,39 +54,58 @@ export interface ValueNode extends Span {
  * `not` does not negate: `not tcp.DstPort == 80` is false on a UDP packet).
  */
 export interface TestNode extends Span {
+  /** Marks a test. */
   readonly kind: 'test';
   /** An odd number of `not`/`!` came before the field. */
   readonly not: boolean;
+  /** The field name as written (`tcp.DstPort`, `outbound`). */
   readonly field: string;
+  /** UTF-16 offset of the field name in the text. */
   readonly fieldOffset: number;
+  /** The index of an array field (`tcp.Payload[0]`, `tcp.Payload32[-1]`, `tcp.Payload[4b]`). */
   readonly index?: IndexNode | undefined;
+  /** The comparison; absent for a bare field. */
   readonly op?: Op | undefined;
+  /** The value compared with; absent for a bare field. */
   readonly value?: ValueNode | undefined;
 }
 
+/** `a and b and …`: true when every argument is. */
 export interface AndNode extends Span {
+  /** Marks a conjunction. */
   readonly kind: 'and';
+  /** The conjuncts, two or more, in text order. */
   readonly args: readonly FilterNode[];
 }
 
+/** `a or b or …`: true when any argument is. */
 export interface OrNode extends Span {
+  /** Marks a disjunction. */
   readonly kind: 'or';
+  /** The disjuncts, two or more, in text order. */
   readonly args: readonly FilterNode[];
 }
 
 /** `( cond ? then : else )`. */
 export interface TernaryNode extends Span {
+  /** Marks a conditional. */
   readonly kind: 'ternary';
+  /** The condition. */
   readonly cond: FilterNode;
+  /** What the node is when `cond` is true. */
   readonly then: FilterNode;
+  /** What the node is when `cond` is false. */
   readonly else: FilterNode;
 }
 
+/** Any node of the tree. */
 export type FilterNode = TestNode | AndNode | OrNode | TernaryNode;
 
 /** A parsed and checked filter with the text it came from. */
 export interface FilterAst {
+  /** The filter text as given to the parser. */
   readonly text: string;
+  /** The top node. */
   readonly root: FilterNode;
 }
 

@@ -59,16 +59,27 @@ export type FilterHook = 'prerouting' | 'local-in' | 'forward' | 'local-out' | '
  * - `loopback`, `subIfIdx` (0 on Linux), `timestamp` (ms since the epoch; 0 when unknown).
  */
 export interface FilterAddress {
+  /** WinDivert's `outbound`; used only when neither `hook` nor `direction` is given. */
   readonly outbound?: boolean | undefined;
+  /** The packet is on a loopback interface (`loopback`). */
   readonly loopback?: boolean | undefined;
+  /** The packet was injected by divert (`impostor`); default: `mark & DIVERT_MARK`. */
   readonly impostor?: boolean | undefined;
+  /** WinDivert's `ifIdx`; default: `ifindex` inbound, `outIfindex` outbound. */
   readonly ifIdx?: number | undefined;
+  /** WinDivert's `subIfIdx` (0 on Linux). */
   readonly subIfIdx?: number | undefined;
+  /** When the packet was seen, in ms since the epoch (`timestamp`); 0 when unknown. */
   readonly timestamp?: number | undefined;
+  /** The netfilter hook the packet was queued at; decides `outbound` when given. */
   readonly hook?: FilterHook | undefined;
+  /** The packet's direction; decides `outbound` when `hook` is absent (`forward` counts as outbound). */
   readonly direction?: 'inbound' | 'outbound' | 'forward' | undefined;
+  /** Index of the interface the packet came in on (0 for none). */
   readonly ifindex?: number | undefined;
+  /** Index of the interface the packet goes out on (0 for none). */
   readonly outIfindex?: number | undefined;
+  /** The packet's firewall mark (u32); gives `impostor` when that is absent. */
   readonly mark?: number | undefined;
 }
 

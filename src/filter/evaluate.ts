@@ -29,6 +29,7 @@ type Getter = (c: FilterContext) => number;
 export interface CompiledFilter {
   /** The filter's canonical text (formatFilter). */
   readonly text: string;
+  /** The parsed and checked filter. */
   readonly ast: FilterAst;
   /**
    * Whether `packet` (the IP packet's bytes) with `address` (a DivertAddress or a plain object;

@@ -18,14 +18,19 @@ export type Layer = 'none' | 'ip' | 'ipv6' | 'icmp' | 'icmpv6' | 'tcp' | 'udp';
 /** number: an unsigned integer of `bits` bits; address: 128 bits; timestamp: signed 64 bits; array: `base[i]`. */
 export type FieldKind = 'number' | 'address' | 'timestamp' | 'array';
 
+/** One field of the filter language (see {@link FIELDS}). */
 export interface FieldInfo {
+  /** The field's name as WinDivert spells it (`tcp.DstPort`). */
   readonly name: string;
+  /** What its values are: a number, an address, a timestamp, or an array to index. */
   readonly kind: FieldKind;
+  /** The header the packet needs for the field to have a value. */
   readonly layer: Layer;
   /** Width of the value: 1 for flags, 8, 13, 16, 20, 32; 128 for addresses; 64 for timestamp. */
   readonly bits: number;
   /** Array fields: element size in bytes, and what index 0 is. */
   readonly size?: 1 | 2 | 4;
+  /** Array fields: where index 0 is (the packet's first byte, or the TCP or UDP payload's). */
   readonly base?: 'packet' | 'tcp' | 'udp';
 }
 

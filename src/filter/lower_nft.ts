@@ -37,6 +37,7 @@ import { normalize, type Env, type Ir, type RuleHook } from './normalize.js';
 
 export type { RuleHook } from './normalize.js';
 
+/** Options of {@link lowerFilter}. */
 export interface LowerOptions {
   /** Table the sets belong to (the firewall's table). Default ''. */
   table?: string | undefined;
@@ -50,8 +51,11 @@ export interface LowerOptions {
 
 /** One rule, without the verdict: the firewall appends its loop-avoidance test, counter and queue. */
 export interface LoweredRule {
+  /** Where the rule goes: prerouting (inbound packets) or postrouting (outbound ones). */
   readonly hook: RuleHook;
+  /** The IP family the rule matches (it tests `meta nfproto` itself). */
   readonly family: 'ipv4' | 'ipv6';
+  /** The rule's matches, without a verdict. */
   readonly exprs: Expr[];
   /** The kernel over-approximates: user space must evaluate the packet. */
   readonly residual: boolean;
@@ -63,15 +67,19 @@ export interface LoweredRule {
 
 /** A constant set to add (with its elements) in the same batch, before the rules. */
 export interface LoweredSet {
+  /** The set (anonymous and constant) in the firewall's table. */
   readonly set: NftSet;
+  /** Its elements. */
   readonly elements: SetElement[];
 }
 
+/** A filter lowered to nf_tables rules: what {@link lowerFilter} returns. */
 export interface LoweredFilter {
   /** The filter's canonical text. */
   readonly filter: string;
   /** Exact rules first, per hook and family. */
   readonly rules: readonly LoweredRule[];
+  /** The sets the rules look up, to add before them. */
   readonly sets: readonly LoweredSet[];
   /** Hooks that have rules. */
   readonly hooks: readonly RuleHook[];

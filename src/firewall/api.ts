@@ -32,11 +32,13 @@ import { forgetExitCleanup } from './cleanup.js';
 
 export type { InstallEntry, InstalledRule, ListedRule } from './ruleset.js';
 
+/** Options every firewall call takes: where it acts. */
 export interface FirewallOptions {
   /** Network namespace: a name as in `ip netns list`, or a path; default this process's. */
   readonly netns?: string | undefined;
 }
 
+/** Options of {@link addRule}. */
 export interface AddOptions extends FirewallOptions {
   /**
    * Keep the rules after this process ends (the shared table `inet divert`); default false: the
@@ -61,6 +63,7 @@ export interface AddOptions extends FirewallOptions {
   readonly sniff?: SniffSpec | boolean | undefined;
 }
 
+/** Options of {@link RuleHandle.remove} and {@link RuleHandle.removeSync}. */
 export interface RemoveOptions {
   /**
    * Keep this process's table (its base chains on the hooks) even when these were its last
@@ -73,9 +76,13 @@ export interface RemoveOptions {
 
 /** Installed rules that can be removed again, async or (for exit cleanup) sync. */
 export interface RuleHandle {
+  /** The installed rules, in the order given. */
   readonly rules: readonly InstalledRule[];
+  /** The owner recorded in each rule. */
   readonly owner: Owner;
+  /** True when the rules are in the shared table `inet divert` (they outlive this process). */
   readonly persistent: boolean;
+  /** True once `remove()` or `removeSync()` has deleted them (a failed remove leaves it false). */
   readonly removed: boolean;
   /**
    * Deletes the rules (those still present); idempotent. Resolves to how many it deleted. When
@@ -231,6 +238,7 @@ function removePersistentSync(netnsPath: string | undefined, rules: readonly Ins
 }
 
 
+/** Options of {@link addFilter}; `port` is required. */
 export interface FilterOptions extends FirewallOptions {
   /** The divert port (or range) the filter's packets go to. */
   readonly port: number | PortRange;
@@ -281,6 +289,7 @@ export async function addFilter(filter: string | FilterAst, options: FilterOptio
   return Object.assign(ownedHandle(table, rules, owner), { lowered, residual: lowered.residual });
 }
 
+/** Options of {@link listRules}, {@link flushRules} and {@link sweepStaleRules}. */
 export interface ListOptions extends FirewallOptions {
   /** Only this family (default both). */
   readonly family?: Family | undefined;
@@ -296,6 +305,7 @@ export function listRules(options: ListOptions = {}): Promise<ListedRule[]> {
   });
 }
 
+/** Options of {@link deleteRule}: which rules may be deleted. */
 export interface DeleteOptions extends FirewallOptions {
   /** Only rules of exactly this owner. */
   readonly owner?: Owner | undefined;

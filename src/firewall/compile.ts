@@ -97,6 +97,7 @@ export function divertTail(target: Pick<DivertRule, 'port' | 'passThrough' | 'cp
 
 /** Where a sniffing rule sends its copies: NFLOG group `group` (the sniffing socket's port). */
 export interface SniffTarget {
+  /** The NFLOG group (0–65535). */
   readonly group: number;
   /** Bytes of each packet the kernel copies (NFTA_LOG_SNAPLEN); default: as the group's copy range says. */
   readonly snaplen?: number | undefined;

@@ -10,6 +10,7 @@ import { sweepRedirectFilters, type RedirectFilter } from '../rtnetlink/tc_redir
 import { INJECT_REDIRECT } from './mark.js';
 import { procStat } from './owner.js';
 
+/** Options of {@link sweepStaleInjectFilters}. */
 export interface InjectSweepOptions {
   /** Path of the network namespace to sweep (default: this process's). */
   readonly netnsPath?: string | undefined;
@@ -19,7 +20,9 @@ export interface InjectSweepOptions {
 
 /** What a sweep removed: the stale filters, and the interfaces whose emptied qdisc went too. */
 export interface InjectSweep {
+  /** The redirect filters removed (their owner process was gone). */
   readonly filters: readonly RedirectFilter[];
+  /** Interface indexes whose clsact qdisc was removed because it was left empty. */
   readonly qdiscs: readonly number[];
 }
 

@@ -16,6 +16,7 @@ import { NFPROTO } from '../netlink/netfilter.js';
 import { DivertError, FirewallError } from '../errors.js';
 import { compileDefrag, queueExpr, type QueueVerdict } from './compile.js';
 
+/** What the firewall uses on this kernel, decided from a {@link ProbeReport}. */
 export interface Capabilities {
   /** How DIVERT rules queue packets here. */
   readonly queue: QueueVerdict;
@@ -25,9 +26,13 @@ export interface Capabilities {
 
 /** What each probe found (for `divert doctor`): undefined = accepted, else the refusal. */
 export interface ProbeReport {
+  /** A table owned by its socket (NFT_TABLE_F_OWNER, Linux 5.12+) and a chain in it. */
   readonly ownerTable: FirewallError | undefined;
+  /** A rule with the native `queue` expression (CONFIG_NFT_QUEUE). */
   readonly queue: FirewallError | undefined;
+  /** A rule with the xtables NFQUEUE target through nft_compat. */
   readonly compatNfqueue: FirewallError | undefined;
+  /** The always-defragment rule, which needs the `ct` expression (CONFIG_NFT_CT). */
   readonly ct: FirewallError | undefined;
 }
 

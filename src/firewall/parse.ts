@@ -19,12 +19,16 @@ import { interfaceNameProblem } from './validate.js';
 import { MAX_DIVERT_SPAN, validatePosition } from './validate_rule.js';
 import { checkRule, type Draft } from './_check.js';
 
+/** What a command does with its rule: `-A` append, `-I` insert, `-D` delete. */
 export type RuleOp = 'append' | 'insert' | 'delete';
 
 /** A parsed ipchains command: the operation, the insert position (1-based) and the rule. */
 export interface RuleCommand {
+  /** The operation; `append` when the words name none. */
   readonly op: RuleOp;
+  /** `-I <chain> <n>`: the 1-based place to insert at; absent otherwise. */
   readonly position?: number;
+  /** The rule the command names. */
   readonly rule: DivertRule;
 }
 

@@ -25,15 +25,20 @@ export type { Hook } from '../netlink/netfilter.js';
 /** Chain names as the user writes them (canonical lower case). */
 export type DivertChain = 'input' | 'output' | 'forward' | 'prerouting' | 'local-in' | 'local-out' | 'postrouting';
 
+/** The IP version a rule matches. */
 export type Family = 'ipv4' | 'ipv6';
 
 /** Inclusive port range; a single port has `first === last`. */
 export interface PortRange {
+  /** First port (0–65535). */
   readonly first: number;
+  /** Last port (0–65535), inclusive; not below `first`. */
   readonly last: number;
 }
 
+/** `--sport`/`--dport`: a port or range, optionally negated (`!`). */
 export interface PortMatch extends PortRange {
+  /** True to match ports outside the range. */
   readonly negated: boolean;
 }
 
@@ -41,43 +46,76 @@ export interface PortMatch extends PortRange {
 export interface Endpoint {
   /** Address as written (IPv4 dotted quad or IPv6); absent for "any" (`0/0`). */
   readonly address?: string;
+  /** Prefix length (1–32 for IPv4, 1–128 for IPv6); absent means the whole address. */
   readonly prefix?: number;
+  /** True to match addresses outside the prefix (`-s ! …`); needs `address`. */
   readonly negated: boolean;
+  /** Ports on this side (protocol tcp, udp, sctp or dccp only); absent for any port. */
   readonly ports?: PortMatch;
 }
 
+/** `-i`/`-o`: a network interface, optionally negated. */
 export interface InterfaceMatch {
+  /** Interface name as written; a trailing `+` matches every name with that prefix. */
   readonly name: string;
+  /** True to match packets on any other interface. */
   readonly negated: boolean;
 }
 
+/** `-p`: an IP protocol, optionally negated. */
 export interface ProtocolMatch {
   /** IANA protocol number (0–255). */
   readonly number: number;
+  /** True to match every other protocol. */
   readonly negated: boolean;
 }
 
+/** `--icmp-type`: an ICMP or ICMPv6 type and optional code. */
 export interface IcmpTypeMatch {
+  /** ICMP type (0–255); an ICMPv6 type in an `ipv6` rule. */
   readonly type: number;
+  /** ICMP code (0–255); absent for any code. */
   readonly code?: number;
+  /** True to match every other type/code. */
   readonly negated: boolean;
 }
 
 /** Who owns a rule: a live process (pid + start time) or the CLI (persistent). */
 export type Owner =
-  | { readonly kind: 'process'; readonly pid: number; readonly startTime: number; readonly label?: string }
-  | { readonly kind: 'cli'; readonly label?: string };
+  | {
+      /** A process: its rules go when it exits. */
+      readonly kind: 'process';
+      /** The owning process's id. */
+      readonly pid: number;
+      /** Its start time (`/proc/<pid>/stat` field 22, clock ticks since boot), so a reused pid is not taken for the owner. */
+      readonly startTime: number;
+      /** Optional name the owner gave its rules (1–32 characters from A-Z a-z 0-9 _ . -). */
+      readonly label?: string;
+    }
+  | {
+      /** The `divert` command: the rules stay until deleted (persistent). */
+      readonly kind: 'cli';
+      /** Optional name the owner gave its rules (1–32 characters from A-Z a-z 0-9 _ . -). */
+      readonly label?: string;
+    };
 
 /** One DIVERT rule, as `-A <chain> … -j DIVERT <port>` says it. */
 export interface DivertRule {
+  /** Where the rule sits (see the module comment for the hook each name means). */
   readonly chain: DivertChain;
+  /** IPv4 or IPv6. */
   readonly family: Family;
   /** Absent means every protocol (`-p all`). */
   readonly protocol?: ProtocolMatch;
+  /** `-s`: the source address and ports; absent for any. */
   readonly source?: Endpoint;
+  /** `-d`: the destination address and ports; absent for any. */
   readonly destination?: Endpoint;
+  /** `-i`: the input interface; only where packets have one (not local-out, postrouting). */
   readonly inInterface?: InterfaceMatch;
+  /** `-o`: the output interface; only where packets have one (not prerouting, local-in). */
   readonly outInterface?: InterfaceMatch;
+  /** `--icmp-type`: with `-p icmp` (ipv4) or `-p icmpv6` (ipv6) only. */
   readonly icmpType?: IcmpTypeMatch;
   /** Divert port = NFQUEUE queue number; a range spreads flows over several queues. */
   readonly port: number | PortRange;

@@ -25,8 +25,22 @@ const INET = NFPROTO.NFPROTO_INET;
 
 /** What to install: a DIVERT rule, the defragmentation rule of a family, or a rule a filter compiled to. */
 export type InstallEntry =
-  | { readonly kind: 'divert'; readonly rule: DivertRule; readonly position?: number | undefined; readonly sniff?: SniffSpec | undefined }
-  | { readonly kind: 'defrag'; readonly family: Family }
+  | {
+      /** A DIVERT rule. */
+      readonly kind: 'divert';
+      /** The rule to install. */
+      readonly rule: DivertRule;
+      /** 1-based place in its chain to insert at; absent appends. */
+      readonly position?: number | undefined;
+      /** Log copies to the rule's port as an NFLOG group instead of queueing. */
+      readonly sniff?: SniffSpec | undefined;
+    }
+  | {
+      /** The rule that makes the kernel defragment every packet of a family (`always-defragment`). */
+      readonly kind: 'defrag';
+      /** The IP version it defragments. */
+      readonly family: Family;
+    }
   | FilterEntry;
 
 /**
@@ -61,23 +75,35 @@ export interface FilterEntry {
 export interface InstalledRule {
   /** `<table>:<handle>`, the row's name in `divert rules list`. */
   readonly id: string;
+  /** Its nf_tables table (`divert` or `divert-<pid>`, family inet). */
   readonly table: string;
+  /** Its base chain, named by hook and priority (`prerouting`, `postrouting@5`). */
   readonly chain: string;
+  /** The rule's nf_tables handle in that table. */
   readonly handle: number;
+  /** The netfilter hook of its chain. */
   readonly hook: Hook;
+  /** The IP version the rule matches. */
   readonly family: Family;
+  /** What the rule is: a DIVERT rule, a defragmentation rule, a filter's rule or a sniffing rule. */
   readonly kind: RuleKind;
   /** Canonical rule text (`-A input -p icmp -j DIVERT 1234`) or `always-defragment ipv4`. */
   readonly text: string;
+  /** Who owns it (recorded in the rule's user data). */
   readonly owner: Owner;
 }
 
 /** A row of `divert rules list`: a rule in one of divert's tables, with its counters. */
 export interface ListedRule {
+  /** `<table>:<handle>`, the row's name (what `divert rules delete` takes). */
   readonly id: string;
+  /** Its nf_tables table (`divert` or `divert-<pid>`, family inet). */
   readonly table: string;
+  /** Its base chain, named by hook and priority (`prerouting`, `postrouting@5`). */
   readonly chain: string;
+  /** The rule's nf_tables handle in that table. */
   readonly handle: number;
+  /** The netfilter hook of its chain. */
   readonly hook: Hook;
   /** The chain name `list` shows: the seed's name where there is one (`input` for prerouting). */
   readonly seedChain: DivertChain;
@@ -89,14 +115,19 @@ export interface ListedRule {
   readonly persistent: boolean;
   /** `foreign`: a rule in divert's tables that divert did not write (its text is nft's notation). */
   readonly kind: RuleKind | 'foreign';
+  /** The IP version the rule matches; `inet` for a foreign rule. */
   readonly family: Family | 'inet';
+  /** Canonical rule text (`-A input -p icmp -j DIVERT 1234`), or nft's notation for a foreign rule. */
   readonly text: string;
   /** The DIVERT rule, for `divert` and `sniff` rows (a sniffing rule's port is its NFLOG group). */
   readonly rule?: DivertRule;
+  /** Who owns it, from the rule's user data; absent for a foreign rule. */
   readonly owner?: Owner;
   /** A persistent rule whose owner process is gone (`sweep` removes it). */
   readonly stale: boolean;
+  /** Packets the rule's counter has seen. */
   readonly packets: number;
+  /** Bytes the rule's counter has seen. */
   readonly bytes: number;
 }
 

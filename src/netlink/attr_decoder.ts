@@ -47,6 +47,7 @@ export class AttrDecoder {
   #pos = 0;
   #end = 0;
 
+  /** A cursor over `buf[start, end)` (see `reset`); without `buf`, an empty one to `reset` later. */
   constructor(buf?: Uint8Array, start = 0, end = buf?.length ?? 0) {
     if (buf !== undefined) this.reset(buf, start, end);
   }

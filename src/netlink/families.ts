@@ -5,4 +5,5 @@
  */
 import { AF_BRIDGE, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, AF_UNSPEC } from '../ip/socket_constants.js';
 
+/** The AF_* numbers netlink messages carry (AF_INET 2, AF_INET6 10…). */
 export const AddressFamily = { AF_UNSPEC, AF_INET, AF_BRIDGE, AF_INET6, AF_NETLINK, AF_PACKET } as const;

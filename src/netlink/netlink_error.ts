@@ -43,6 +43,7 @@ export interface Nlmsgerr {
   type: number;
   /** `nlmsg_pid` of the request this answers. */
   pid: number;
+  /** The extended ACK attributes (message, offset…); empty when the kernel sent none. */
   extack: Extack;
 }
 

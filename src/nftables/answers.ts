@@ -27,6 +27,7 @@ import { decodeObject, type NftObject } from './objects.js';
 
 /** An added or changed object, with what the kernel echoed (its handle…) when it echoed. */
 export interface CommitResult {
+  /** The batch message this result is for. */
   message: BatchMessage;
   /** The echo (NLM_F_ECHO), decoded; undefined for deletes and when no echo was asked for. */
   object?: NftObject;
@@ -34,6 +35,7 @@ export interface CommitResult {
 
 /** How the kernel judged one message of a dry run. */
 export interface DryRunResult {
+  /** The batch message this result is for. */
   message: BatchMessage;
   /** Whether the kernel answered it (an ACK or a NACK). */
   processed: boolean;
@@ -46,6 +48,10 @@ interface Answer {
   extack: Extack;
 }
 
+/**
+ * The answers to one batch exchange: feed it every message of the reply (`onMessage`), then read the results
+ * or the refusal. Used by {@link NftConnection}.
+ */
 export class BatchAnswers {
   /** Every seq whose messages belong to this exchange (pass to `NetlinkSocket.exchange`). */
   readonly seqs: readonly number[];
@@ -57,6 +63,10 @@ export class BatchAnswers {
   #objects = new Map<number, NftObject>();
   #batchError: Answer | undefined;
 
+  /**
+   * For `batch`, sent with the barrier GETGEN numbered `barrierSeq`; `dryRun` when BATCH_END was left out
+   * (nothing is applied).
+   */
   constructor(batch: NftBatch, barrierSeq: number, dryRun: boolean) {
     this.#batch = batch;
     this.#barrierSeq = barrierSeq;

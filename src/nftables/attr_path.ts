@@ -25,9 +25,11 @@ import { EXPR_SCHEMAS, attrName } from './expr_schema.js';
 
 /** An attribute and where it starts (its nlattr header), counted from the message's nlmsghdr. */
 export interface AttrLocation {
+  /** Byte offset of the nlattr header from the start of the message's nlmsghdr. */
   offset: number;
   /** Header plus payload, without padding. */
   length: number;
+  /** The attribute's name with its nests: `NFTA_RULE_EXPRESSIONS > elem 3 (cmp) > NFTA_CMP_DATA`. */
   path: string;
 }
 

@@ -35,14 +35,17 @@ export type ObjectKind = 'table' | 'chain' | 'rule' | 'set' | 'elements';
 export interface BatchMessage {
   /** Index in the batch (BATCH_BEGIN excluded). */
   readonly index: number;
+  /** Its nlmsg_seq: the kernel's answer to it carries the same. */
   readonly seq: number;
   /** NFT_MSG_* number. */
   readonly msg: number;
   /** uapi name: "NFT_MSG_NEWRULE". */
   readonly op: string;
+  /** What kind of object it adds or deletes. */
   readonly kind: ObjectKind;
   /** "rule inet divert-123 prerouting", "table inet divert-123". */
   readonly about: string;
+  /** NFPROTO_* (nfgenmsg). */
   readonly family: number;
   /** nlmsg_flags as sent. */
   readonly flags: number;
@@ -58,6 +61,7 @@ export interface AddOptions {
   echo?: boolean;
 }
 
+/** Options of a new {@link NftBatch}. */
 export interface BatchOptions {
   /** NFNL_BATCH_GENID: refuse the batch (ERESTART) if the ruleset generation moved past this. */
   genId?: number;
@@ -84,6 +88,7 @@ let testSeq = 0;
  * ```
  */
 export class NftBatch {
+  /** Seq of BATCH_BEGIN (allocated when the batch is made). */
   readonly beginSeq: number;
   #seq: SeqAllocator;
   #builder = new MessageBuilder(1024);

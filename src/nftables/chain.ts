@@ -33,8 +33,11 @@ export interface ChainHook {
 
 /** A chain, as added or as dumped. */
 export interface Chain {
+  /** NFPROTO_* (nfgenmsg) of its table. */
   family: number;
+  /** NFTA_CHAIN_TABLE: name of the table it is in. */
   table: string;
+  /** NFTA_CHAIN_NAME: unique in its table. */
   name: string;
   /** Kernel-assigned (dumps, echoes). */
   handle?: number;
@@ -52,14 +55,19 @@ export interface Chain {
   use?: number;
   /** Base chain policy counters (dumps only). */
   counters?: { packets: number; bytes: number };
+  /** NFTA_CHAIN_USERDATA: opaque bytes, libnftnl TLVs by convention (see `udata.ts`). */
   userdata?: Uint8Array;
 }
 
 /** Identifies a chain for DELCHAIN: by name or by handle. */
 export interface ChainRef {
+  /** NFPROTO_* of its table. */
   family: number;
+  /** Name of its table. */
   table: string;
+  /** The chain's name (give it or `handle`). */
   name?: string;
+  /** The chain's kernel-assigned handle (give it or `name`). */
   handle?: number;
 }
 

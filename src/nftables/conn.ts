@@ -29,6 +29,7 @@ import { decodeTable, type Table } from './table.js';
 
 export type { CommitResult, DryRunResult } from './answers.js';
 
+/** Options of {@link NftConnection.open}. */
 export interface NftConnectionOptions {
   /** Network namespace file (/run/netns/NAME) to open the socket in. */
   netnsPath?: string | undefined;
@@ -78,6 +79,7 @@ export class NftConnection {
     return this.#sock.portId;
   }
 
+  /** True once the connection's socket is closed. */
   get closed(): boolean {
     return this.#sock.closed;
   }

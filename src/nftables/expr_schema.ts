@@ -16,6 +16,7 @@ import {
  */
 export type FieldKind = 'u8' | 'u16be' | 'u32be' | 'u64be' | 'string' | 'bytes' | 'value' | 'data';
 
+/** How an expression's attributes map to the fields of its typed value: what the decoder and `attr_path.ts` read. */
 export interface ExprSchema {
   /** The uapi attribute enum (for names in error paths). */
   readonly attrs: Readonly<Record<string, number>>;

@@ -13,6 +13,7 @@ import { NFTA_GEN } from './constants.js';
 
 /** The generation and who committed it last. */
 export interface Generation {
+  /** NFTA_GEN_ID: the ruleset generation (u32), one more per committed batch. */
   id: number;
   /** pid of the last committer (absent when nobody committed yet). */
   procPid?: number;

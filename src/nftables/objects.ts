@@ -12,12 +12,42 @@ import { decodeTable, type Table } from './table.js';
 
 /** A decoded object message, tagged by kind. */
 export type NftObject =
-  | { kind: 'table'; table: Table }
-  | { kind: 'chain'; chain: Chain }
-  | { kind: 'rule'; rule: Rule }
-  | { kind: 'set'; set: NftSet }
-  | { kind: 'elements'; elements: SetElements }
-  | { kind: 'generation'; generation: Generation };
+  | {
+      /** From NFT_MSG_NEWTABLE. */
+      kind: 'table';
+      /** The table. */
+      table: Table;
+    }
+  | {
+      /** From NFT_MSG_NEWCHAIN. */
+      kind: 'chain';
+      /** The chain. */
+      chain: Chain;
+    }
+  | {
+      /** From NFT_MSG_NEWRULE. */
+      kind: 'rule';
+      /** The rule. */
+      rule: Rule;
+    }
+  | {
+      /** From NFT_MSG_NEWSET. */
+      kind: 'set';
+      /** The set. */
+      set: NftSet;
+    }
+  | {
+      /** From NFT_MSG_NEWSETELEM. */
+      kind: 'elements';
+      /** The elements, with the set they belong to. */
+      elements: SetElements;
+    }
+  | {
+      /** From NFT_MSG_NEWGEN. */
+      kind: 'generation';
+      /** The ruleset generation. */
+      generation: Generation;
+    };
 
 /**
  * Decodes the message `it` is positioned on; undefined for types that are no object message

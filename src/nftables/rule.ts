@@ -23,6 +23,7 @@ import type { Expr } from './expr_types.js';
 
 /** NFTA_RULE_COMPAT: the layer 4 protocol an xtables match may assume (iptables' `-p`). */
 export interface RuleCompat {
+  /** NFTA_RULE_COMPAT_PROTO: the IP protocol number an xtables match relies on. */
   proto: number;
   /** NFT_RULE_COMPAT_F_* */
   flags: number;
@@ -30,10 +31,13 @@ export interface RuleCompat {
 
 /** A rule, as added or as dumped. */
 export interface Rule {
+  /** NFPROTO_* of its table. */
   family: number;
+  /** NFTA_RULE_TABLE: name of its table. */
   table: string;
   /** The chain's name; a rule added to a chain of the same batch may give `chainId` instead. */
   chain?: string;
+  /** NFTA_RULE_CHAIN_ID: transaction id of a chain added in the same batch. */
   chainId?: number;
   /** Kernel-assigned, per table (dumps, echoes); replace and delete name the rule by it. */
   handle?: number;
@@ -41,7 +45,9 @@ export interface Rule {
   position?: number;
   /** Transaction id of a rule of the same batch to add after / before. */
   positionId?: number;
+  /** NFTA_RULE_EXPRESSIONS: what the rule does, in order. */
   exprs: Expr[];
+  /** NFTA_RULE_COMPAT: for xtables matches and targets that need it. */
   compat?: RuleCompat;
   /** At most 256 bytes; libnftnl TLVs by convention (nft shows a `comment`). */
   userdata?: Uint8Array;
@@ -51,9 +57,13 @@ export interface Rule {
 
 /** Identifies rules for DELRULE: one by handle, or all of a chain (or table) without it. */
 export interface RuleRef {
+  /** NFPROTO_* of its table. */
   family: number;
+  /** Name of its table. */
   table: string;
+  /** Name of its chain; without `handle`, every rule of this chain. */
   chain?: string;
+  /** The rule's kernel-assigned handle: that one rule. */
   handle?: number;
 }
 

@@ -23,8 +23,11 @@ import type { NftData } from './expr_types.js';
 
 /** A set or map, as added or as dumped. */
 export interface NftSet {
+  /** NFPROTO_* of its table. */
   family: number;
+  /** NFTA_SET_TABLE: name of its table. */
   table: string;
+  /** NFTA_SET_NAME: unique in its table. */
   name: string;
   /** Kernel-assigned (dumps, echoes). */
   handle?: number;
@@ -50,23 +53,31 @@ export interface NftSet {
   timeout?: number;
   /** Garbage collection interval, ms. */
   gcInterval?: number;
+  /** NFTA_SET_USERDATA: opaque bytes, libnftnl TLVs by convention (see `udata.ts`). */
   userdata?: Uint8Array;
 }
 
 /** Names a set: by name (or handle for DELSET), or by transaction id within a batch. */
 export interface SetRef {
+  /** NFPROTO_* of its table. */
   family: number;
+  /** Name of its table. */
   table: string;
+  /** The set's name. */
   name?: string;
+  /** Transaction id of a set added in the same batch. */
   id?: number;
+  /** The set's kernel-assigned handle (DELSET only). */
   handle?: number;
 }
 
 /** One element; `data` for maps. */
 export interface SetElement {
+  /** NFTA_SET_ELEM_KEY: `keyLen` bytes as a register holds them; the opening key of an interval. */
   key: Uint8Array;
   /** Closing key of an interval (NFT_SET_CONCAT | NFT_SET_INTERVAL sets). */
   keyEnd?: Uint8Array;
+  /** NFTA_SET_ELEM_DATA: what the key maps to (maps only). */
   data?: NftData;
   /** NFT_SET_ELEM_* */
   flags?: number;
@@ -74,14 +85,19 @@ export interface SetElement {
   timeout?: number;
   /** ms left (dumps) */
   expiration?: number;
+  /** NFTA_SET_ELEM_USERDATA: opaque bytes, libnftnl TLVs by convention. */
   userdata?: Uint8Array;
 }
 
 /** Elements as a dump (or echo) gives them, with the set they belong to. */
 export interface SetElements {
+  /** NFPROTO_* of the set's table. */
   family: number;
+  /** Name of the set's table. */
   table: string;
+  /** Name of the set. */
   set: string;
+  /** The elements, in the order the kernel sent them. */
   elements: SetElement[];
 }
 

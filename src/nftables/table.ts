@@ -18,6 +18,7 @@ import { NFTA_TABLE } from './constants.js';
 export interface Table {
   /** NFPROTO_* (nfgenmsg). */
   family: number;
+  /** NFTA_TABLE_NAME: unique per family. */
   name: string;
   /** NFT_TABLE_F_*: written when given; dumps always carry it. */
   flags?: number;
@@ -33,8 +34,11 @@ export interface Table {
 
 /** Identifies a table for DELTABLE: by name or by handle. */
 export interface TableRef {
+  /** NFPROTO_* (nfgenmsg). */
   family: number;
+  /** The table's name (give it or `handle`). */
   name?: string;
+  /** The table's kernel-assigned handle (give it or `name`). */
   handle?: number;
 }
 

@@ -26,7 +26,9 @@ export const NFTNL_UDATA_COMMENT_MAXLEN = 128;
 
 /** One TLV. */
 export interface Udata {
+  /** NFTNL_UDATA_* type (u8), e.g. NFTNL_UDATA_RULE_COMMENT. */
   type: number;
+  /** The value, at most 255 bytes (a comment includes its NUL). */
   value: Uint8Array;
 }
 

@@ -20,9 +20,13 @@ import { BPF_MAXINSNS, SOCK_FILTER_LEN } from './tc_constants.js';
 
 /** One classic BPF instruction. */
 export interface SockFilter {
+  /** Opcode (u16): class, size, mode and operation (see {@link BpfCode}). */
   code: number;
+  /** Instructions to skip when a jump's condition is true (u8). */
   jt: number;
+  /** Instructions to skip when a jump's condition is false (u8). */
   jf: number;
+  /** Operand (u32): an offset, a constant or a return value. */
   k: number;
 }
 

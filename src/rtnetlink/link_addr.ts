@@ -48,6 +48,7 @@ export interface LinkInfo {
 export interface AddrInfo {
   /** `ifa_family` (AF_INET or AF_INET6). */
   family: number;
+  /** `ifa_prefixlen`: the prefix length of the address (0–32 or 0–128). */
   prefixLen: number;
   /** IFA_FLAGS when present (it supersedes the 8-bit `ifa_flags`), else `ifa_flags`. */
   flags: number;

@@ -29,8 +29,11 @@ import { putGetAddrDump, putGetLinkDump } from './link_addr.js';
 
 /** One interface. */
 export interface Link {
+  /** Interface index (`ifi_index`). */
   index: number;
+  /** Interface name (IFLA_IFNAME). */
   name: string;
+  /** MTU in bytes (IFLA_MTU). */
   mtu: number;
   /** MAC address, when the link has one. */
   hwAddr: string | undefined;
@@ -42,6 +45,7 @@ export interface Link {
   ipv6: string[];
 }
 
+/** Options of {@link LinkTable.open} and {@link LinkTable.openNow}. */
 export interface LinkTableOptions {
   /** Receive buffer for notifications (default 1 MiB); too small a buffer means more re-reads. */
   receiveBufferBytes?: number | undefined;
@@ -52,6 +56,7 @@ export interface LinkTableOptions {
 /** Messages on a miss-time catch-up read at most this many batches (the queue is short). */
 const CATCH_UP_BATCHES = 8;
 
+/** The interfaces of one network namespace, kept current (see the module comment). Close it with `close()`. */
 export class LinkTable {
   /** Full re-reads after the first (lost notifications, or a dump the kernel marked inconsistent). */
   resyncs = 0;

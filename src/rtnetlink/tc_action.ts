@@ -28,21 +28,29 @@ import { nestStartPlain } from './tc_msg.js';
 
 /** `struct tc_mirred`. */
 export interface MirredParms {
+  /** The action's index in the kernel's action table. */
   index: number;
+  /** Capabilities (unused by mirred; 0). */
   capab: number;
   /** TC_ACT_* after the action ran. */
   action: number;
+  /** References to the action (dumps only). */
   refcnt: number;
+  /** Filters the action is bound to (dumps only). */
   bindcnt: number;
   /** MirredEaction: TCA_INGRESS_REDIR, … */
   eaction: number;
+  /** The interface packets are redirected or mirrored to. */
   ifindex: number;
 }
 
 /** What to build: a mirred action (the only kind divert needs). */
 export interface MirredSpec {
+  /** The action's kind (TCA_ACT_KIND). */
   kind: 'mirred';
+  /** MirredEaction: TCA_EGRESS_REDIR, TCA_EGRESS_MIRROR, TCA_INGRESS_REDIR or TCA_INGRESS_MIRROR. */
   eaction: number;
+  /** The interface to redirect or mirror to. */
   ifindex: number;
   /** TC_ACT_*; default TC_ACT_STOLEN for redirects, TC_ACT_PIPE for mirrors (tc's defaults). */
   action?: number | undefined;

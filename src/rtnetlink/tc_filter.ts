@@ -29,7 +29,9 @@ import { clsactParent, filterInfo, nestStartPlain, parseFilterInfo, parseTcmsg, 
 
 /** Which filter: the key the kernel finds it by on one hook. */
 export interface FilterKey {
+  /** Interface index the filter is on. */
   ifindex: number;
+  /** Which clsact hook: ingress or egress. */
   direction: TcDirection;
   /** Priority (tc's "pref"/"prio"), 1..65535. */
   prio: number;
@@ -41,7 +43,9 @@ export interface FilterKey {
 
 /** A bpf filter to install with a classic program and its actions. */
 export interface BpfFilterSpec extends FilterKey {
+  /** The classic program (1 to BPF_MAXINSNS instructions). */
   ops: readonly SockFilter[];
+  /** Actions run when the program matches (TCA_BPF_ACT); may be empty. */
   actions: readonly MirredSpec[];
   /** TCA_BPF_FLAGS; omitted when undefined (classic programs need none). */
   flags?: number | undefined;
@@ -59,16 +63,19 @@ export interface BpfOptions {
   classid: number;
   /** TCA_BPF_NAME (eBPF programs). */
   name: string | undefined;
+  /** The filter's actions (TCA_BPF_ACT), in order; empty when it has none. */
   actions: TcAction[];
 }
 
 /** One entry of a filter dump (or a filter notification). */
 export interface TcFilter {
+  /** `tcm_ifindex`: the interface the filter is on. */
   ifindex: number;
   /** `tcm_parent`: the hook (see `clsactDirection()`). */
   parent: number;
   /** 0 for the header entry of a (prio, protocol) group. */
   handle: number;
+  /** Priority (tc's "pref"), from `tcm_info`. */
   prio: number;
   /** ETH_P_* (host value). */
   protocol: number;

@@ -20,9 +20,13 @@ import { TC_H_MAKE, TC_H_MIN, TCMSG_LEN, TcHandle } from './tc_constants.js';
 export interface TcMsg {
   /** `tcm_family`: AF_UNSPEC (0) for everything here. */
   family: number;
+  /** `tcm_ifindex`: the interface. */
   ifindex: number;
+  /** `tcm_handle`: the qdisc's or filter's handle (major:minor as a u32). */
   handle: number;
+  /** `tcm_parent`: the parent qdisc or hook (TC_H_CLSACT, ffff:fff3 egress…). */
   parent: number;
+  /** `tcm_info`: for filters prio and protocol (see the module comment), else 0. */
   info: number;
 }
 

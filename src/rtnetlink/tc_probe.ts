@@ -15,13 +15,26 @@ import { addClsact, deleteClsact, deleteFilter, replaceBpfFilter } from './tc_op
 
 /** Outcome of one probe. */
 export type TcProbeOutcome =
-  | { ok: true }
-  | { ok: false; /** errno name (ENOENT: not built or module missing), or "SKIPPED". */ code: string; detail: string };
+  | {
+      /** The kernel accepted it. */
+      ok: true;
+    }
+  | {
+      /** The kernel refused it, or it was not tried. */
+      ok: false;
+      /** errno name (ENOENT: not built or module missing), or "SKIPPED". */
+      code: string;
+      /** The kernel's extack text (else the error's message), or why the probe was skipped. */
+      detail: string;
+    };
 
 /** What {@link probeTc} found. */
 export interface TcProbe {
+  /** The clsact qdisc (CONFIG_NET_SCH_INGRESS). */
   clsact: TcProbeOutcome;
+  /** The bpf classifier (CONFIG_NET_CLS_BPF); skipped without clsact. */
   clsBpf: TcProbeOutcome;
+  /** The mirred action (CONFIG_NET_ACT_MIRRED); skipped without cls_bpf. */
   actMirred: TcProbeOutcome;
 }
 

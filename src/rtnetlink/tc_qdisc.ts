@@ -23,8 +23,11 @@ export const CLSACT_HANDLE = TC_H_MAKE(TcHandle.TC_H_CLSACT, 0);
 
 /** One qdisc from a dump (or a notification). */
 export interface TcQdisc {
+  /** `tcm_ifindex`: the interface. */
   ifindex: number;
+  /** `tcm_handle` (ffff:0000 for clsact). */
   handle: number;
+  /** `tcm_parent` (TC_H_CLSACT for clsact, TC_H_ROOT for a root qdisc). */
   parent: number;
   /** TCA_KIND ("clsact", "noqueue", "fq_codel", …); empty if the kernel sent none. */
   kind: string;

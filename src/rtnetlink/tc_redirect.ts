@@ -27,12 +27,15 @@ import { isClsact } from './tc_qdisc.js';
 
 /** Which redirect filters are divert's: their priority and program. */
 export interface RedirectMatch {
+  /** Priority of the filters (tc's "pref"). */
   prio: number;
+  /** Their classic program (it matches the injection mark). */
   ops: readonly SockFilter[];
 }
 
 /** One process's redirect on one interface. */
 export interface RedirectSpec extends RedirectMatch {
+  /** The interface: the filter is on its egress hook and redirects to its ingress. */
   ifindex: number;
   /** Owner pid: the filter handle. */
   pid: number;
@@ -48,7 +51,9 @@ export interface RedirectRemoval {
 
 /** A redirect filter found on the system. */
 export interface RedirectFilter {
+  /** Index of the interface the filter is on. */
   ifindex: number;
+  /** Its name, as the link dump gave it. */
   ifname: string;
   /** The owner pid (the filter's handle). */
   pid: number;

@@ -80,8 +80,17 @@ export interface SocketEvents {
   coalesceMs?: number | undefined;
 }
 
+/**
+ * An open netlink socket (see the module comment). Make one with `NetlinkSocket.open()`; close
+ * it with `close()` or `closeAsync()`.
+ */
 export class NetlinkSocket {
+  /** The socket's file descriptor (non-blocking, close-on-exec); not valid after close. */
   readonly fd: number;
+  /**
+   * The port id the kernel bound the socket to (`nl_pid` from getsockname): what the kernel's answers are
+   * addressed to.
+   */
   readonly portId: number;
   /** Datagrams the kernel had to cut because a slot was too small. */
   truncatedDatagrams = 0;
@@ -152,6 +161,7 @@ export class NetlinkSocket {
     }
   }
 
+  /** True once `close()` or `closeAsync()` was called. */
   get closed(): boolean {
     return this.#closed;
   }

@@ -10,6 +10,7 @@ import { SOL_SOCKET, SO_RCVBUF, SO_RCVBUFFORCE } from '../ip/socket_constants.js
 import { FakeSocket, type FakePoll } from './_fake_socket.js';
 
 
+/** The fake kernel's socket layer (see the module comment): {@link FakeKernel} extends it with the protocols. */
 export class FakeSocketTable {
   /** Every socket ever opened, closed ones included. */
   readonly sockets: FakeSocket[] = [];
@@ -33,6 +34,7 @@ export class FakeSocketTable {
     this.#keepAliveTimer = undefined;
   }
 
+  /** Opens a socket on the next free fd (from 10 up) and records it. */
   protected addSocket(domain: number, type: number, protocol: number, netnsPath: string | null): FakeSocket {
     const s = new FakeSocket(this.#nextFd++, domain, type, protocol, netnsPath);
     this.sockets.push(s);
@@ -72,10 +74,12 @@ export class FakeSocketTable {
     return this.queueDatagram(this.mustFd(fd), datagram.slice());
   }
 
+  /** The socket with this fd, closed ones included. @throws {RangeError} when no socket ever had it. */
   socketByFd(fd: number): FakeSocket {
     return this.mustFd(fd);
   }
 
+  /** The sockets not closed yet (a test that ends with some open leaked them). */
   openSockets(): FakeSocket[] {
     return this.sockets.filter((s) => !s.closed);
   }
@@ -85,6 +89,10 @@ export class FakeSocketTable {
     return this.sockets.filter((s) => s.poll?.active && s.poll.ref).length;
   }
 
+  /**
+   * Records the option (SO_RCVBUF/SO_RCVBUFFORCE sets twice the value as the buffer, as Linux does); -EBADF,
+   * or a scripted -errno.
+   */
   setsockopt(fd: number, level: number, name: number, value: number | Uint8Array): number {
     const s = this.openFd(fd);
     if (!s) return -Errno.EBADF;
@@ -95,6 +103,10 @@ export class FakeSocketTable {
     return 0;
   }
 
+  /**
+   * Copies an option set before (SO_RCVBUF: the buffer size) into `out`; its length, -ENOPROTOOPT when unset,
+   * -EBADF.
+   */
   getsockopt(fd: number, level: number, name: number, out: Uint8Array): number {
     const s = this.openFd(fd);
     if (!s) return -Errno.EBADF;
@@ -106,6 +118,10 @@ export class FakeSocketTable {
     return n;
   }
 
+  /**
+   * As the addon's recvmmsg: queued datagrams into the arena's slots, bit 31 of a length for a cut one; 0
+   * when none waits, a pending or scripted -errno first.
+   */
   recvmmsg(fd: number, arena: Uint8Array, slotSize: number, max: number, lengths: Uint32Array): number {
     const s = this.openFd(fd);
     if (!s) return -Errno.EBADF;
@@ -137,6 +153,10 @@ export class FakeSocketTable {
     return readable ? events & 1 : 0;
   }
 
+  /**
+   * Watches `fd` (level-triggered, called back through setImmediate); -EEXIST while a poller is active on it,
+   * -EBADF.
+   */
   pollStart(fd: number, events: number, callback: (status: number, events: number) => void): PollHandle | number {
     const s = this.openFd(fd);
     if (!s) return -Errno.EBADF;
@@ -148,12 +168,14 @@ export class FakeSocketTable {
     return poll as unknown as PollHandle;
   }
 
+  /** Stops a poller; returns 0. */
   pollStop(handle: PollHandle): number {
     (handle as unknown as FakePoll).active = false;
     this.updateKeepAlive();
     return 0;
   }
 
+  /** Whether an active poller keeps the event loop alive (with `keepAlive`); returns 0. */
   pollRef(handle: PollHandle, ref: boolean): number {
     const p = handle as unknown as FakePoll;
     if (p.active) p.ref = ref;
@@ -161,10 +183,12 @@ export class FakeSocketTable {
     return 0;
   }
 
+  /** The open socket with this fd, if any. */
   protected openFd(fd: number): FakeSocket | undefined {
     return this.#byFd.get(fd);
   }
 
+  /** The socket with this fd, closed ones included. @throws {RangeError} when no socket ever had it. */
   protected mustFd(fd: number): FakeSocket {
     const s = this.sockets.find((x) => x.fd === fd);
     if (!s) throw new RangeError(`FakeKernel: no socket with fd ${fd}`);
@@ -207,6 +231,7 @@ export class FakeSocketTable {
     });
   }
 
+  /** Holds the event loop open (a long interval timer) while `keepAlive` is on and a ref'd poller is active. */
   protected updateKeepAlive(): void {
     const need = this.#keepAlive && this.refedPolls > 0;
     if (need && !this.#keepAliveTimer) this.#keepAliveTimer = setInterval(() => {}, 1 << 30);

@@ -18,6 +18,7 @@ import type { MessageIter } from '../netlink/message_iter.js';
 
 /** A refusal the fake answers with: positive errno plus optional extended-ACK details. */
 export interface FakeNack {
+  /** Positive errno the NLMSG_ERROR carries (EINVAL, EPERM…). */
   errno: number;
   /** NLMSGERR_ATTR_MSG (sent only to sockets with NETLINK_EXT_ACK). */
   message?: string | undefined;

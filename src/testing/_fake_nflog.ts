@@ -27,8 +27,11 @@ import type { FakeNack } from './_fake_netlink.js';
 export interface FakeLogMeta {
   /** NF_INET_HOOK number (default NF_INET_PRE_ROUTING). */
   hook?: number | undefined;
+  /** Index of the interface it came in on (sends NFULA_IFINDEX_INDEV). */
   indev?: number | undefined;
+  /** Index of the interface it goes out on (sends NFULA_IFINDEX_OUTDEV). */
   outdev?: number | undefined;
+  /** The packet's mark, u32 (sends NFULA_MARK). */
   mark?: number | undefined;
   /** The rule's prefix (default "": nft_log always sends one). */
   prefix?: string | undefined;
@@ -38,7 +41,9 @@ export interface FakeLogMeta {
   timestamp?: number | undefined;
   /** Source MAC "aa:bb:cc:dd:ee:ff" (sends NFULA_HWADDR). */
   hwAddr?: string | undefined;
+  /** Uid of the owning socket (sends NFULA_UID). */
   uid?: number | undefined;
+  /** Gid of the owning socket (sends NFULA_GID). */
   gid?: number | undefined;
 }
 
@@ -70,7 +75,9 @@ export interface LogGroupState {
   batch: Uint8Array[];
 }
 
+/** The fake kernel's nfnetlink_log (see the module comment); reach it as {@link FakeKernel.nflog}. */
 export class FakeNflog {
+  /** Every NFULNL_MSG_CONFIG request, in order, whatever the answer was. */
   readonly config: LogConfigRecord[] = [];
   /** Copies the listener's full buffer refused (the packets themselves went on). */
   lost = 0;
@@ -83,6 +90,7 @@ export class FakeNflog {
     this.#deliver = deliver;
   }
 
+  /** The group instance bound to `group`; undefined when none is. */
   state(group: number): LogGroupState | undefined {
     return this.#groups.get(group);
   }

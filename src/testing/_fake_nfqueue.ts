@@ -26,8 +26,11 @@ import type { FakeNack } from './_fake_netlink.js';
 export interface FakePacketMeta {
   /** NF_INET_HOOK number (default NF_INET_PRE_ROUTING). */
   hook?: number | undefined;
+  /** Index of the interface it came in on (sends NFQA_IFINDEX_INDEV). */
   indev?: number | undefined;
+  /** Index of the interface it goes out on (sends NFQA_IFINDEX_OUTDEV). */
   outdev?: number | undefined;
+  /** The packet's mark, u32 (sends NFQA_MARK). */
   mark?: number | undefined;
   /** NFQA_SKB_* bits. */
   skbInfo?: number | undefined;
@@ -39,15 +42,21 @@ export interface FakePacketMeta {
   timestamp?: number | undefined;
   /** Source MAC "aa:bb:cc:dd:ee:ff" (sends NFQA_HWADDR). */
   hwAddr?: string | undefined;
+  /** Uid of the owning socket (sends NFQA_UID). */
   uid?: number | undefined;
+  /** Gid of the owning socket (sends NFQA_GID). */
   gid?: number | undefined;
 }
 
 /** A verdict the fake received from user space. */
 export interface VerdictRecord {
+  /** The queue number. */
   queue: number;
+  /** The packet id the verdict applies to (a batch verdict gives a record per packet). */
   id: number;
+  /** The verdict word as sent: NF_ACCEPT, NF_DROP, NF_REPEAT… in the low byte, a new queue number in the high 16 bits for NF_QUEUE. */
   verdict: number;
+  /** NFQA_MARK, when the verdict set the packet's mark. */
   mark?: number;
   /** Copy of NFQA_PAYLOAD, when the verdict replaced the packet. */
   payload?: Uint8Array;
@@ -59,23 +68,37 @@ export interface VerdictRecord {
 
 /** A verdict the kernel gave by itself: unbind/close flush, full queue, full socket buffer. */
 export interface AutoVerdictRecord {
+  /** The queue number. */
   queue: number;
+  /** The packet id. */
   id: number;
+  /** NF_DROP, or NF_ACCEPT for a full queue with NFQA_CFG_F_FAIL_OPEN. */
   verdict: number;
+  /** Why the kernel gave it: the queue was unbound or its socket closed, or the packet found no room. */
   reason: 'unbind' | 'close' | 'queue full' | 'socket buffer full';
 }
 
 /** One decoded NFQNL_MSG_CONFIG request, whatever the answer was. */
 export interface ConfigRecord {
+  /** The queue number (nfgenmsg res_id). */
   queue: number;
+  /** Port id of the socket that sent it. */
   portId: number;
+  /** The request's nlmsg_seq. */
   seq: number;
+  /** NFQA_CFG_CMD command: NFQNL_CFG_CMD_BIND, _UNBIND, _PF_BIND, _PF_UNBIND. */
   command?: number;
+  /** NFQA_CFG_CMD protocol family. */
   pf?: number;
+  /** NFQA_CFG_PARAMS copy mode: NFQNL_COPY_NONE, _META, _PACKET. */
   copyMode?: number;
+  /** NFQA_CFG_PARAMS copy range: bytes of each packet to send. */
   copyRange?: number;
+  /** NFQA_CFG_QUEUE_MAXLEN: packets the queue may hold. */
   maxLen?: number;
+  /** NFQA_CFG_FLAGS: NFQA_CFG_F_* bits to set. */
   flags?: number;
+  /** NFQA_CFG_MASK: which of those bits the request changes. */
   mask?: number;
 }
 
@@ -84,11 +107,17 @@ export type ConfigStep = 'bind' | 'unbind' | 'params' | 'maxlen' | 'flags';
 
 /** A queue instance as the kernel holds it. */
 export interface QueueState {
+  /** The queue number. */
   queue: number;
+  /** Port id of the socket bound to it. */
   portId: number;
+  /** NFQNL_COPY_* (NONE until configured). */
   copyMode: number;
+  /** Bytes of each packet sent (0 in META mode; the maximum for 0 or too much). */
   copyRange: number;
+  /** Packets it may hold waiting for verdicts (default NFQNL_QMAX_DEFAULT, 1024). */
   maxLen: number;
+  /** NFQA_CFG_F_* bits in force. */
   flags: number;
   /** Ids waiting for a verdict, oldest first. */
   pending: number[];
@@ -96,9 +125,13 @@ export interface QueueState {
   idSequence: number;
 }
 
+/** The fake kernel's nfnetlink_queue (see the module comment); reach it as {@link FakeKernel.nfqueue}. */
 export class FakeNfqueue {
+  /** Every verdict user space gave, in order (one record per packet). */
   readonly verdicts: VerdictRecord[] = [];
+  /** Every verdict the kernel gave by itself, in order. */
   readonly autoVerdicts: AutoVerdictRecord[] = [];
+  /** Every NFQNL_MSG_CONFIG request, in order, whatever the answer was. */
   readonly config: ConfigRecord[] = [];
   #queues = new Map<number, QueueState>();
   #failures: Array<{ queue: number; step: ConfigStep; nack: FakeNack }> = [];
@@ -110,6 +143,7 @@ export class FakeNfqueue {
     this.#deliver = deliver;
   }
 
+  /** The queue instance bound to `queue`; undefined when none is. */
   state(queue: number): QueueState | undefined {
     return this.#queues.get(queue);
   }

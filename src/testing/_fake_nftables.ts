@@ -41,6 +41,10 @@ export interface BatchRecord {
   committed: boolean;
 }
 
+/**
+ * The fake kernel's nf_tables (see the module comment); reach it as {@link FakeKernel.nftables}. Every method
+ * takes the namespace path (null: the caller's own).
+ */
 export class FakeNftables {
   /** Whether the `queue` expression exists (CONFIG_NFT_QUEUE); off, as on the reference machine. */
   queueAvailable = false;
@@ -72,10 +76,12 @@ export class FakeNftables {
     return t.chains.filter((c) => chain === undefined || c.chain.name === chain).flatMap((c) => c.rules.map((r) => ruleView(t, c, r, true)));
   }
 
+  /** Sets of `table` (any family unless given), as added. */
   sets(table: string, family?: number, netns: string | null = null): NftSet[] {
     return this.#table(table, family, netns)?.sets.map((s) => s.set) ?? [];
   }
 
+  /** Elements of `set` in `table` (any family unless given); empty when there is no such set. */
   elements(table: string, set: string, family?: number, netns: string | null = null): SetElement[] {
     return [...(this.#table(table, family, netns)?.sets.find((s) => s.set.name === set)?.elements.values() ?? [])];
   }

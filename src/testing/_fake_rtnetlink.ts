@@ -35,14 +35,19 @@ const ARPHRD_LOOPBACK = 772;
 
 /** A link as tests script it. Addresses may carry a prefix length ("192.0.2.1/24"). */
 export interface FakeLink {
+  /** Interface index (`ifi_index`); 1 is `lo` in every namespace. */
   index: number;
+  /** Interface name (IFLA_IFNAME). */
   name: string;
+  /** MTU in bytes (default 65536 for "lo", else 1500). */
   mtu?: number | undefined;
   /** "aa:bb:cc:dd:ee:ff"; omit for links without one. */
   mac?: string | undefined;
   /** IFF_* (default UP | RUNNING | LOWER_UP, plus LOOPBACK for "lo"). */
   flags?: number | undefined;
+  /** IPv4 addresses, optionally with a prefix length (default /24). */
   ipv4?: readonly string[] | undefined;
+  /** IPv6 addresses, optionally with a prefix length (default /64). */
   ipv6?: readonly string[] | undefined;
 }
 
@@ -64,6 +69,7 @@ interface Addr {
   index: number;
 }
 
+/** The fake kernel's NETLINK_ROUTE (see the module comment); reach it as {@link FakeKernel.rtnetlink}. */
 export class FakeRtnetlink {
   /** Messages per datagram in a dump (the last datagram also carries NLMSG_DONE). */
   perDatagram = 2;

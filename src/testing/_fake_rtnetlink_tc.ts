@@ -36,6 +36,7 @@ export interface FakeFilter {
   actions: MirredParms[];
 }
 
+/** The fake kernel's tc (see the module comment); reach it as `kernel.rtnetlink.tc`. */
 export class FakeTc {
   /** Interfaces with a clsact qdisc. */
   readonly clsact = new Set<number>();

@@ -42,8 +42,11 @@ const { NFNL_MSG_BATCH_BEGIN, NFNL_SUBSYS_NFTABLES, NFNL_SUBSYS_ULOG } = Nfnetli
 
 /** Which socket() calls a scripted failure applies to (all given fields must match). */
 export interface SocketMatch {
+  /** Only sockets of this address family (AF_NETLINK, AF_INET…). */
   domain?: number | undefined;
+  /** Only sockets of this protocol (NETLINK_NETFILTER, NETLINK_ROUTE…). */
   protocol?: number | undefined;
+  /** Only sockets opened in this namespace path. */
   netnsPath?: string | undefined;
 }
 
