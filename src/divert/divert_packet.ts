@@ -66,9 +66,9 @@ export class DivertPacket {
   readonly id: number;
   /** When the packet arrived in user space (performance.now() ms), for the verdict timeout. */
   readonly receivedAt: number;
-  /** The bytes as received, to tell whether the program changed them. */
-  readonly original: Uint8Array;
-
+  #original: Uint8Array;
+  /** Set once the original is let go (see releaseOriginal): whether the bytes had changed then. */
+  #changedAtRelease: boolean | undefined;
   #sink: VerdictSink;
   #verdict: VerdictKind | undefined;
 
@@ -77,7 +77,7 @@ export class DivertPacket {
     this.#sink = sink;
     this.id = id;
     this.packet = packet;
-    this.original = original;
+    this.#original = original;
     this.address = address;
     this.receivedAt = receivedAt;
   }
@@ -87,9 +87,27 @@ export class DivertPacket {
     return this.#verdict;
   }
 
-  /** Whether `packet` differs from the bytes received. */
+  /** The bytes as received, to tell whether the program changed them (while the packet is held). */
+  get original(): Uint8Array {
+    return this.#original;
+  }
+
+  /** Whether `packet` differs from the bytes received (after the verdict: whether it did then). */
   get changed(): boolean {
-    return !bytesEqual(this.packet, this.original);
+    return this.#changedAtRelease ?? !bytesEqual(this.packet, this.#original);
+  }
+
+  /**
+   * @internal The original of a large packet is a view into the socket's receive arena, which
+   * the next read overwrites; the socket calls this before that read. A held packet gets its
+   * own copy; one with its verdict keeps only whether it had changed.
+   */
+  releaseOriginal(): void {
+    if (this.#verdict === undefined) this.#original = this.#original.slice();
+    else {
+      this.#changedAtRelease = !bytesEqual(this.packet, this.#original);
+      this.#original = EMPTY;
+    }
   }
 
   /**
@@ -165,6 +183,8 @@ export class DivertPacket {
     }
   }
 }
+
+const EMPTY = new Uint8Array(0);
 
 /** The most bytes a verdict can carry (NFQA_PAYLOAD: a 16-bit attribute length). */
 const MAX_PAYLOAD = 65531;

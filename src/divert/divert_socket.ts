@@ -85,6 +85,8 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
   /** The filter, when user space must decide what the kernel rules queue. */
   #residue: CompiledFilter | undefined;
   #counters = new Counters();
+  /** Packets read since the last read whose originals are views into the receive arena. */
+  #borrowed: DivertPacket[] = [];
   /** With the tcpRewrite option: the flows whose data lengths the program changed. */
   #tcpRewrite: TcpRewrite | undefined;
   #tcpWarned = false;
@@ -200,6 +202,8 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
       stillOpen();
       this.#links ??= await LinkTable.open(this.#netnsPath());
       stillOpen();
+      // Large packets' originals are views into the queue's receive arena until its next read.
+      this.#queue.socket.beforeReceive = () => this.#releaseBorrowed();
       this.#queue.start(
         (meta, buf) => this.#onPacket(meta, buf),
         (err) => this.#onError(err),
@@ -470,8 +474,14 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
     return this.#ready.wait(signal);
   }
 
+  #releaseBorrowed(): void {
+    if (this.#borrowed.length === 0) return;
+    for (const p of this.#borrowed) p.releaseOriginal();
+    this.#borrowed.length = 0;
+  }
+
   #onPacket(meta: PacketMeta, buf: Uint8Array): void {
-    const p = receivedPacket(meta, buf, this.#links, this.#port ?? meta.queue, this.#sink);
+    const p = receivedPacket(meta, buf, this.#links, this.#port ?? meta.queue, this.#sink, this.#borrowed);
     this.#counters.received++;
     this.#held.set(meta.id, p);
     this.#byAddress.set(p.address, p);

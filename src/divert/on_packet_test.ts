@@ -137,7 +137,7 @@ test('packet copies cut from a shared slab never overlap: each packet, and its o
   const slabs = new Set(held.slice(0, 600).map((p) => p.packet.buffer)).size;
   assert.ok(slabs >= 2 && slabs <= 4, `600 small packets share 2 to 4 slabs (${slabs})`);
   const big = held[600]!;
-  assert.equal(big.packet.buffer.byteLength, big.packet.length * 2, 'a large packet has a buffer of its own');
+  assert.equal(big.packet.buffer.byteLength, big.packet.length, 'a large packet has a buffer of its own (its original was borrowed from the arena, then copied before the next read)');
   for (const p of held) p.drop();
   await waitFor(() => kernel.verdicts.length === 601, 'every verdict');
   assert.ok(countersAddUp(sock.stats));
@@ -152,4 +152,32 @@ test('GSO super-packets are asked for by default (NFQA_CFG_F_GSO); gso: false, a
   perSegment.kernel.uninstall();
   const rewriting = await open(t, { tcpRewrite: true, port: 9 });
   assert.equal((rewriting.kernel.queueState(9)!.flags & NFQA_CFG_F.NFQA_CFG_F_GSO) !== 0, false, 'per segment by default with tcpRewrite');
+});
+
+test('a large packet borrows its original from the receive arena: held across later reads it keeps it; answered, it keeps whether it had changed', async (t) => {
+  const { kernel, sock } = await open(t);
+  const got: DivertPacket[] = [];
+  sock.onPacket((p) => void got.push(p));
+  const big = (text: string): Uint8Array => udp4(text.repeat(2000)); // 28 + 2000 × len bytes: over BORROW_MIN
+  kernel.enqueuePacket(7, big('a'));
+  kernel.enqueuePacket(7, big('b'));
+  await waitFor(() => got.length === 2, 'two large packets');
+  const [held, answered] = got as [DivertPacket, DivertPacket];
+  const heldBytes = held.packet.slice();
+  answered.packet[30] = 0x5a; // changed, then answered
+  answered.reinject();
+  // Later reads overwrite the arena the two originals were views into.
+  for (let i = 0; i < 3; i++) kernel.enqueuePacket(7, big(`later ${i} `));
+  await waitFor(() => got.length === 5, 'three later packets');
+  assert.deepEqual(held.original, heldBytes, 'the held packet kept its original');
+  assert.equal(held.changed, false);
+  held.packet[40] = 0x01;
+  assert.equal(held.changed, true, 'and still tells a change');
+  assert.equal(answered.changed, true, 'the answered one remembers it had changed');
+  assert.equal(kernel.verdicts[0]!.payload?.[30], 0x5a, 'its verdict carried the change');
+  for (const p of got.slice(2)) p.drop();
+  held.reinject();
+  await waitFor(() => kernel.verdicts.length === 5, 'every verdict');
+  assert.equal(kernel.verdicts.find((v) => v.id === held.id)?.payload?.[40], 0x01);
+  assert.ok(countersAddUp(sock.stats));
 });

@@ -96,6 +96,11 @@ export class NetlinkSocket {
   truncatedDatagrams = 0;
   /** ENOBUFS seen on receive: the kernel dropped messages because our buffer was full. */
   overruns = 0;
+  /**
+   * Called before each read overwrites the receive arena: a handler that kept views into it (a
+   * large packet's original, see DivertPacket.releaseOriginal) copies or drops them here.
+   */
+  beforeReceive: (() => void) | undefined;
 
   #native: NativeBinding;
   #seq = Math.floor(Math.random() * 0x7fffffff);
@@ -333,6 +338,7 @@ export class NetlinkSocket {
   /** Reads one batch now (non-blocking) and dispatches it; returns the datagram count. */
   receiveOnce(): number {
     if (this.#closed) return 0;
+    this.beforeReceive?.();
     const n = this.#native.recvmmsg(this.fd, this.#arena, this.#slot, this.#batch, this.#lengths);
     if (n < 0) {
       if (-n === Errno.ENOBUFS) {
