@@ -1,0 +1,11 @@
+/**
+ * Every fuzz target, for the fixed-seed unit run (fuzz_test.ts) and `npm run fuzz` (run.ts).
+ * @module
+ */
+import { CODEC_TARGETS } from './_targets_codec.js';
+import { PACKET_TARGETS } from './_targets_packet.js';
+import { TEXT_TARGETS } from './_targets_text.js';
+import type { FuzzTarget } from './_target.js';
+
+export type { FuzzTarget } from './_target.js';
+export const TARGETS: readonly FuzzTarget[] = [...CODEC_TARGETS, ...PACKET_TARGETS, ...TEXT_TARGETS];
