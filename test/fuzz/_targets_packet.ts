@@ -119,4 +119,56 @@ const reassembleTarget: FuzzTarget = {
   }),
 };
 
-export const PACKET_TARGETS: readonly FuzzTarget[] = [parseTarget, checksumTarget, fragmentTarget, reassembleTarget];
+
+/** Value fields a view may change without changing the packet's structure: [layer, field, bits]. */
+const FIELDS: readonly (readonly ['ipv4' | 'ipv6' | 'tcp' | 'udp', string, number])[] = [
+  ['ipv4', 'tos', 8], ['ipv4', 'ident', 16], ['ipv4', 'ttl', 8],
+  ['ipv6', 'trafficClass', 8], ['ipv6', 'flowLabel', 20], ['ipv6', 'hopLimit', 8],
+  ['tcp', 'srcPort', 16], ['tcp', 'dstPort', 16], ['tcp', 'seqNum', 32], ['tcp', 'ackNum', 32], ['tcp', 'window', 16], ['tcp', 'urgentPtr', 16],
+  ['udp', 'srcPort', 16], ['udp', 'dstPort', 16],
+];
+
+const writes = fc.array(fc.tuple(fc.nat({ max: FIELDS.length - 1 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.constantFrom('ok', 'ok', 'ok', 'over', 'negative', 'fraction')), { minLength: 1, maxLength: 8 });
+
+const viewsWritten = counter();
+const viewsTarget: FuzzTarget = {
+  name: 'packet: view setters write what getters read back (checksums refilled, verified); out-of-range values throw RangeError and change nothing',
+  deep: viewsWritten,
+  property: fc.property(structured, writes, (raw, list) => {
+    const b = raw.slice();
+    let p: ReturnType<typeof parsePacket>;
+    try {
+      p = parsePacket(b);
+    } catch {
+      return;
+    }
+    const expected = new Map<string, number>();
+    for (const [i, frac, kind] of list) {
+      const [layer, field, bits] = FIELDS[i]!;
+      const view = p[layer] as unknown as Record<string, number> | undefined;
+      if (!view) continue;
+      const max = 2 ** bits - 1;
+      const good = Math.round(frac * max);
+      if (kind === 'ok') {
+        view[field] = good;
+        expected.set(`${layer}.${field}`, good);
+      } else {
+        const before = b.slice();
+        const bad = kind === 'over' ? max + 1 + good : kind === 'negative' ? -1 - good : good + 0.5;
+        assert.throws(() => { view[field] = bad; }, RangeError, `${layer}.${field} = ${bad}`);
+        assert.deepEqual(b, before, `${layer}.${field} = ${bad} changed bytes`);
+      }
+    }
+    if (expected.size === 0) return;
+    if (onlyThrows([PacketError], () => fillChecksums(b))) return;
+    const again = parsePacket(b);
+    for (const [key, v] of expected) {
+      const [layer, field] = key.split('.') as ['ipv4', string];
+      assert.equal((again[layer] as unknown as Record<string, number>)[field], v, key);
+    }
+    for (const [layer, ok] of Object.entries(verifyChecksums(b))) assert.equal(ok, true, `${layer} checksum after the writes`);
+    viewsWritten.count++;
+  }),
+};
+
+export const PACKET_TARGETS: readonly FuzzTarget[] = [parseTarget, checksumTarget, viewsTarget, fragmentTarget, reassembleTarget];
