@@ -5,9 +5,9 @@
  * the namespace removed while packets are held. Each ends with the listener's counters adding up
  * and the namespace's ruleset as it was before.
  *
- * Covered elsewhere (not repeated here): a handler throwing (lifecycle_test "uncaught exception"),
- * a handler never answering (divert_core_test "a packet left without a verdict gets the timeout
- * verdict"), a verdict send failing (src/divert/invariants_test.ts, fake kernel: ENOBUFS retried,
+ * Covered elsewhere (not repeated here): an uncaught exception ending the program (lifecycle_test),
+ * one packet left without a verdict (divert_core_test "a packet left without a verdict gets the
+ * timeout verdict"), a verdict send failing (src/divert/invariants_test.ts, fake kernel: ENOBUFS retried,
  * close() settles when every send fails), SIGKILL without traffic (firewall_lifecycle_test), an
  * overflow of the netlink socket buffer (overflow_test).
  */
@@ -196,6 +196,46 @@ describe('faults (real kernel)', () => {
     assert.equal(await remove(), true);
     assert.deepEqual(await rulesetDump(ns), before);
   });
+
+  for (const timeoutVerdict of ['accept', 'drop'] as const) {
+    test(`onPacket() handler throwing on some packets and never answering others under traffic (timeoutVerdict ${timeoutVerdict})`, async (t) => {
+      if (!requirePrivilege(t)) return;
+      const ns = createNetns();
+      const before = await rulesetDump(ns);
+      const sock = createDivertSocket({ port: 75, netns: ns.name, rules: ['-A output -p udp -d 127.0.0.1 --dport 6106'], handleSignals: false, verdictTimeoutMs: 300, timeoutVerdict });
+      t.after(() => sock.close().catch(() => {}));
+      await sock.ready;
+      const errors: Error[] = [];
+      sock.on('error', (e: Error) => void errors.push(e));
+      const seqOf = (p: DivertPacket): number => new DataView(p.packet.buffer, p.packet.byteOffset).getUint32(28);
+      sock.onPacket((p) => {
+        const seq = seqOf(p);
+        if (seq % 10 === 3) throw new Error(`handler failed on ${seq}`);
+        if (seq % 10 === 7) return; // never answered
+        p.reinject();
+      });
+      const loop = udpLoop(ns, 6106, 200, INTERVAL);
+      const r = await loop.result;
+      await sock.close();
+      const s = sock.stats;
+      t.diagnostic(JSON.stringify(s));
+      const arrived = (k: number): number => r.arrivedAt.filter((at, i) => i % 10 === k && at >= 0).length;
+      assert.equal(errors.length, 20, 'each throw is emitted as an error');
+      assert.match(errors[0]!.message, /handler failed on 3/);
+      assert.equal(s.timedOut, 40, 'the thrown and the unanswered packets got the timeout verdict');
+      assert.equal(s.accepted, 160);
+      assertAddsUp(s, 'socket');
+      assert.equal(arrived(0) + arrived(1), 40, 'answered packets arrive');
+      assert.deepEqual([arrived(3), arrived(7)], timeoutVerdict === 'accept' ? [20, 20] : [0, 0]);
+      // A thrown packet gets its verdict at once, an unanswered one after the 300 ms timeout.
+      const delay = (k: number): number => Math.max(...r.arrivedAt.filter((at, i) => i % 10 === k && at >= 0).map((at, j) => at - (j * 10 + k) * INTERVAL));
+      if (timeoutVerdict === 'accept') {
+        assert.ok(delay(3) < 250, `thrown: at once (${delay(3)} ms at most)`);
+        assert.ok(delay(7) >= 250, `unanswered: after the timeout (${delay(7)} ms)`);
+      }
+      assert.deepEqual(await rulesetDump(ns), before);
+    });
+  }
 
   /** Five datagrams from a to b's socket, held (no verdict yet). */
   async function holdFive(t: { after: (fn: () => unknown) => void }): Promise<{ a: Netns; b: Netns; ifb: string; sock: DivertSocket; held: DivertPacket[]; errors: Error[] }> {
