@@ -120,6 +120,14 @@ export const API_CASES: readonly ApiCase[] = [
   { what: 'bind() after close()', run: async (sock) => (await closed(sock)).bind(8), error: DivertClosedError, says: [/closed/] },
   // ── missing privilege, missing kernel support, missing namespace ──
   {
+    what: 'no CAP_NET_ADMIN (even as root of another user namespace)', setup: (k) => { k.capNetAdmin = false; },
+    run: (sock) => sock(opt({ port: 7 })).ready, error: DivertError, code: 'EPERM', says: [/Cannot bind divert port 7/, /CAP_NET_ADMIN/, /run as root/],
+  },
+  {
+    what: 'a port bound by another socket', run: async (sock) => { await sock(opt({ port: 7 })).ready; return sock(opt({ port: 7 })).ready; },
+    error: DivertError, code: 'ERR_DIVERT_PORT_IN_USE', says: [/Cannot bind divert port 7: it is bound by another process/, /stop it or pick another port/],
+  },
+  {
     what: 'no CAP_NET_ADMIN for rules', setup: (k) => { k.capNetAdmin = false; },
     run: () => addRule('-A input -p icmp -j DIVERT 7'), error: FirewallError, code: 'EPERM', says: [/EPERM|not permitted/, /CAP_NET_ADMIN|root/],
   },

@@ -39,6 +39,7 @@ export const CLI_CASES: readonly CliCase[] = [
   { argv: ['intercept', '1', '-w', ''], exit: 2, says: [/-w needs a file name/] },
   { argv: ['intercept', '1', '-w', '/nonexistent-divert-dir/x.pcap'], exit: 1, says: [/cannot write the pcap file "\/nonexistent-divert-dir\/x.pcap": ENOENT/, /create it first/, /nothing was installed/] },
   { argv: ['intercept', '--filter', 'tcp.DestPort == 80'], exit: 2, says: [/Unknown field "tcp.DestPort" \(did you mean tcp.DstPort\?\)/] },
+  { argv: ['intercept', '1', '--firewall', '-A input -p icmp'], exit: 1, says: [/Cannot bind divert port 1: operation requires CAP_NET_ADMIN/, /run as root/], setup: (k) => { k.capNetAdmin = false; } },
   { argv: ['rules', 'bogus'], exit: 2, says: [/unknown command "bogus"/, /use add, insert, delete/] },
   { argv: ['rules', 'add'], exit: 2, says: [/-A needs a chain/, /one of input, output/] },
   { argv: rule(), exit: 2, says: [/Missing target/, /-j DIVERT <port>/] },
