@@ -119,8 +119,7 @@ function familyWords(p: Parsed): void {
       const family = w === '-6' ? 'ipv6' : 'ipv4';
       if (p.family !== undefined && p.family !== family) throw new UsageError('-4 and -6 exclude each other: leave both out for rules of either family');
       p.family = family;
-    }
-    else throw new UsageError(`unexpected ${JSON.stringify(w)} for "divert rules ${p.sub}"`);
+    } else throw new UsageError(`unexpected ${JSON.stringify(w)} for "divert rules ${p.sub}"`);
   }
 }
 
