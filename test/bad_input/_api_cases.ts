@@ -117,6 +117,9 @@ export const API_CASES: readonly ApiCase[] = [
   { what: 'recvfrom() before bind()', run: (sock) => sock(opt({})).recvfrom(), error: DivertError, code: 'ERR_DIVERT_NOT_BOUND', says: [/not bound/, /call bind\(port\) first/] },
   { what: 'sendto() after close()', run: async (sock) => (await closed(sock)).sendto(udp4()), error: DivertClosedError, says: [/closed/] },
   { what: 'recvfrom() after close()', run: async (sock) => (await closed(sock)).recvfrom(), error: DivertClosedError, says: [/closed/] },
+  { what: 'onPacket() after close()', run: async (sock) => (await closed(sock)).onPacket(() => {}), error: DivertClosedError, says: [/closed/] },
+  { what: 'onPacket() with a handler that is not a function', run: (sock) => sock(opt({})).onPacket('reinject' as never), error: TypeError, says: [/onPacket\(\) takes a function/, /"reinject"|string/] },
+  { what: 'a second onPacket() handler', run: (sock) => { const s = sock(opt({})); s.onPacket(() => {}); return s.onPacket(() => {}); }, error: DivertError, code: 'ERR_DIVERT_HANDLER', says: [/already has its onPacket\(\) handler/, /one per socket/] },
   { what: 'bind() after close()', run: async (sock) => (await closed(sock)).bind(8), error: DivertClosedError, says: [/closed/] },
   // ── missing privilege, missing kernel support, missing namespace ──
   {
