@@ -18,6 +18,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { connect, createNetns, sleep, type Netns } from '../_harness/netns.js';
 import { rulesetDump } from '../_harness/ruleset.js';
+import { tcState } from '../_harness/tc.js';
 import { createDivertSocket, type DivertPacket, type DivertSocket, type DivertStats } from '../../src/mod.js';
 import { addRule } from '../../src/firewall/mod.js';
 import { buildUdpPacket } from '../../src/packet/build.js';
@@ -64,6 +65,10 @@ export interface SoakReport {
   /** Taken at rest (no traffic, no churn), before the traffic and after it. */
   rest: { before: Sample; after: Sample };
   rulesetAsBefore: boolean;
+  /** Qdiscs and tc filters (inbound injection adds a clsact and a redirect) as before. */
+  qdiscsAsBefore: boolean;
+  /** Qdisc and tc filter lines before the soak and at its end, before the socket closed. */
+  tcLines: { before: number; during: number };
 }
 
 function sample(t0: number, received: number): Sample {
@@ -170,6 +175,7 @@ export async function runSoak(seconds: number, load = 0.8, log: (s: string) => v
   const b = createNetns();
   const link = connect(a, b, 63);
   const before = await rulesetDump(b);
+  const tcBefore = await tcState(b);
   const t0 = performance.now();
   const restBefore = sample(t0, 0);
   const sock = createDivertSocket({ port: QUEUE, netns: b.name, rules: [`-A input -p udp --dport ${SOAK_PORT}`], handleSignals: false, verdictTimeoutMs: 2000 });
@@ -219,6 +225,7 @@ export async function runSoak(seconds: number, load = 0.8, log: (s: string) => v
     log(`${s.atS.toFixed(1)} s  rss ${s.rssMiB} MiB  heap ${s.heapMiB} MiB  fds ${s.fds}  resources ${s.resources}  received ${s.received}`);
   }
   const sent = await sending;
+  const tcDuring = await tcState(b);
   churning = false;
   await churn;
   await sleep(1500); // the verdict timeout's worth of stragglers; the shared connection's idle close
@@ -230,13 +237,15 @@ export async function runSoak(seconds: number, load = 0.8, log: (s: string) => v
   await sleep(1200);
   const restAfter = sample(t0, sock.stats.received);
   const rulesetAsBefore = JSON.stringify(await rulesetDump(b)) === JSON.stringify(before);
+  const qdiscsAsBefore = JSON.stringify(await tcState(b)) === JSON.stringify(tcBefore);
   a.delete();
   b.delete();
   return {
     seconds, capacityPps, targetPps, sent, diverted: sock.stats.received - receivedBefore,
     delivered: got[SOAK_PORT] ?? 0, injectedInbound: got[IN_PORT] ?? 0, injectedOutbound: gotA[OUT_PORT] ?? 0,
     churned, stats: sock.stats, countersAddUp: countersAddUp(sock.stats), samples,
-    rest: { before: restBefore, after: restAfter }, rulesetAsBefore,
+    rest: { before: restBefore, after: restAfter }, rulesetAsBefore, qdiscsAsBefore,
+    tcLines: { before: tcBefore.length, during: tcDuring.length },
   };
 }
 
@@ -266,6 +275,7 @@ export function growthProblems(r: SoakReport): string[] {
   if (r.rest.after.resources > r.rest.before.resources) problems.push(`libuv resources at rest: ${r.rest.before.resources} before, ${r.rest.after.resources} after`);
   if (!r.countersAddUp || r.stats.held !== 0) problems.push(`counters: ${JSON.stringify(r.stats)}`);
   if (!r.rulesetAsBefore) problems.push('the ruleset differs from before');
+  if (!r.qdiscsAsBefore) problems.push('the qdiscs or tc filters differ from before');
   return problems;
 }
 
@@ -283,6 +293,6 @@ export function formatReport(r: SoakReport): string[] {
     `heap after GC MiB ${range('heapMiB')} (a leak of ${Math.ceil((8 * 2 ** 20) / Math.max(1, handled))} bytes a packet or more would break the 8 MiB bound)`,
     `fds ${range('fds')}; at rest ${r.rest.before.fds} before, ${r.rest.after.fds} after`,
     `libuv resources ${range('resources')}; at rest ${r.rest.before.resources} before, ${r.rest.after.resources} after`,
-    `ruleset ${r.rulesetAsBefore ? 'as before' : 'CHANGED'}`,
+    `ruleset ${r.rulesetAsBefore ? 'as before' : 'CHANGED'}, qdiscs and tc filters ${r.qdiscsAsBefore ? 'as before' : 'CHANGED'} (${r.tcLines.before} lines before, ${r.tcLines.during} while injecting)`,
   ];
 }
