@@ -16,7 +16,7 @@ export interface CliCase {
 const rule = (...words: string[]): string[] => ['rules', 'add', '-A', 'input', ...words];
 
 export const CLI_CASES: readonly CliCase[] = [
-  { argv: ['bogus'], exit: 2, says: [/unknown command "bogus"/, /use intercept, rules/] },
+  { argv: ['bogus'], exit: 2, says: [/unknown command "bogus"/, /use intercept, .*rules, filter, demo or doctor/] },
   { argv: ['intercept'], exit: 2, says: [/missing <port>/, /divert intercept 1234/] },
   { argv: ['intercept', 'x'], exit: 2, says: [/port must be a number from 0 to 65535, got "x"/] },
   { argv: ['intercept', '70000'], exit: 2, says: [/port must be a number from 0 to 65535, got 70000/] },

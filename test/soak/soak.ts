@@ -13,7 +13,7 @@
  * Sampled every SAMPLE_MS: RSS, V8 heap after a full GC, open fds, libuv handles and requests.
  * @module
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { connect, createNetns, sleep, type Netns } from '../_harness/netns.js';
@@ -64,11 +64,26 @@ export interface SoakReport {
   samples: Sample[];
   /** Taken at rest (no traffic, no churn), before the traffic and after it. */
   rest: { before: Sample; after: Sample };
+  /** What the fds open at rest after, and not before, point to (for a report that shows growth). */
+  newFds: string[];
   rulesetAsBefore: boolean;
   /** Qdiscs and tc filters (inbound injection adds a clsact and a redirect) as before. */
   qdiscsAsBefore: boolean;
   /** Qdisc and tc filter lines before the soak and at its end, before the socket closed. */
   tcLines: { before: number; during: number };
+}
+
+/** What each open fd points to (socket:[inode], pipe:[inode], a path…), by number. */
+function fdTargets(): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      out.set(fd, readlinkSync(`/proc/self/fd/${fd}`));
+    } catch {
+      // closed while listing (the directory's own fd)
+    }
+  }
+  return out;
 }
 
 function sample(t0: number, received: number): Sample {
@@ -178,6 +193,7 @@ export async function runSoak(seconds: number, load = 0.8, log: (s: string) => v
   const tcBefore = await tcState(b);
   const t0 = performance.now();
   const restBefore = sample(t0, 0);
+  const fdsBefore = fdTargets();
   const sock = createDivertSocket({ port: QUEUE, netns: b.name, rules: [`-A input -p udp --dport ${SOAK_PORT}`], handleSignals: false, verdictTimeoutMs: 2000 });
   const counts = { inbound: 0, outbound: 0 };
   const errors: Error[] = [];
@@ -236,6 +252,7 @@ export async function runSoak(seconds: number, load = 0.8, log: (s: string) => v
   if (errors.length > 0) throw errors[0];
   await sleep(1200);
   const restAfter = sample(t0, sock.stats.received);
+  const newFds = [...fdTargets()].filter(([fd, target]) => fdsBefore.get(fd) !== target).map(([fd, target]) => `${fd} → ${target}`);
   const rulesetAsBefore = JSON.stringify(await rulesetDump(b)) === JSON.stringify(before);
   const qdiscsAsBefore = JSON.stringify(await tcState(b)) === JSON.stringify(tcBefore);
   a.delete();
@@ -244,7 +261,7 @@ export async function runSoak(seconds: number, load = 0.8, log: (s: string) => v
     seconds, capacityPps, targetPps, sent, diverted: sock.stats.received - receivedBefore,
     delivered: got[SOAK_PORT] ?? 0, injectedInbound: got[IN_PORT] ?? 0, injectedOutbound: gotA[OUT_PORT] ?? 0,
     churned, stats: sock.stats, countersAddUp: countersAddUp(sock.stats), samples,
-    rest: { before: restBefore, after: restAfter }, rulesetAsBefore, qdiscsAsBefore,
+    rest: { before: restBefore, after: restAfter }, newFds, rulesetAsBefore, qdiscsAsBefore,
     tcLines: { before: tcBefore.length, during: tcDuring.length },
   };
 }
@@ -271,7 +288,7 @@ export function growthProblems(r: SoakReport): string[] {
   if (r.samples.length < 3) problems.push(`only ${r.samples.length} samples`);
   if (heapGrowth > 8) problems.push(`V8 heap after GC grew ${heapGrowth.toFixed(1)} MiB (bound 8)`);
   if (rssGrowth > 64) problems.push(`RSS grew ${rssGrowth.toFixed(1)} MiB (bound 64)`);
-  if (r.rest.after.fds > r.rest.before.fds) problems.push(`open fds at rest: ${r.rest.before.fds} before, ${r.rest.after.fds} after`);
+  if (r.rest.after.fds > r.rest.before.fds) problems.push(`open fds at rest: ${r.rest.before.fds} before, ${r.rest.after.fds} after (new: ${r.newFds.join(', ')})`);
   if (r.rest.after.resources > r.rest.before.resources) problems.push(`libuv resources at rest: ${r.rest.before.resources} before, ${r.rest.after.resources} after`);
   if (!r.countersAddUp || r.stats.held !== 0) problems.push(`counters: ${JSON.stringify(r.stats)}`);
   if (!r.rulesetAsBefore) problems.push('the ruleset differs from before');
