@@ -127,8 +127,8 @@ export const API_CASES: readonly ApiCase[] = [
     run: (sock) => sock(opt({ port: 7 })).ready, error: DivertError, code: 'EPERM', says: [/Cannot bind divert port 7/, /CAP_NET_ADMIN/, /run as root/],
   },
   {
-    what: 'a port bound by another socket', run: async (sock) => { await sock(opt({ port: 7 })).ready; return sock(opt({ port: 7 })).ready; },
-    error: DivertError, code: 'ERR_DIVERT_PORT_IN_USE', says: [/Cannot bind divert port 7: it is bound by another process/, /stop it or pick another port/],
+    what: 'a port bound by another socket of this process', run: async (sock) => { await sock(opt({ port: 7 })).ready; return sock(opt({ port: 7 })).ready; },
+    error: DivertError, code: 'ERR_DIVERT_PORT_IN_USE', says: [/Cannot bind divert port 7: this process already has it bound, on another socket/, /close that socket first, or pick another port/],
   },
   {
     what: 'no CAP_NET_ADMIN for rules', setup: (k) => { k.capNetAdmin = false; },
