@@ -140,3 +140,73 @@ test('wrong argument types throw a TypeError', (t) => {
   assert.throws(() => n['recvmmsg']!(s.fd, null, 2048, 1, new Uint32Array(1)), TypeError);
   assert.throws(() => n['pollStart']!(s.fd, UV_READABLE, 'not a function'), TypeError);
 });
+
+/** `n` bytes of 0xa5 inside a larger buffer at an odd offset, with the guard bytes around them. */
+function guarded(n: number, at = 3): { whole: Uint8Array; view: Uint8Array } {
+  const whole = new Uint8Array(n + at + 5).fill(0xa5);
+  return { whole, view: whole.subarray(at, at + n) };
+}
+
+test('views at odd offsets: the addon reads and writes the view, not its whole buffer', (t) => {
+  const s = setup(t);
+  if (!s) return;
+  // A valid sockaddr at offset 3 of a larger buffer binds; its first 3 bytes would not.
+  const addr = guarded(16);
+  addr.view.set(sockaddrIn(LOOPBACK));
+  assert.equal(s.n.bind(s.fd, addr.view), 0);
+  // getsockname writes 16 bytes into the view and nothing around it.
+  const out = guarded(16);
+  assert.equal(s.n.getsockname(s.fd, out.view), 16);
+  assert.deepEqual([...out.whole.subarray(0, 3), ...out.whole.subarray(19)], new Array(8).fill(0xa5));
+  assert.equal(out.view[0], 2, 'AF_INET, little-endian sa_family');
+  // A 1-byte view of a 200-byte buffer is a 1-byte sockaddr: refused, whatever follows it.
+  assert.equal(s.n.sendto(s.fd, Uint8Array.of(1), new Uint8Array(200).subarray(7, 8), 0), -EINVAL);
+  // recvmmsg sizes slots from the view: an arena view of 100 bytes cannot hold a 2048-byte slot.
+  assert.equal(s.n.recvmmsg(s.fd, new Uint8Array(8192).subarray(100, 200), 2048, 1, new Uint32Array(1)), -EINVAL);
+  // lengths as a 0-length view into a larger Uint32Array: no entry to write, -EINVAL.
+  assert.equal(s.n.recvmmsg(s.fd, new Uint8Array(4096), 2048, 1, new Uint32Array(8).subarray(4, 4)), -EINVAL);
+});
+
+test('a detached buffer is an empty one: clean -EINVAL or 0, never a crash', (t) => {
+  const s = setup(t);
+  if (!s) return;
+  const detached = (n: number): Uint8Array => {
+    const b = new Uint8Array(n);
+    structuredClone(b.buffer, { transfer: [b.buffer] });
+    return b;
+  };
+  assert.equal(detached(16).length, 0);
+  assert.equal(s.n.bind(s.fd, detached(16)), -EINVAL);
+  assert.equal(s.n.getsockname(s.fd, detached(16)), -EINVAL);
+  assert.equal(s.n.sendto(s.fd, Uint8Array.of(1), detached(16), 0), -EINVAL);
+  assert.equal(s.n.recvmmsg(s.fd, detached(4096), 2048, 1, new Uint32Array(1)), -EINVAL);
+  const lengths = new Uint32Array(2);
+  structuredClone(lengths.buffer, { transfer: [lengths.buffer] });
+  assert.equal(s.n.recvmmsg(s.fd, new Uint8Array(4096), 2048, 1, lengths), -EINVAL);
+});
+
+test('sizes at the int32 limits and non-integer numbers are refused before any syscall', (t) => {
+  const s = setup(t);
+  if (!s) return;
+  const lengths = new Uint32Array(4);
+  assert.equal(s.n.recvmmsg(s.fd, new Uint8Array(4096), 2 ** 31 - 1, 4, lengths), -EINVAL, 'slot * max must not overflow');
+  assert.equal(s.n.recvmmsg(s.fd, new Uint8Array(4096), 1, 2 ** 31 - 1, lengths), 0, 'max is capped by the lengths and the batch size');
+  assert.equal(s.n.recvmmsg(s.fd, new Uint8Array(4096), -(2 ** 31), 1, lengths), -EINVAL);
+  const n = s.n as unknown as Record<string, (...a: unknown[]) => unknown>;
+  for (const fd of ['3', {}, null, undefined, 10n]) {
+    assert.throws(() => n['bind']!(fd, sockaddrIn(LOOPBACK)), TypeError, `fd ${String(fd)}`);
+    assert.throws(() => n['close']!(fd), TypeError, `fd ${String(fd)}`);
+  }
+  assert.throws(() => n['recvmmsg']!(s.fd, new Uint8Array(4096), '2048', 1, lengths), TypeError);
+  assert.throws(() => n['sendto']!(s.fd, new ArrayBuffer(4), null, 0), TypeError, 'an ArrayBuffer is not a view');
+  assert.throws(() => n['bind']!(s.fd, [2, 0, 0, 0]), TypeError, 'an array of numbers is not bytes');
+});
+
+test('a DataView is taken as the bytes it views (offset and length respected)', (t) => {
+  const s = setup(t);
+  if (!s) return;
+  const addr = guarded(16, 5);
+  addr.view.set(sockaddrIn(LOOPBACK));
+  assert.equal(s.n.bind(s.fd, new DataView(addr.whole.buffer, 5, 2) as unknown as Uint8Array), -EINVAL, 'two bytes: the family alone');
+  assert.equal(s.n.bind(s.fd, new DataView(addr.whole.buffer, 5, 16) as unknown as Uint8Array), 0);
+});

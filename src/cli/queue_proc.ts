@@ -5,8 +5,9 @@
  * queue_dropped (queue full), queue_user_dropped (netlink socket full), id_sequence, 1.
  * @module
  */
-import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { open, readFile } from 'node:fs/promises';
+import { Netns } from '../_native/netns.js';
 
 export interface QueueCounters {
   queue: number;
@@ -38,18 +39,36 @@ export function parseQueueProc(text: string): QueueCounters[] {
 }
 
 /**
- * Reads the counters of `queue`, in network namespace `netns` (through `ip netns exec`, since
- * /proc/net shows the reader's namespace). Undefined when unreadable or not bound.
+ * Reads the counters of `queue`, in network namespace `netns` (a name or a path; /proc/net shows
+ * the reader's namespace, so another namespace's is read by `nsenter … cat`). Undefined when
+ * unreadable or not bound.
  */
 export async function readQueueCounters(queue: number, netns?: string): Promise<QueueCounters | undefined> {
   let text: string;
   try {
-    text = netns === undefined
-      ? await readFile(NFQUEUE_PROC, 'utf8')
-      : await new Promise<string>((resolve, reject) =>
-        execFile('ip', ['netns', 'exec', netns, 'cat', NFQUEUE_PROC], { timeout: 2000 }, (err, stdout) => (err ? reject(err) : resolve(stdout))));
+    text = netns === undefined ? await readFile(NFQUEUE_PROC, 'utf8') : await readInNetns(Netns.from(netns).path);
   } catch {
     return undefined;
   }
   return parseQueueProc(text).find((c) => c.queue === queue);
+}
+
+/**
+ * NFQUEUE_PROC as seen inside the namespace file at `path`. The namespace reaches the child as
+ * its open fd 3, never as a word of its argument vector: the words are constants, so no
+ * user-given name can become an option of `nsenter` or `cat`.
+ */
+async function readInNetns(path: string): Promise<string> {
+  const ns = await open(path, 'r');
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      const child = spawn('nsenter', ['--net=/proc/self/fd/3', 'cat', NFQUEUE_PROC], { stdio: ['ignore', 'pipe', 'ignore', ns.fd], timeout: 2000 });
+      let out = '';
+      child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`nsenter … cat ${NFQUEUE_PROC} exited with ${String(code)}`))));
+    });
+  } finally {
+    await ns.close();
+  }
 }

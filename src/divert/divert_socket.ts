@@ -257,10 +257,12 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
    * (`ERR_DIVERT_HANDLER`). When the handler throws, the packet (if it has no verdict yet) gets
    * `timeoutVerdict` at once, and the error is emitted as `'error'` (with no listener, it is
    * thrown from a microtask: an uncaught exception, like any listener's).
-   * @throws {TypeError} when `handler` is not a function; a DivertError when a handler is set already.
+   * @throws {TypeError} when `handler` is not a function; a DivertError when a handler is set
+   *   already; {@link DivertClosedError} after close().
    */
   onPacket(handler: (p: DivertPacket) => void): this {
     if (typeof handler !== 'function') throw new TypeError(`onPacket() takes a function (p) => { p.reinject(); }, got ${show(handler)}`);
+    if (this.#state !== 'open') throw new DivertClosedError();
     if (this.#handler) throw new DivertError('This socket already has its onPacket() handler: one per socket', 'ERR_DIVERT_HANDLER');
     this.#handler = handler;
     this.#ready.fail(handlerError());

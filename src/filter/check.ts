@@ -82,6 +82,7 @@ function unknownField(text: string, name: string, at: number): FilterSyntaxError
     return new FilterSyntaxError(`${name} is a value, not a field: compare a field with it (protocol == ${name})`, text, at, { expected });
   }
   const suggestion = suggestName(name);
-  const hint = suggestion ? ` (did you mean ${suggestion}? names are case-sensitive)` : '';
+  const caseOnly = suggestion?.toLowerCase() === name.toLowerCase();
+  const hint = suggestion ? ` (did you mean ${suggestion}?${caseOnly ? ' names are case-sensitive' : ''})` : '';
   return new FilterSyntaxError(`Unknown field ${JSON.stringify(name)}${hint}`, text, at, { expected });
 }

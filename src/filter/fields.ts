@@ -97,5 +97,20 @@ export function suggestName(word: string): string | undefined {
   const lower = word.toLowerCase();
   for (const name of FIELDS.keys()) if (name.toLowerCase() === lower) return name;
   for (const name of MACROS.keys()) if (name.toLowerCase() === lower) return name;
-  return undefined;
+  // A near miss (tcp.DestPort, udp.SrcPrt): the one field within two edits, if only one is.
+  const near = [...FIELDS.keys()].filter((name) => editDistanceAtMost(name.toLowerCase(), lower, 2));
+  return near.length === 1 ? near[0] : undefined;
+}
+
+/** Whether Levenshtein distance(a, b) <= max (rows cut short once every cell exceeds it). */
+function editDistanceAtMost(a: string, b: string, max: number): boolean {
+  if (Math.abs(a.length - b.length) > max) return false;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    if (Math.min(...row) > max) return false;
+    prev = row;
+  }
+  return prev[b.length]! <= max;
 }

@@ -78,7 +78,9 @@ export function parseNlmsgerr(buf: Uint8Array, payloadOffset: number, end: numbe
   let tlvStart = payloadOffset + NLMSGERR_LEN;
   if ((flags & NlmFlags.NLM_F_CAPPED) === 0) {
     // The whole request was echoed: skip its payload (nlmsg_len counts its header too).
+    // NB: checked before NLMSG_ALIGN, whose 32-bit arithmetic turns a length near 2^32 negative.
     const echoedLen = u32ne(buf, echoed);
+    if (echoedLen > end - echoed) throw new PacketError('netlink', `NLMSG_ERROR echoed request of ${echoedLen} bytes overruns the message`);
     tlvStart = echoed + NLMSG_ALIGN(Math.max(echoedLen, NLMSG_HDRLEN));
   }
   if (tlvStart > end) throw new PacketError('netlink', 'NLMSG_ERROR echoed request overruns the message');

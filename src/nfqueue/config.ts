@@ -50,6 +50,15 @@ export function putBind(b: MessageBuilder, seq: number, queue: number, family: n
 }
 
 /**
+ * Appends the obsolete NFQNL_CFG_CMD_PF_UNBIND: a no-op since Linux 3.8, answered before any queue
+ * is looked up, so only nfnetlink's own check (CAP_NET_ADMIN in the namespace) can refuse it.
+ * @example putPfUnbind(b, 9);
+ */
+export function putPfUnbind(b: MessageBuilder, seq: number): MessageBuilder {
+  return putCommand(b, seq, 0, NFQNL_CFG_CMD.NFQNL_CFG_CMD_PF_UNBIND, AddressFamily.AF_INET);
+}
+
+/**
  * Appends NFQNL_CFG_CMD_UNBIND for `queue` (ENODEV when it is not bound).
  * @throws {RangeError} when `queue` is not 0..65535.
  * @example putUnbind(b, 9, 7);

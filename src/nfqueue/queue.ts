@@ -10,14 +10,13 @@ import { MessageBuilder } from '../netlink/message_builder.js';
 import { NetlinkProtocol, NlmsgType } from '../netlink/constants.js';
 import { AddressFamily } from '../netlink/families.js';
 import type { MessageIter } from '../netlink/message_iter.js';
-import { putBind, putUnbind, putParams, putQueueMaxLen, putFlags } from './config.js';
+import { putBind, putPfUnbind, putUnbind, putParams, putQueueMaxLen, putFlags } from './config.js';
 import { putVerdict, putVerdictBatch, type VerdictOptions } from './verdict.js';
 import { OutstandingIds } from './outstanding.js';
 import { decodePacketMessage, type PacketMeta } from './packet_msg.js';
 import { NFQNL_MSG, NFQNL_COPY, NFQA_CFG_F, NFNL_SUBSYS_QUEUE, NFQNL_MAX_COPY_RANGE, NF_VERDICT } from './constants.js';
 import { DivertError, NetlinkError, SystemCallError } from '../errors.js';
 import { Errno } from '../_native/errno.js';
-import { CAP_NET_ADMIN, hasCapability } from '../_native/capability.js';
 
 export interface NfQueueOptions {
   /** Path of a network namespace file to bind the queue in. */
@@ -131,12 +130,28 @@ export class NfQueue {
     this.socket.requestSync(bytes, seq, op);
   }
 
+  /**
+   * Whether nfnetlink serves this socket at all. The kernel answers a bind with EPERM both when
+   * another socket has the port and, for every request, without CAP_NET_ADMIN in the namespace;
+   * the obsolete PF_UNBIND only the second refuses. (/proc's CapEff cannot tell them apart: it
+   * is relative to this process's user namespace, not to the one owning the network namespace.)
+   */
+  async #mayConfigure(): Promise<boolean> {
+    try {
+      await this.#request('nfnetlink privilege probe', (b, seq) => putPfUnbind(b, seq));
+      return true;
+    } catch (err) {
+      return !isEperm(err);
+    }
+  }
+
   async #configure(c: QueueConfig): Promise<void> {
     const q = this.queue;
     try {
       await this.#request(`Cannot bind divert port ${q}`, (b, seq) => putBind(b, seq, q, AddressFamily.AF_UNSPEC));
     } catch (err) {
-      throw explainBindError(err, q, boundHere.has(this.#key));
+      const heldHere = boundHere.has(this.#key);
+      throw explainBindError(err, q, heldHere, isEperm(err) && !heldHere && !(await this.#mayConfigure()));
     }
     this.#bound = true;
     boundHere.add(this.#key);
@@ -352,8 +367,15 @@ function checkConfig(o: NfQueueOptions): QueueConfig {
   return { mode, range, maxLen, flags };
 }
 
-/** Turns the kernel's terse bind errors into ones that say what to do. */
-function explainBindError(err: unknown, port: number, heldHere = false): Error {
+function isEperm(err: unknown): boolean {
+  return (err instanceof NetlinkError || err instanceof SystemCallError) && err.errno === Errno.EPERM;
+}
+
+/**
+ * Turns the kernel's terse bind errors into ones that say what to do. `heldHere`: another socket
+ * of this process has the port; `unprivileged`: nfnetlink refuses this socket (see #mayConfigure).
+ */
+function explainBindError(err: unknown, port: number, heldHere = false, unprivileged = false): Error {
   if (!(err instanceof NetlinkError || err instanceof SystemCallError)) return err as Error;
   if (err.errno === Errno.EPERM) {
     if (heldHere) {
@@ -363,7 +385,7 @@ function explainBindError(err: unknown, port: number, heldHere = false): Error {
         { cause: err },
       );
     }
-    if (hasCapability(CAP_NET_ADMIN)) {
+    if (!unprivileged) {
       return new DivertError(
         `Cannot bind divert port ${port}: it is bound by another process (each port has one listener; stop it or pick another port)`,
         'ERR_DIVERT_PORT_IN_USE',

@@ -117,8 +117,13 @@ export class BatchAnswers {
     });
   }
 
-  /** The verdict on each message of a dry run (never throws for refusals). */
+  /**
+   * The verdict on each message of a dry run (a refused message is a result, not a throw).
+   * @throws {FirewallError} when the batch was refused as a whole (EPERM without CAP_NET_ADMIN):
+   *   no message was tried, so there is no verdict to give.
+   */
   dryRunResults(): DryRunResult[] {
+    if (this.#batchError && !this.#batch.messages.some((m) => this.#answers.has(m.seq))) throw batchRefusal(this.#batchError, this.#batch.messages.length);
     return this.#batch.messages.map((message) => {
       const a = this.#answers.get(message.seq);
       if (!a) return { message, processed: false };
@@ -151,7 +156,9 @@ export class BatchAnswers {
 function batchRefusal(a: Answer, count: number): FirewallError {
   const code = errnoName(a.errno);
   const why = a.extack.message ? `: ${a.extack.message}` : '';
-  const what = a.errno === Errno.ERESTART ? ' (the ruleset generation changed: rebuild and retry)' : '';
+  const what = a.errno === Errno.ERESTART ? ' (the ruleset generation changed: rebuild and retry)'
+    : a.errno === Errno.EPERM ? ' (changing nf_tables needs CAP_NET_ADMIN in this network namespace: run as root, or inside "unshare --user --map-root-user --net")'
+    : '';
   return new FirewallError(
     `nf_tables refused the batch of ${count} messages as a whole: ${code} (${errnoText(a.errno)})${why}${what}`,
     { messageType: 'NFNL_MSG_BATCH_BEGIN', object: 'the batch', errno: a.errno, extackMessage: a.extack.message },

@@ -15,14 +15,13 @@ import { probeKernel } from '../../src/firewall/kernel.js';
 import { rulesCommand } from '../../src/cli/commands/rules.js';
 import { buildUdpPacket } from '../../src/packet/build.js';
 import { parsePacket } from '../../src/packet/parse.js';
-import { NetlinkProtocol } from '../../src/netlink/constants.js';
 import { NFPROTO, NF_INET_HOOKS } from '../../src/netlink/netfilter.js';
-import { NetlinkSocket } from '../../src/socket/netlink_socket.js';
 import { NftConnection } from '../../src/nftables/conn.js';
 import { be16, u8 } from '../../src/nftables/data.js';
 import { NFT_CMP, NFT_META, NFT_PAYLOAD, NFT_REG } from '../../src/nftables/expr_constants.js';
 import { markMatchProgram } from '../../src/rtnetlink/cbpf.js';
-import { listFilters, listQdiscs, replaceBpfFilter, addClsact } from '../../src/rtnetlink/tc_ops.js';
+import { replaceBpfFilter, addClsact } from '../../src/rtnetlink/tc_ops.js';
+import { tcState, withRtnl } from '../_harness/tc.js';
 import { listRedirectFilters, type RedirectFilter } from '../../src/rtnetlink/tc_redirect.js';
 
 let nextPort = 500;
@@ -43,44 +42,10 @@ async function received(ns: Netns, args: string[], send: () => void): Promise<{ 
   return (await peer.result) as { got: string[]; from: string[] };
 }
 
-/** Runs `work` with a NETLINK_ROUTE socket opened in `ns`, closed after. */
-async function withRtnl<T>(ns: Netns, work: (sock: NetlinkSocket) => Promise<T>): Promise<T> {
-  const sock = NetlinkSocket.open(NetlinkProtocol.NETLINK_ROUTE, { netnsPath: ns.path, slotSize: 32768, batch: 4 });
-  try {
-    return await work(sock);
-  } finally {
-    sock.close();
-  }
-}
-
 /** divert's inbound-injection redirects (tc bpf + mirred filters) in `ns`, by interface name and owner pid. */
 async function redirects(ns: Netns): Promise<Array<[string, number]>> {
   const found: RedirectFilter[] = await withRtnl(ns, (sock) => listRedirectFilters(sock, INJECT_REDIRECT));
   return found.map((f): [string, number] => [f.ifname, f.pid]).sort((x, y) => x[1] - y[1]);
-}
-
-const hex = (n: number): string => `0x${n.toString(16)}`;
-
-/**
- * Every qdisc in `ns` and every filter on each clsact hook, as sorted lines that compare equal
- * when nothing changed (what `tc qdisc show` and `tc filter show dev … ingress|egress` list;
- * reference counts and action indexes left out).
- */
-async function tcState(ns: Netns): Promise<string[]> {
-  return withRtnl(ns, async (sock) => {
-    const lines: string[] = [];
-    const qdiscs = await listQdiscs(sock);
-    for (const q of qdiscs) lines.push(`qdisc ${q.ifindex} ${q.kind} handle ${hex(q.handle)} parent ${hex(q.parent)}`);
-    for (const ifindex of new Set(qdiscs.filter((q) => q.kind === 'clsact').map((q) => q.ifindex))) {
-      for (const direction of ['ingress', 'egress'] as const) {
-        for (const f of await listFilters(sock, ifindex, direction)) {
-          const actions = (f.bpf?.actions ?? []).map((a) => `${a.order}:${a.kind}${a.mirred ? `(${a.mirred.eaction}>${a.mirred.ifindex})` : ''}`);
-          lines.push(`filter ${ifindex} ${direction} ${f.kind} prio ${f.prio} handle ${hex(f.handle)} protocol ${hex(f.protocol)} ops ${JSON.stringify(f.bpf?.ops)} actions ${actions.join(',')}`);
-        }
-      }
-    }
-    return lines.sort();
-  });
 }
 
 /** Whether interface `ifname` of `ns` has a clsact qdisc. */

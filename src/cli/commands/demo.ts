@@ -138,7 +138,8 @@ export async function demoCommand(argv: readonly string[], io: CliIo): Promise<n
       return 1;
     }
     io.stderr('divert demo: not root: running in a user namespace (unshare --user --map-root-user --net --mount)\n');
-    return await reexecInUserns(process.argv.slice(1));
+    // Fixed words only: the script and the command (parseArgs above let nothing else through).
+    return await reexecInUserns([process.argv[1]!, 'demo']);
   } catch (err) {
     return reportError('divert demo', err, io);
   }

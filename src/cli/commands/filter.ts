@@ -6,7 +6,6 @@
  * filter that does not parse (its caret printed).
  * @module
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { compileFilter } from '../../filter/evaluate.js';
 import { lowerFilter } from '../../filter/lower_nft.js';
@@ -17,6 +16,7 @@ import { tryParsePacket } from '../../packet/parse.js';
 import { formatPacket } from '../../packet/format.js';
 import { FilterSyntaxError } from '../../errors.js';
 import { UsageError, type CliIo } from '../io.js';
+import { readCaptureFile } from '../capture_file.js';
 import { reportError } from '../report_error.js';
 
 export const FILTER_HELP = `Usage: divert filter <check|explain|test> '<filter>' [options]
@@ -61,7 +61,7 @@ function test(filter: string, argv: readonly string[], io: CliIo): number {
   const ifIdx = values.ifidx === undefined ? 0 : Number(values.ifidx);
   if (!Number.isInteger(ifIdx) || ifIdx < 0) throw new UsageError(`--ifidx needs an interface index, got ${JSON.stringify(values.ifidx)}`);
   const f = compileFilter(filter);
-  const file = parsePcap(readFileSync(values.read));
+  const file = parsePcap(readCaptureFile(values.read));
   if (!isRawIpLinktype(file.header.linktype)) {
     throw new UsageError(`${values.read} holds link type ${file.header.linktype}; divert reads raw IP captures (link type ${LINKTYPE_RAW}, as "divert intercept -w" writes)`);
   }

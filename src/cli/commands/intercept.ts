@@ -3,13 +3,13 @@
  * §6.4 interceptor grown into a tcpdump-like tool. See INTERCEPT_HELP for the flags.
  * @module
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import { createDivertSocket, type DivertPacket, type DivertSocket } from '../../mod.js';
 import { PcapWriter } from '../../pcap/pcap_writer.js';
 import { captured } from './captured.js';
+import { openCaptureForWrite } from '../capture_file.js';
 import type { CliIo } from '../io.js';
 import { reportError } from '../report_error.js';
-import { DivertError } from '../../errors.js';
 import { INTERCEPT_HELP, LENGTH_LEGEND, parseInterceptArgs, type InterceptOptions } from './intercept_args.js';
 import { checkFirewallRule, installRunRules, type RunRules } from './intercept_rules.js';
 import { packetRecord } from '../format/record.js';
@@ -25,18 +25,6 @@ import { runWorkers } from './intercept_workers.js';
 
 const NAME = 'divert intercept';
 const PROG = 'divert';
-
-/**
- * Opens `path` for the pcap output.
- * @throws {DivertError} `ERR_DIVERT_PCAP_OPEN` naming the path and the reason.
- */
-function openPcap(path: string): number {
-  try {
-    return openSync(path, 'w');
-  } catch (cause) {
-    throw new DivertError(`cannot write the pcap file ${JSON.stringify(path)}: ${(cause as Error).message} (nothing was installed)`, 'ERR_DIVERT_PCAP_OPEN', { cause });
-  }
-}
 
 /** Prints one packet in the chosen format and gives it its verdict. */
 function handle(p: DivertPacket, sock: DivertSocket, o: InterceptOptions, out: (s: string) => void, counts: InterceptCounts): void {
@@ -65,7 +53,7 @@ function handle(p: DivertPacket, sock: DivertSocket, o: InterceptOptions, out: (
 async function run(o: InterceptOptions, io: CliIo): Promise<number> {
   if (o.firewall !== undefined) checkFirewallRule(o.firewall, o.port ?? 0, o.passThrough);
   // The pcap file first: a path that cannot be written fails before any rule is installed.
-  let pcapFd = o.write === undefined ? undefined : openPcap(o.write);
+  let pcapFd = o.write === undefined ? undefined : openCaptureForWrite(o.write);
   if (o.lastPort !== undefined) return runWorkers(o, io, pcapFd);
   const counts: InterceptCounts = { received: 0, reinjected: 0, dropped: 0 };
   // With --filter the socket owns the run's rules (it must AND them with the filter); else the

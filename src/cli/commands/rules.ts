@@ -7,7 +7,7 @@
 import { sweepStaleInjectFilters } from '../../firewall/inject_filters.js';
 import { isDivertTable } from '../../firewall/layout.js';
 import {
-  addRule, deleteRule, flushRules, formatOwner, formatRule, listRules, parseRuleCommand, sweepStaleRules,
+  addRule, cliOwner, deleteRule, flushRules, formatOwner, formatRule, listRules, ownerTag, parseRuleCommand, sweepStaleRules,
   type Family, type ListedRule,
 } from '../../firewall/mod.js';
 import { Netns } from '../../_native/netns.js';
@@ -83,8 +83,18 @@ function parseArgs(argv: readonly string[]): Parsed | 'help' {
     } else p.words.push(w);
   }
   checkNetnsOption(p.netns);
+  if (p.label !== undefined) checkLabel(p.label);
   if (p.priority !== undefined && p.sub !== 'add' && p.sub !== 'insert') throw new UsageError('--priority goes with "divert rules add" or "insert"');
   return p;
+}
+
+/** A bad --label is a usage mistake (exit 2), found before the kernel is asked anything. */
+function checkLabel(label: string): void {
+  try {
+    ownerTag(cliOwner(label));
+  } catch (err) {
+    throw new UsageError(`--label: ${(err as Error).message}`);
+  }
 }
 
 function priorityOf(v: string): number {
@@ -105,8 +115,11 @@ function ruleWords(p: Parsed): string[] {
 
 function familyWords(p: Parsed): void {
   for (const w of p.words) {
-    if (w === '-4' || w === '-6') p.family = w === '-6' ? 'ipv6' : 'ipv4';
-    else throw new UsageError(`unexpected ${JSON.stringify(w)} for "divert rules ${p.sub}"`);
+    if (w === '-4' || w === '-6') {
+      const family = w === '-6' ? 'ipv6' : 'ipv4';
+      if (p.family !== undefined && p.family !== family) throw new UsageError('-4 and -6 exclude each other: leave both out for rules of either family');
+      p.family = family;
+    } else throw new UsageError(`unexpected ${JSON.stringify(w)} for "divert rules ${p.sub}"`);
   }
 }
 
