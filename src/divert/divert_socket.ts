@@ -33,6 +33,8 @@ import { holdNamespace } from '../firewall/api.js';
 import { DivertClosedError, DivertError } from '../errors.js';
 import { DivertWorkers, type DivertWorkersOptions } from './workers.js';
 import { PacketQueue } from './packet_queue.js';
+import { openOnFreePort } from './free_port.js';
+import { checkSendtoArgs, injectionTarget } from './sendto_args.js';
 import { SniffSocket } from './sniff_socket.js';
 import { TcpRewrite, checkTcpRewriteOptions, type TcpRewriteWarning } from './tcp_rewrite.js';
 import type { DivertSocketEvents } from './events.js';
@@ -40,8 +42,6 @@ import type { DivertSocketEvents } from './events.js';
 export type { DivertSocketOptions, DivertStats } from './options.js';
 export type { DivertSocketEvents, OverflowInfo } from './events.js';
 
-/** Where a port is chosen when a socket binds without one (a per-process start, then onwards). */
-const AUTO_PORTS = { first: 40000, span: 20000 } as const;
 
 /** Set by DivertSocket's static block: the one way in to its residue from outside (worker threads). */
 let residueSetter: (s: DivertSocket, filter: string) => void;
@@ -177,17 +177,9 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
     const o = this.#options;
     const options = { netnsPath: this.#netnsPath(), copyMode: o.copyMode, copyRange: o.copyRange, maxLen: o.maxQueueLength, failOpen: o.failOpen, gso: o.gso ?? o.tcpRewrite !== true, uidGid: o.uidGid };
     if (port !== undefined) return NfQueue.open(port, options);
-    const start = AUTO_PORTS.first + (process.pid % AUTO_PORTS.span);
-    for (let i = 0; ; i++) {
-      const candidate = AUTO_PORTS.first + ((start - AUTO_PORTS.first + i) % AUTO_PORTS.span);
-      try {
-        const q = await NfQueue.open(candidate, options);
-        this.#port = candidate;
-        return q;
-      } catch (err) {
-        if ((err as { code?: string }).code !== 'ERR_DIVERT_PORT_IN_USE' || i >= 64) throw err;
-      }
-    }
+    const free = await openOnFreePort((p) => NfQueue.open(p, options));
+    this.#port = free.port;
+    return free.opened;
   }
 
   async #bind(port: number | undefined): Promise<void> {
@@ -320,20 +312,14 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
    */
   sendto(packet: Uint8Array, address?: DivertAddress | InjectAddress | string): number {
     if (this.#state !== 'open') throw new DivertClosedError();
-    if (!(packet instanceof Uint8Array)) throw new TypeError(`sendto() takes the packet as a Uint8Array (or Buffer), got ${show(packet)}`);
-    if (address !== undefined && typeof address !== 'string' && (typeof address !== 'object' || address === null)) {
-      throw new TypeError(`sendto() takes a DivertAddress, an address string or { address, interface, outbound }, got ${show(address)}`);
+    checkSendtoArgs(packet, address);
+    const held = address instanceof DivertAddress ? this.#findHeld(address) : undefined;
+    if (held) {
+      held.reinject(packet === held.packet ? undefined : packet);
+      return packet.length;
     }
-    if (address instanceof DivertAddress) {
-      const held = this.#findHeld(address);
-      if (held) {
-        held.reinject(packet === held.packet ? undefined : packet);
-        return packet.length;
-      }
-      // The packet was already answered (or is unknown): inject the bytes where it was taken.
-      address = address.outbound ? undefined : { interface: address.ifindex };
-    }
-    const n = this.#inject(packet, typeof address === 'string' ? { address } : address);
+    // Not held (answered already, or another address): the bytes are injected.
+    const n = this.#inject(packet, injectionTarget(address));
     this.#counters.injected++;
     return n;
   }

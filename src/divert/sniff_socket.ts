@@ -21,7 +21,7 @@ import { compileFilter, type CompiledFilter } from '../filter/evaluate.js';
 import { installExitCleanup } from '../firewall/cleanup.js';
 import { releaseOwnedTable } from '../firewall/api.js';
 import { DivertClosedError, DivertError } from '../errors.js';
-import { DivertAddress } from './address.js';
+import type { DivertAddress } from './address.js';
 import { Counters } from './counters.js';
 import { Injector, type InjectAddress } from './injector.js';
 import { checkSocketOptions, show, type DivertSocketOptions, type DivertStats } from './options.js';
@@ -29,9 +29,9 @@ import { RuleSet } from './rule_set.js';
 import { sniffedPacket, type SniffedPacket } from './sniffed_packet.js';
 import type { SniffSocketEvents } from './events.js';
 import { PacketQueue } from './packet_queue.js';
+import { openOnFreePort } from './free_port.js';
+import { checkSendtoArgs, injectionTarget } from './sendto_args.js';
 
-/** Where a port is chosen when a socket binds without one (a per-process start, then onwards). */
-const AUTO_PORTS = { first: 40000, span: 20000 } as const;
 
 /** Options of a diverting socket that mean nothing when sniffing: refused, so nobody relies on them. */
 const NOT_WHEN_SNIFFING = ['passThrough', 'verdictTimeoutMs', 'timeoutVerdict', 'closeVerdict', 'maxQueueLength', 'failOpen', 'gso', 'uidGid', 'tcpRewrite'] as const;
@@ -127,17 +127,9 @@ export class SniffSocket extends EventEmitter<SniffSocketEvents> implements Asyn
     const coalesce = o.coalesceMs ? { qthreshold: 256, timeoutCentiseconds: Math.ceil(o.coalesceMs / 10), nlbufsiz: 131072 } : {};
     const options = { netnsPath: this.#netnsPath(), copyMode: o.copyMode, copyRange: o.copyRange, ...coalesce };
     if (port !== undefined) return NfLog.open(port, options);
-    const start = AUTO_PORTS.first + (process.pid % AUTO_PORTS.span);
-    for (let i = 0; ; i++) {
-      const candidate = AUTO_PORTS.first + ((start - AUTO_PORTS.first + i) % AUTO_PORTS.span);
-      try {
-        const log = await NfLog.open(candidate, options);
-        this.#port = candidate;
-        return log;
-      } catch (err) {
-        if ((err as { code?: string }).code !== 'ERR_DIVERT_PORT_IN_USE' || i >= 64) throw err;
-      }
-    }
+    const free = await openOnFreePort((p) => NfLog.open(p, options));
+    this.#port = free.port;
+    return free.opened;
   }
 
   async #bind(port: number | undefined): Promise<void> {
@@ -220,13 +212,9 @@ export class SniffSocket extends EventEmitter<SniffSocketEvents> implements Asyn
    */
   sendto(packet: Uint8Array, address?: DivertAddress | InjectAddress | string): number {
     if (this.#state !== 'open') throw new DivertClosedError();
-    if (!(packet instanceof Uint8Array)) throw new TypeError(`sendto() takes the packet as a Uint8Array (or Buffer), got ${show(packet)}`);
-    if (address !== undefined && typeof address !== 'string' && (typeof address !== 'object' || address === null)) {
-      throw new TypeError(`sendto() takes a DivertAddress, an address string or { address, interface, outbound }, got ${show(address)}`);
-    }
-    const to = address instanceof DivertAddress ? (address.outbound ? undefined : { interface: address.ifindex }) : typeof address === 'string' ? { address } : address;
+    checkSendtoArgs(packet, address);
     this.#injector ??= new Injector(this.#netnsPath(), () => (this.#links ??= LinkTable.openNow(this.#netnsPath())));
-    const n = this.#injector.send(packet, to, this.#options.fillChecksums !== false);
+    const n = this.#injector.send(packet, injectionTarget(address), this.#options.fillChecksums !== false);
     this.#counters.injected++;
     return n;
   }
