@@ -19,11 +19,11 @@
  * @module
  */
 import { AttrDecoder } from '../netlink/attr_decoder.js';
-import { u16be, u32be, u64beNumber } from '../netlink/bytes.js';
+import { u16be, u32be } from '../netlink/bytes.js';
 import { NFGENMSG_LEN } from '../netlink/constants.js';
-import { formatHwAddr } from '../netlink/hw_address.js';
+import { decodeHwAddrAttr, decodeStringAttr, decodeTimestampAttr, decodeVlanAttr, shortAttr } from '../netlink/nf_packet_attrs.js';
 import { PacketError } from '../errors.js';
-import { NFULA, NFULA_VLAN } from './constants.js';
+import { NFULA } from './constants.js';
 
 /**
  * Metadata of one logged packet. Fields the kernel omits when unset are 0 (numbers that are 0
@@ -89,9 +89,6 @@ export interface LogMeta {
 }
 
 const PACKET_HDR_LEN = 4;
-const TIMESTAMP_LEN = 16;
-const HWADDR_HDR_LEN = 4;
-const textDecoder = new TextDecoder();
 
 // Reused across calls: decoding is synchronous and not re-entrant.
 const attrs = new AttrDecoder();
@@ -123,7 +120,7 @@ export function decodeLogMessage(buf: Uint8Array, payloadOffset: number, end: nu
     const off = ad.offset;
     switch (ad.type) {
       case NFULA.NFULA_PACKET_HDR:
-        if (ad.length < PACKET_HDR_LEN) throw short('NFULA_PACKET_HDR', ad.length, PACKET_HDR_LEN);
+        if (ad.length < PACKET_HDR_LEN) throw shortAttr('nflog', 'NFULA_PACKET_HDR', ad.length, PACKET_HDR_LEN);
         m.hwProtocol = u16be(buf, off);
         m.hook = buf[off + 2]!;
         sawHeader = true;
@@ -133,7 +130,7 @@ export function decodeLogMessage(buf: Uint8Array, payloadOffset: number, end: nu
         m.payloadLength = ad.length;
         break;
       case NFULA.NFULA_PREFIX:
-        m.prefix = decodeString(buf, off, ad.length);
+        m.prefix = decodeStringAttr(buf, off, ad.length);
         break;
       case NFULA.NFULA_MARK:
         m.mark = ad.u32be();
@@ -151,10 +148,10 @@ export function decodeLogMessage(buf: Uint8Array, payloadOffset: number, end: nu
         m.physoutdev = ad.u32be();
         break;
       case NFULA.NFULA_TIMESTAMP:
-        decodeTimestamp(ad, m);
+        decodeTimestampAttr(ad, m, 'nflog', 'NFULA_TIMESTAMP');
         break;
       case NFULA.NFULA_HWADDR:
-        decodeHwAddr(ad, m);
+        m.hwAddr = decodeHwAddrAttr(ad, 'nflog', 'NFULA_HWADDR');
         break;
       case NFULA.NFULA_HWTYPE:
         m.hwType = ad.u16be();
@@ -183,7 +180,7 @@ export function decodeLogMessage(buf: Uint8Array, payloadOffset: number, end: nu
         m.ctLength = ad.length;
         break;
       case NFULA.NFULA_VLAN:
-        decodeVlan(ad, m);
+        decodeVlanAttr(ad, nest, m);
         break;
       case NFULA.NFULA_L2HDR:
         m.l2HdrOffset = off;
@@ -232,38 +229,3 @@ function emptyMeta(group: number, family: number): LogMeta {
   };
 }
 
-function decodeTimestamp(ad: AttrDecoder, m: LogMeta): void {
-  if (ad.length < TIMESTAMP_LEN) throw short('NFULA_TIMESTAMP', ad.length, TIMESTAMP_LEN);
-  const sec = u64beNumber(ad.buffer, ad.offset);
-  const usec = u64beNumber(ad.buffer, ad.offset + 8);
-  m.timestampSec = sec;
-  m.timestampUsec = usec;
-  m.timestamp = sec * 1000 + usec / 1000;
-}
-
-function decodeHwAddr(ad: AttrDecoder, m: LogMeta): void {
-  if (ad.length < HWADDR_HDR_LEN) throw short('NFULA_HWADDR', ad.length, HWADDR_HDR_LEN);
-  // hw_addrlen is what the device's header parser gave (6 for Ethernet); never past the attribute or 8.
-  const len = Math.min(u16be(ad.buffer, ad.offset), 8, ad.length - HWADDR_HDR_LEN);
-  m.hwAddr = formatHwAddr(ad.buffer, ad.offset + HWADDR_HDR_LEN, len);
-}
-
-function decodeVlan(ad: AttrDecoder, m: LogMeta): void {
-  const inner = ad.nestedInto(nest);
-  while (inner.next()) {
-    if (inner.type === NFULA_VLAN.NFULA_VLAN_TCI) m.vlanTci = inner.u16be();
-    else if (inner.type === NFULA_VLAN.NFULA_VLAN_PROTO) m.vlanProto = inner.u16be();
-  }
-  if (inner.err) throw inner.err;
-}
-
-/** The prefix as sent: NUL-terminated (strlen + 1 bytes); trailing NULs trimmed. */
-function decodeString(buf: Uint8Array, off: number, len: number): string {
-  let end = off + len;
-  while (end > off && buf[end - 1] === 0) end--;
-  return textDecoder.decode(buf.subarray(off, end));
-}
-
-function short(what: string, got: number, need: number): PacketError {
-  return new PacketError('nflog', `${what} has ${got} bytes, needs ${need}`);
-}

@@ -15,11 +15,11 @@
  * @module
  */
 import { AttrDecoder } from '../netlink/attr_decoder.js';
-import { u16be, u32be, u64beNumber } from '../netlink/bytes.js';
+import { u16be, u32be } from '../netlink/bytes.js';
 import { NFGENMSG_LEN } from '../netlink/constants.js';
-import { formatHwAddr } from '../netlink/hw_address.js';
+import { decodeHwAddrAttr, decodeStringAttr, decodeTimestampAttr, decodeVlanAttr, shortAttr } from '../netlink/nf_packet_attrs.js';
 import { PacketError } from '../errors.js';
-import { NFQA, NFQA_VLAN } from './constants.js';
+import { NFQA } from './constants.js';
 
 /**
  * Metadata of one queued packet. Fields the kernel omits when unset are 0 (numbers that are 0
@@ -88,9 +88,6 @@ export interface PacketMeta {
 }
 
 const PACKET_HDR_LEN = 7;
-const TIMESTAMP_LEN = 16;
-const HWADDR_HDR_LEN = 4;
-const textDecoder = new TextDecoder();
 
 // Reused across calls: decoding is synchronous and not re-entrant.
 const attrs = new AttrDecoder();
@@ -154,7 +151,7 @@ export function decodePacketMessage(buf: Uint8Array, payloadOffset: number, end:
     const off = ad.offset;
     switch (ad.type) {
       case NFQA.NFQA_PACKET_HDR:
-        if (ad.length < PACKET_HDR_LEN) throw short('NFQA_PACKET_HDR', ad.length, PACKET_HDR_LEN);
+        if (ad.length < PACKET_HDR_LEN) throw shortAttr('nfqueue', 'NFQA_PACKET_HDR', ad.length, PACKET_HDR_LEN);
         m.id = u32be(buf, off);
         m.hwProtocol = u16be(buf, off + 4);
         m.hook = buf[off + 6]!;
@@ -180,10 +177,10 @@ export function decodePacketMessage(buf: Uint8Array, payloadOffset: number, end:
         m.physoutdev = ad.u32be();
         break;
       case NFQA.NFQA_TIMESTAMP:
-        decodeTimestamp(ad, m);
+        decodeTimestampAttr(ad, m, 'nfqueue', 'NFQA_TIMESTAMP');
         break;
       case NFQA.NFQA_HWADDR:
-        decodeHwAddr(ad, m);
+        m.hwAddr = decodeHwAddrAttr(ad, 'nfqueue', 'NFQA_HWADDR');
         break;
       case NFQA.NFQA_CAP_LEN:
         m.capLen = ad.u32be();
@@ -211,10 +208,10 @@ export function decodePacketMessage(buf: Uint8Array, payloadOffset: number, end:
         m.ctLength = ad.length;
         break;
       case NFQA.NFQA_SECCTX:
-        m.secctx = decodeSecctx(buf, off, ad.length);
+        m.secctx = decodeStringAttr(buf, off, ad.length);
         break;
       case NFQA.NFQA_VLAN:
-        decodeVlan(ad, m);
+        decodeVlanAttr(ad, nest, m);
         break;
       case NFQA.NFQA_L2HDR:
         m.l2HdrOffset = off;
@@ -229,38 +226,3 @@ export function decodePacketMessage(buf: Uint8Array, payloadOffset: number, end:
   return m;
 }
 
-function decodeTimestamp(ad: AttrDecoder, m: PacketMeta): void {
-  if (ad.length < TIMESTAMP_LEN) throw short('NFQA_TIMESTAMP', ad.length, TIMESTAMP_LEN);
-  const sec = u64beNumber(ad.buffer, ad.offset);
-  const usec = u64beNumber(ad.buffer, ad.offset + 8);
-  m.timestampSec = sec;
-  m.timestampUsec = usec;
-  m.timestamp = sec * 1000 + usec / 1000;
-}
-
-function decodeHwAddr(ad: AttrDecoder, m: PacketMeta): void {
-  if (ad.length < HWADDR_HDR_LEN) throw short('NFQA_HWADDR', ad.length, HWADDR_HDR_LEN);
-  // hw_addrlen is what the device uses (6 for Ethernet); never read past the attribute or 8.
-  const len = Math.min(u16be(ad.buffer, ad.offset), 8, ad.length - HWADDR_HDR_LEN);
-  m.hwAddr = formatHwAddr(ad.buffer, ad.offset + HWADDR_HDR_LEN, len);
-}
-
-function decodeVlan(ad: AttrDecoder, m: PacketMeta): void {
-  const inner = ad.nestedInto(nest);
-  while (inner.next()) {
-    if (inner.type === NFQA_VLAN.NFQA_VLAN_TCI) m.vlanTci = inner.u16be();
-    else if (inner.type === NFQA_VLAN.NFQA_VLAN_PROTO) m.vlanProto = inner.u16be();
-  }
-  if (inner.err) throw inner.err;
-}
-
-/** The kernel sends the context without a NUL; trim one if present. */
-function decodeSecctx(buf: Uint8Array, off: number, len: number): string {
-  let end = off + len;
-  while (end > off && buf[end - 1] === 0) end--;
-  return textDecoder.decode(buf.subarray(off, end));
-}
-
-function short(what: string, got: number, need: number): PacketError {
-  return new PacketError('nfqueue', `${what} has ${got} bytes, needs ${need}`);
-}
