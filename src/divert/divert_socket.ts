@@ -69,6 +69,8 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
   #rules: RuleSet | undefined;
   #port: number | undefined;
   #binding: Promise<void> | undefined;
+  /** The bind (queue, rules, filter) has completed: recvfrom() and iteration may take packets at once. */
+  #bound = false;
   #held = new Map<number, DivertPacket>();
   /** The held packets by their address, for the seed's sendto(packet, address). A plain Map, kept
    * in step with #held: a WeakMap made per-packet garbage collection three times dearer. */
@@ -219,6 +221,7 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
         stillOpen();
         if (withRules || h?.residual) this.#residue = compileFilter(o.filter);
       }
+      this.#bound = true;
     } catch (err) {
       if (this.#state === 'closed') {
         // closeSync() ran meanwhile and could not see what this bind made after it: undo that.
@@ -279,22 +282,45 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
   }
 
   /** Resolves with the next diverted packet; rejects once the socket is closed. */
-  async recvfrom(options: { signal?: AbortSignal } = {}): Promise<DivertPacket> {
-    const p = await this.#next(options.signal);
-    if (!p) throw this.#fatal ?? new DivertClosedError();
-    return p;
+  recvfrom(options: { signal?: AbortSignal } = {}): Promise<DivertPacket> {
+    const ready = this.#takeNow();
+    if (ready) return Promise.resolve(ready);
+    return this.#next(options.signal).then((p) => p ?? Promise.reject(this.#fatal ?? new DivertClosedError()));
   }
 
   /** `for await (const p of sock)`: each packet as it comes; ends when the socket closes, throws its fatal error. */
-  async *[Symbol.asyncIterator](): AsyncIterator<DivertPacket> {
-    for (;;) {
-      const p = await this.#next(undefined);
-      if (!p) {
-        if (this.#fatal) throw this.#fatal;
-        return;
-      }
-      yield p;
+  [Symbol.asyncIterator](): AsyncIterator<DivertPacket> {
+    // A plain iterator, not an async generator: a packet already read costs one settled promise
+    // here, where a generator's yield and await cost several per packet.
+    let finished = false;
+    const end: IteratorResult<DivertPacket> = { value: undefined, done: true };
+    return {
+      next: () => {
+        if (finished) return Promise.resolve(end);
+        const ready = this.#takeNow();
+        if (ready) return Promise.resolve({ value: ready, done: false });
+        return this.#next(undefined).then((p) => {
+          if (p) return { value: p, done: false };
+          finished = true;
+          if (this.#fatal) throw this.#fatal;
+          return end;
+        });
+      },
+      return: () => {
+        finished = true;
+        return Promise.resolve(end);
+      },
+    };
+  }
+
+  /** A packet recvfrom() or iteration may take at once (bound, no handler, one still without a verdict), if any. */
+  #takeNow(): DivertPacket | undefined {
+    if (!this.#bound || this.#handler) return undefined;
+    for (let p = this.#ready.shift(); p !== undefined; p = this.#ready.shift()) {
+      // A packet that timed out while waiting here already has its verdict: never hand it out.
+      if (p.verdict === undefined) return p;
     }
+    return undefined;
   }
 
   /** `await using sock = …` (TypeScript): close() when the scope ends. */

@@ -298,3 +298,28 @@ test('a packet the kernel left with partial checksums (CSUMNOTREADY, with gso), 
   assert.deepEqual(verifyChecksums(raw.sent[0]!.bytes), { ip: true, udp: true });
   assert.deepEqual([...p.packet.subarray(26, 28)], [0x12, 0x34], "the program's bytes are left as they were");
 });
+
+test('iteration: breaking out ends that iterator only; packets already read stay for the next reader, in order, none handed out twice', async (t) => {
+  const { kernel, sock } = await open(t);
+  for (let i = 0; i < 4; i++) kernel.enqueuePacket(7, udp4(`p${i}`));
+  await waitFor(() => sock.stats.received === 4, 'four packets read');
+  const seen: number[] = [];
+  const it = sock[Symbol.asyncIterator]();
+  for await (const p of { [Symbol.asyncIterator]: () => it }) {
+    seen.push(p.id);
+    p.reinject();
+    break;
+  }
+  assert.deepEqual(await it.next(), { value: undefined, done: true }, 'a finished iterator stays finished');
+  const next = await sock.recvfrom();
+  seen.push(next.id);
+  next.drop();
+  for await (const p of sock) {
+    seen.push(p.id);
+    p.reinject();
+    if (seen.length === 4) break;
+  }
+  assert.deepEqual(seen, [1, 2, 3, 4]);
+  await waitFor(() => kernel.verdicts.length === 4, 'four verdicts');
+  assert.deepEqual(kernel.verdicts.map((v) => [v.id, v.verdict]), [[1, NF_VERDICT.NF_ACCEPT], [2, NF_VERDICT.NF_DROP], [3, NF_VERDICT.NF_ACCEPT], [4, NF_VERDICT.NF_ACCEPT]]);
+});
