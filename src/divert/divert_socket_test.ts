@@ -1,7 +1,7 @@
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { openOnFakeKernel } from './_test_socket.js';
 import { createDivertSocket, type DivertSocket } from './divert_socket.js';
-import type { DivertSocketOptions } from './options.js';
 import type { DivertPacket } from './divert_packet.js';
 import { FakeKernel, type FakePacketMeta } from '../testing/fake_kernel.js';
 import { HOST_LINKS, turn, udp4, udp6, waitFor } from '../testing/fixtures.js';
@@ -18,17 +18,7 @@ const IN: FakePacketMeta = { hook: NF_INET_HOOKS.NF_INET_PRE_ROUTING, indev: 2 }
 const OUT: FakePacketMeta = { hook: NF_INET_HOOKS.NF_INET_LOCAL_OUT, outdev: 3 };
 
 /** A fake host with HOST_LINKS and a divert socket bound to port 7 on it. */
-async function open(t: TestContext, options: DivertSocketOptions = {}): Promise<{ kernel: FakeKernel; sock: DivertSocket }> {
-  const kernel = FakeKernel.install();
-  kernel.setLinks(HOST_LINKS);
-  const sock = createDivertSocket({ port: 7, handleSignals: false, ...options });
-  t.after(async () => {
-    await sock.close().catch(() => {});
-    kernel.uninstall();
-  });
-  await sock.ready;
-  return { kernel, sock };
-}
+const open = openOnFakeKernel;
 
 /** Queues `bytes` on port 7 and resolves with the packet recvfrom() gives for it. */
 async function divert(kernel: FakeKernel, sock: DivertSocket, bytes: Uint8Array, meta: FakePacketMeta = IN): Promise<DivertPacket> {

@@ -1,24 +1,12 @@
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createDivertSocket, type DivertSocket } from './divert_socket.js';
-import type { DivertSocketOptions } from './options.js';
+import { openOnFakeKernel } from './_test_socket.js';
 import type { DivertPacket } from './divert_packet.js';
 import { countersAddUp } from './counters.js';
-import { FakeKernel } from '../testing/fake_kernel.js';
-import { HOST_LINKS, turn, udp4, waitFor } from '../testing/fixtures.js';
+import { turn, udp4, waitFor } from '../testing/fixtures.js';
 import { NF_VERDICT, NFQA_CFG_F } from '../nfqueue/constants.js';
 
-async function open(t: TestContext, options: DivertSocketOptions = {}): Promise<{ kernel: FakeKernel; sock: DivertSocket }> {
-  const kernel = FakeKernel.install();
-  kernel.setLinks(HOST_LINKS);
-  const sock = createDivertSocket({ port: 7, handleSignals: false, ...options });
-  t.after(async () => {
-    await sock.close().catch(() => {});
-    kernel.uninstall();
-  });
-  await sock.ready;
-  return { kernel, sock };
-}
+const open = openOnFakeKernel;
 
 test('onPacket(): each packet reaches the handler as it is read, and its verdict reaches the kernel', async (t) => {
   const { kernel, sock } = await open(t);

@@ -91,10 +91,7 @@ export class NfLog {
   }
 
   #request(op: string, put: (b: MessageBuilder, seq: number) => void): Promise<void> {
-    const b = new MessageBuilder(128);
-    const seq = this.socket.nextSeq();
-    put(b, seq);
-    return this.socket.request(b.bytes(), seq, op);
+    return this.socket.requestMessage(op, put);
   }
 
   async #configure(c: LogConfig): Promise<void> {
@@ -137,13 +134,7 @@ export class NfLog {
 
   /** Reads whatever the kernel has sent us right now (used while closing). */
   drain(): number {
-    let total = 0;
-    for (let i = 0; i < 1000; i++) {
-      const n = this.socket.receiveOnce();
-      total += n;
-      if (n === 0) break;
-    }
-    return total;
+    return this.socket.drain();
   }
 
   /** Stops reading (the kernel keeps sending until the socket buffer is full, then drops copies). */

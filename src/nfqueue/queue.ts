@@ -113,21 +113,12 @@ export class NfQueue {
     return q;
   }
 
-  #message(put: (b: MessageBuilder, seq: number) => void): { bytes: Uint8Array; seq: number } {
-    const b = new MessageBuilder(256);
-    const seq = this.socket.nextSeq();
-    put(b, seq);
-    return { bytes: b.bytes(), seq };
-  }
-
   #request(op: string, put: (b: MessageBuilder, seq: number) => void): Promise<void> {
-    const { bytes, seq } = this.#message(put);
-    return this.socket.request(bytes, seq, op);
+    return this.socket.requestMessage(op, put);
   }
 
   #requestSync(op: string, put: (b: MessageBuilder, seq: number) => void): void {
-    const { bytes, seq } = this.#message(put);
-    this.socket.requestSync(bytes, seq, op);
+    this.socket.requestMessageSync(op, put);
   }
 
   /**
@@ -293,13 +284,7 @@ export class NfQueue {
 
   /** Reads whatever the kernel has queued for us right now (used while closing). */
   drain(): number {
-    let total = 0;
-    for (let i = 0; i < 1000; i++) {
-      const n = this.socket.receiveOnce();
-      total += n;
-      if (n === 0) break;
-    }
-    return total;
+    return this.socket.drain();
   }
 
   pause(): void {

@@ -32,6 +32,7 @@ import { sockaddrNl, sockaddrNlPid } from '../_native/sockaddr.js';
 import { AF_NETLINK, SOCK_RAW, SOL_SOCKET, SO_RCVBUF, SO_RCVBUFFORCE } from '../ip/socket_constants.js';
 import { i32ne } from '../netlink/bytes.js';
 import { MessageIter } from '../netlink/message_iter.js';
+import { MessageBuilder } from '../netlink/message_builder.js';
 import { NlmsgType, SOL_NETLINK, NetlinkSockopt } from '../netlink/constants.js';
 import { parseNlmsgerr, toNetlinkError } from '../netlink/netlink_error.js';
 import { NetlinkError, SystemCallError, DivertClosedError } from '../errors.js';
@@ -276,6 +277,39 @@ export class NetlinkSocket {
       ex.settle?.(err as Error);
     }
     if (result) throw result;
+  }
+
+  /**
+   * `request()` of the message `put` writes with the next sequence number (a family's request in
+   * one line: `sock.requestMessage(op, (b, seq) => putBind(b, seq, …))`).
+   */
+  requestMessage(op: string, put: (b: MessageBuilder, seq: number) => void): Promise<void> {
+    const { bytes, seq } = this.#build(put);
+    return this.request(bytes, seq, op);
+  }
+
+  /** `requestMessage()`, blocking: exit-time cleanup only. */
+  requestMessageSync(op: string, put: (b: MessageBuilder, seq: number) => void): void {
+    const { bytes, seq } = this.#build(put);
+    this.requestSync(bytes, seq, op);
+  }
+
+  #build(put: (b: MessageBuilder, seq: number) => void): { bytes: Uint8Array; seq: number } {
+    const b = new MessageBuilder(256);
+    const seq = this.nextSeq();
+    put(b, seq);
+    return { bytes: b.bytes(), seq };
+  }
+
+  /** Reads whatever the kernel has queued for us right now, batch after batch (closing sockets); returns the datagram count. */
+  drain(): number {
+    let total = 0;
+    for (let i = 0; i < 1000; i++) {
+      const n = this.receiveOnce();
+      total += n;
+      if (n === 0) break;
+    }
+    return total;
   }
 
   /** Sends a request that carries NLM_F_ACK; resolves on the ACK, rejects with a NetlinkError on a NACK. */
