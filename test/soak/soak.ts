@@ -44,6 +44,8 @@ export interface Sample {
   fds: number;
   /** process.getActiveResourcesInfo(): libuv handles and requests the loop holds. */
   resources: number;
+  /** Their kinds (FSReqCallback, Timeout, …), for a report that says what grew. */
+  resourceKinds: string[];
   received: number;
 }
 
@@ -95,6 +97,7 @@ function sample(t0: number, received: number): Sample {
     heapMiB: Math.round(m.heapUsed / 2 ** 20 * 10) / 10,
     fds: readdirSync('/proc/self/fd').length,
     resources: process.getActiveResourcesInfo().length,
+    resourceKinds: process.getActiveResourcesInfo().sort(),
     received,
   };
 }
@@ -194,6 +197,9 @@ export async function runSoak(seconds: number, load = 0.8, log: (s: string) => v
   // libuv opens /dev/null once, at the first child with an ignored stdio, and keeps it: one such
   // child first, so the rest sample does not count that fd as the socket's.
   await new Promise((resolve) => a.spawn('true').on('close', resolve));
+  // At rest means after what was just done has settled (a socket's close on the threadpool, a
+  // connection's idle timer), as for the sample after: the same wait before both.
+  await sleep(1200);
   const t0 = performance.now();
   const restBefore = sample(t0, 0);
   const fdsBefore = fdTargets();
@@ -292,7 +298,7 @@ export function growthProblems(r: SoakReport): string[] {
   if (heapGrowth > 8) problems.push(`V8 heap after GC grew ${heapGrowth.toFixed(1)} MiB (bound 8)`);
   if (rssGrowth > 64) problems.push(`RSS grew ${rssGrowth.toFixed(1)} MiB (bound 64)`);
   if (r.rest.after.fds > r.rest.before.fds) problems.push(`open fds at rest: ${r.rest.before.fds} before, ${r.rest.after.fds} after (new: ${r.newFds.join(', ')})`);
-  if (r.rest.after.resources > r.rest.before.resources) problems.push(`libuv resources at rest: ${r.rest.before.resources} before, ${r.rest.after.resources} after`);
+  if (r.rest.after.resources > r.rest.before.resources) problems.push(`libuv resources at rest: ${r.rest.before.resources} before (${r.rest.before.resourceKinds.join(', ')}), ${r.rest.after.resources} after (${r.rest.after.resourceKinds.join(', ')})`);
   if (!r.countersAddUp || r.stats.held !== 0) problems.push(`counters: ${JSON.stringify(r.stats)}`);
   if (!r.rulesetAsBefore) problems.push('the ruleset differs from before');
   if (!r.qdiscsAsBefore) problems.push('the qdiscs or tc filters differ from before');
@@ -303,7 +309,7 @@ export function growthProblems(r: SoakReport): string[] {
 export function formatReport(r: SoakReport): string[] {
   const f = r.samples[0];
   const l = r.samples[r.samples.length - 1];
-  const range = (k: keyof Sample): string => `${f?.[k]} → ${l?.[k]} (max ${Math.max(...r.samples.map((s) => s[k]))})`;
+  const range = (k: Exclude<keyof Sample, 'resourceKinds'>): string => `${f?.[k]} → ${l?.[k]} (max ${Math.max(...r.samples.map((s) => s[k]))})`;
   const handled = r.stats.received;
   return [
     `soak: ${r.seconds} s at ${r.targetPps} packets/s (${Math.round((r.targetPps / Math.max(1, r.capacityPps)) * 100)} % of the measured ${r.capacityPps} packets/s)`,
