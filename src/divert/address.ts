@@ -13,6 +13,11 @@ import type { Hook } from '../netlink/netfilter.js';
 
 export type { Hook } from '../netlink/netfilter.js';
 
+/** @internal The packet a socket received with `a`, while it is held (see DivertSocket's sendto). */
+export let heldPacketOf: (a: DivertAddress) => object | undefined;
+/** @internal Sets or clears heldPacketOf(a). */
+export let setHeldPacket: (a: DivertAddress, p: object | undefined) => void;
+
 /** inbound: arrived on an interface; outbound: leaving the host (locally made or forwarded); forward: on the forward hook. */
 export type Direction = 'inbound' | 'outbound' | 'forward';
 
@@ -82,6 +87,15 @@ export class DivertAddress {
   readonly originalLength: number;
   /** The interface it came in on (or, outbound, leaves by) is a loopback device (WinDivert's `Loopback`). */
   readonly loopback: boolean;
+  /** Its packet while held: a private field, so a copy of the address is not that packet's (sendto injects a copy). */
+  #packet: object | undefined = undefined;
+
+  static {
+    heldPacketOf = (a) => a.#packet;
+    setHeldPacket = (a, p) => {
+      a.#packet = p;
+    };
+  }
 
   /** An address with these fields (the socket makes one per received packet). */
   constructor(init: DivertAddressInit) {

@@ -45,8 +45,11 @@ export interface VerdictSink {
   prepare(p: DivertPacket, bytes: Uint8Array | undefined, options: ReinjectOptions): Uint8Array | undefined;
   /** Injects `bytes` by `options.interface` in place of the packet; throws, recording nothing, on failure. */
   injectVia(p: DivertPacket, bytes: Uint8Array, options: ReinjectOptions): void;
-  /** Sends the verdict; never throws. `payload` comes from prepare(); `via` says injectVia() took the bytes. */
-  settle(p: DivertPacket, kind: VerdictKind, payload: Uint8Array | undefined, options: ReinjectOptions & { port?: number; via?: boolean }, auto?: AutoReason): void;
+  /**
+   * Sends the verdict; never throws. `payload` comes from prepare(); `via` says injectVia() took
+   * the bytes; `port` is queue()'s. (Positional, not one options object: no object per verdict.)
+   */
+  settle(p: DivertPacket, kind: VerdictKind, payload: Uint8Array | undefined, options: ReinjectOptions, auto?: AutoReason, via?: boolean, port?: number): void;
 }
 
 /**
@@ -71,6 +74,8 @@ export class DivertPacket {
   #changedAtRelease: boolean | undefined;
   #sink: VerdictSink;
   #verdict: VerdictKind | undefined;
+  /** @internal In its socket's held packets (see HeldPackets). */
+  held = false;
 
   /** @internal Made by the socket for each packet it receives. */
   constructor(sink: VerdictSink, id: number, packet: Uint8Array, original: Uint8Array, address: DivertAddress, receivedAt: number) {
@@ -80,6 +85,11 @@ export class DivertPacket {
     this.#original = original;
     this.address = address;
     this.receivedAt = receivedAt;
+  }
+
+  /** @internal Whether the packet came to the socket whose verdict sink is `sink`. */
+  cameTo(sink: VerdictSink): boolean {
+    return this.#sink === sink;
   }
 
   /** The verdict given so far, or undefined while the packet is still held. */
@@ -117,7 +127,7 @@ export class DivertPacket {
    *   whole IP packet; a DivertError when the packet is truncated or was answered already. In
    *   every case the packet stays held without a verdict (unless it had one already).
    */
-  reinject(bytes?: Uint8Array, options: ReinjectOptions = {}): void {
+  reinject(bytes?: Uint8Array, options: ReinjectOptions = NO_OPTIONS): void {
     this.#mustBeHeld();
     if (bytes !== undefined && !(bytes instanceof Uint8Array)) throw new TypeError(`reinject() takes the packet's new bytes as a Uint8Array (or nothing), got ${show(bytes)}`);
     checkOptions(options, bytes);
@@ -132,14 +142,14 @@ export class DivertPacket {
     const via = options.interface !== undefined;
     if (via) this.#sink.injectVia(this, payload ?? this.packet, options);
     this.#verdict = 'accept';
-    this.#sink.settle(this, 'accept', payload, { ...options, via });
+    this.#sink.settle(this, 'accept', payload, options, undefined, via);
   }
 
   /** Drops the packet (the seed's "not sending it back"). */
   drop(): void {
     this.#mustBeHeld();
     this.#verdict = 'drop';
-    this.#sink.settle(this, 'drop', undefined, {});
+    this.#sink.settle(this, 'drop', undefined, NO_OPTIONS);
   }
 
   /** Runs the same netfilter hook again (NF_REPEAT); mark the packet or it comes straight back. */
@@ -160,7 +170,7 @@ export class DivertPacket {
     checkOptions(options, undefined);
     if (options.interface !== undefined) throw new TypeError('queue() cannot take an interface: the packet goes to another port');
     this.#verdict = 'queue';
-    this.#sink.settle(this, 'queue', undefined, { ...options, port });
+    this.#sink.settle(this, 'queue', undefined, options, undefined, false, port);
   }
 
   /**
@@ -170,7 +180,7 @@ export class DivertPacket {
   settleAutomatically(kind: 'accept' | 'drop', reason: AutoReason): boolean {
     if (this.#verdict !== undefined) return false;
     this.#verdict = kind;
-    this.#sink.settle(this, kind, undefined, {}, reason);
+    this.#sink.settle(this, kind, undefined, NO_OPTIONS, reason);
     return true;
   }
 
@@ -185,6 +195,8 @@ export class DivertPacket {
 }
 
 const EMPTY = new Uint8Array(0);
+/** The options of a verdict given none (shared: no object per packet). */
+const NO_OPTIONS: ReinjectOptions = Object.freeze({});
 
 /** The most bytes a verdict can carry (NFQA_PAYLOAD: a 16-bit attribute length). */
 const MAX_PAYLOAD = 65531;

@@ -18,7 +18,8 @@ import type { PacketMeta } from '../nfqueue/packet_msg.js';
 import { NF_VERDICT, NF_QUEUE_NR } from '../nfqueue/constants.js';
 import { fillChecksums } from '../packet/checksum.js';
 import { checkIpPacket } from '../packet/ip_length.js';
-import { DivertAddress } from './address.js';
+import { DivertAddress, heldPacketOf, setHeldPacket } from './address.js';
+import { HeldPackets } from './held_packets.js';
 import { receivedPacket } from './received.js';
 import { checkSocketOptions, show, type DivertSocketOptions, type DivertStats } from './options.js';
 import { Netns, type NetnsPin } from '../_native/netns.js';
@@ -71,10 +72,9 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
   #binding: Promise<void> | undefined;
   /** The bind (queue, rules, filter) has completed: recvfrom() and iteration may take packets at once. */
   #bound = false;
-  #held = new Map<number, DivertPacket>();
-  /** The held packets by their address, for the seed's sendto(packet, address). A plain Map, kept
-   * in step with #held: a WeakMap made per-packet garbage collection three times dearer. */
-  #byAddress = new Map<DivertAddress, DivertPacket>();
+  /** Received, no verdict yet, oldest first. Each one's address leads back to it while it is
+   * held (setHeldPacket), for the seed's sendto(packet, address): no Map keyed by address. */
+  #held = new HeldPackets<DivertPacket>();
   /** Read, not yet taken by recvfrom()/iteration (created with the options: see the constructor). */
   #ready: PacketQueue<DivertPacket>;
   /** Set by onPacket(): every packet goes to it, synchronously, and none to recvfrom/iteration. */
@@ -95,7 +95,7 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
   #sink: VerdictSink = {
     prepare: (p, bytes, opts) => this.#prepare(p, bytes, opts),
     injectVia: (p, bytes, opts) => this.#injectVia(p, bytes, opts),
-    settle: (p, kind, payload, opts, auto) => this.#settle(p, kind, payload, opts, auto),
+    settle: (p, kind, payload, opts, auto, via, port) => this.#settle(p, kind, payload, opts, auto, via, port),
   };
 
   /**
@@ -451,7 +451,7 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
   /** Every held packet gets the close verdict, sent now if the kernel takes it (else at the queue's close). */
   #answerHeld(): void {
     const verdict = this.#options.closeVerdict ?? 'accept';
-    for (const p of [...this.#held.values()]) p.settleAutomatically(verdict, 'close');
+    for (const p of this.#held.toArray()) p.settleAutomatically(verdict, 'close');
     try {
       this.#queue?.flush();
     } catch {
@@ -473,7 +473,8 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
 
   /** The packet recvfrom() gave with `address`, while it still waits for its verdict. */
   #findHeld(address: DivertAddress): DivertPacket | undefined {
-    return this.#byAddress.get(address);
+    const p = heldPacketOf(address);
+    return p instanceof DivertPacket && p.held && p.cameTo(this.#sink) ? p : undefined;
   }
 
   async #next(signal: AbortSignal | undefined): Promise<DivertPacket | undefined> {
@@ -497,8 +498,8 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
   #onPacket(meta: PacketMeta, buf: Uint8Array): void {
     const p = receivedPacket(meta, buf, this.#links, this.#port ?? meta.queue, this.#sink, this.#borrowed);
     this.#counters.received++;
-    this.#held.set(meta.id, p);
-    this.#byAddress.set(p.address, p);
+    this.#held.add(p);
+    setHeldPacket(p.address, p);
     if (this.#residue && !this.#residue.match(p.packet, p.address)) {
       p.settleAutomatically('accept', 'filtered');
       return;
@@ -545,9 +546,9 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
     this.#inject(bytes, { interface: opts.interface, outbound: p.address.outbound }, partial);
   }
 
-  #settle(p: DivertPacket, kind: VerdictKind, payload: Uint8Array | undefined, opts: ReinjectOptions & { port?: number; via?: boolean }, auto?: AutoReason): void {
-    if (!this.#held.delete(p.id)) return;
-    this.#byAddress.delete(p.address);
+  #settle(p: DivertPacket, kind: VerdictKind, payload: Uint8Array | undefined, opts: ReinjectOptions, auto: AutoReason | undefined, via = false, port = 0): void {
+    if (!this.#held.remove(p)) return;
+    setHeldPacket(p.address, undefined);
     const c = this.#counters;
     if (auto === 'timeout') c.timedOut++;
     else if (auto === 'close') c.closedWithVerdict++;
@@ -561,11 +562,13 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
     if (!q) return;
     if (auto !== undefined && kind === 'accept' && this.#tcpRewrite) payload = this.#tcpRewrite.auto(p);
     // An injection by interface took the bytes: the original is dropped.
-    const verdict = kind === 'drop' || opts.via ? NF_VERDICT.NF_DROP
+    const verdict = kind === 'drop' || via ? NF_VERDICT.NF_DROP
       : kind === 'repeat' ? NF_VERDICT.NF_REPEAT
-      : kind === 'queue' ? NF_QUEUE_NR(opts.port ?? 0)
+      : kind === 'queue' ? NF_QUEUE_NR(port)
       : NF_VERDICT.NF_ACCEPT;
-    q.verdict(p.id, verdict, opts.via ? undefined : { mark: opts.mark, payload });
+    // A plain verdict carries no options object (none made per packet).
+    const mark = opts.mark;
+    q.verdict(p.id, verdict, via || (mark === undefined && payload === undefined) ? undefined : { mark, payload });
   }
 
   #startTimer(): void {
@@ -574,9 +577,10 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
     this.#timer = setInterval(() => {
       const limit = performance.now() - timeout;
       const kind = this.#options.timeoutVerdict ?? 'accept';
-      for (const p of this.#held.values()) {
-        if (p.receivedAt > limit) break; // held in arrival order
+      // Held in arrival order: the oldest first, until one is young enough.
+      for (let p = this.#held.oldest(); p !== undefined && p.receivedAt <= limit; p = this.#held.oldest()) {
         if (p.settleAutomatically(kind, 'timeout')) this.emit('timeout', p);
+        else this.#held.remove(p); // cannot be (held means unanswered), but never loop
       }
     }, Math.max(10, Math.min(250, timeout / 4)));
     this.#timer.unref();
