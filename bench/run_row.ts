@@ -80,8 +80,9 @@ async function startListener(row: Row, ctx: RunContext, ns: NsName): Promise<Ret
 }
 
 /** UDP datagrams with `payload` bytes from the sender's FLOW_SOURCES to the listener namespace. */
-export async function runUdp(row: Row, ctx: RunContext, payload: number): Promise<Outcome> {
-  const flood = (seconds: number): string => run('sender', SENDER_CPU, [ctx.bins.flood, UDP_TARGET, String(UDP_PORT), String(payload), String(seconds), '1000000000', '1', '0', FLOW_SOURCES.join(',')]);
+export async function runUdp(row: Row, ctx: RunContext, payload: number, rate = 0): Promise<Outcome> {
+  // rate 0: closed loop (as fast as sendmmsg goes); else open loop at `rate` datagrams/s.
+  const flood = (seconds: number): string => run('sender', SENDER_CPU, [ctx.bins.flood, UDP_TARGET, String(UDP_PORT), String(payload), String(seconds), '1000000000', '1', String(rate), FLOW_SOURCES.join(',')]);
   if (row.program.kind === 'none') {
     await useRule('listener', '');
     const out = flood(ctx.warmupS + ctx.seconds);

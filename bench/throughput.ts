@@ -7,7 +7,7 @@
  * Every repetition runs every row once, in list order on even repetitions and reversed on odd
  * ones (so C and divert alternate who goes first); a row's ratio to its C reference is taken per
  * repetition, then its median and spread (min–max). Knobs: BENCH_REPS (5), BENCH_SECONDS (1.5, the
- * measured window), BENCH_WARMUP (0.5 s before it), BENCH_SCENARIOS (udp64,udp1400,tcp,mq,filtered).
+ * measured window), BENCH_WARMUP (0.5 s before it), BENCH_SCENARIOS (udp64,udp64fixed,udp1400,tcp,mq,filtered), BENCH_FIXED_RATE (udp64fixed's open-loop rate, 200000).
  * Needs root, gcc, libnetfilter-queue-dev, libmnl-dev.
  */
 import { buildC } from './build_c.js';
@@ -23,7 +23,9 @@ import { FLOW_SOURCES, LISTENER_CPU, SENDER_CPU, setup, teardown } from './testb
 const REPS = Number(process.env['BENCH_REPS'] ?? 5);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 1.5);
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 0.5);
-const SCENARIOS = (process.env['BENCH_SCENARIOS'] ?? 'udp64,udp1400,tcp,mq,filtered').split(',');
+const SCENARIOS = (process.env['BENCH_SCENARIOS'] ?? 'udp64,udp64fixed,udp1400,tcp,mq,filtered').split(',');
+/** The open-loop rate of udp64fixed: near what the sender can make, so "carried with zero loss" means something. */
+const FIXED_RATE = Number(process.env['BENCH_FIXED_RATE'] ?? 200_000);
 
 const LEGEND = `Throughput is a closed-loop measure (not the highest zero-loss open-loop rate): the UDP flood sends as fast as sendmmsg goes,
 from 16 flows; a UDP row's rate is the packets its listener verdicted per second, its loss the queue's kernel + user drops
@@ -74,6 +76,7 @@ export async function main(): Promise<void> {
   console.log(`${REPS} repetitions of ${SECONDS} s windows after ${WARMUP} s of warm-up; sender on CPU ${SENDER_CPU}, listener on CPU ${LISTENER_CPU}; median (min–max)`);
   console.log(LEGEND);
   const udp64 = scenario('udp64: 64-byte UDP, packets/s verdicted', 'pps', UDP_ROWS);
+  const udp64fixed = scenario(`udp64fixed: 64-byte UDP offered open-loop at ${FIXED_RATE.toLocaleString('en-US')} packets/s, packets/s verdicted (zero loss: carried whole)`, 'pps', UDP_ROWS);
   const udp1400 = scenario('udp1400: 1400-byte UDP, packets/s verdicted', 'pps', UDP_ROWS);
   const tcp = scenario('tcp: one TCP bulk flow via a router whose FORWARD traffic is all diverted, bits/s at the receiver', 'bps', TCP_ROWS);
   const mq: { one: (MqSample | undefined)[]; four: (MqSample | undefined)[]; skipped?: string } = { one: [], four: [] };
@@ -84,6 +87,7 @@ export async function main(): Promise<void> {
     for (let rep = 0; rep < REPS; rep++) {
       console.log(`repetition ${rep + 1}/${REPS} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
       if (want('udp64')) console.log(`  udp64: ${await repetition(udp64, rep, (row) => runUdp(row, ctx, 64))}`);
+      if (want('udp64fixed')) console.log(`  udp64fixed: ${await repetition(udp64fixed, rep, (row) => runUdp(row, ctx, 64, FIXED_RATE))}`);
       if (want('udp1400')) console.log(`  udp1400: ${await repetition(udp1400, rep, (row) => runUdp(row, ctx, 1400))}`);
       if (want('tcp')) console.log(`  tcp: ${await repetition(tcp, rep, (row) => runTcp(row, ctx))}`);
       if (want('mq') && mq.skipped === undefined) {
@@ -105,7 +109,7 @@ export async function main(): Promise<void> {
     await clearRules().catch(() => undefined);
     teardown();
   }
-  const results = [udp64, udp1400, tcp].filter((s) => want(s.title.split(':')[0]!));
+  const results = [udp64, udp64fixed, udp1400, tcp].filter((s) => want(s.title.split(':')[0]!));
   for (const s of results) console.log(`\n${scenarioTable(s)}`);
   if (want('mq')) console.log(`\n${mqReport(mq)}`);
   if (want('filtered') && filtered.length > 0) console.log(`\n${filteredReport(filtered, udp64.samples.get('d-iter') ?? [], udp64.samples.get('c-pp') ?? [])}`);
