@@ -29,6 +29,7 @@ import { Injector, type InjectAddress } from './injector.js';
 import { RuleSet } from './rule_set.js';
 import { Counters } from './counters.js';
 import { compileFilter, type CompiledFilter } from '../filter/evaluate.js';
+import { residuePlaces } from '../filter/residue_places.js';
 import { installExitCleanup } from '../firewall/cleanup.js';
 import { holdNamespace } from '../firewall/api.js';
 import { DivertClosedError, DivertError } from '../errors.js';
@@ -86,6 +87,8 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
   #fatal: Error | undefined;
   /** The filter, when user space must decide what the kernel rules queue. */
   #residue: CompiledFilter | undefined;
+  /** Where (hook, family) the residue must decide; undefined: everywhere. */
+  #residueWhere: ((hook: string, family: 4 | 6) => boolean) | undefined;
   #counters = new Counters();
   /** Packets read since the last read whose originals are views into the receive arena. */
   #borrowed: DivertPacket[] = [];
@@ -220,6 +223,8 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
         const h = withRules ? undefined : await this.#rules!.installFilter(o.filter);
         stillOpen();
         if (withRules || h?.residual) this.#residue = compileFilter(o.filter);
+        // Packets queued where every rule is exact matched in the kernel: no evaluation for them.
+        if (h?.residual) this.#residueWhere = residuePlaces(h.lowered);
       }
       this.#bound = true;
     } catch (err) {
@@ -500,7 +505,7 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
     this.#counters.received++;
     this.#held.add(p);
     setHeldPacket(p.address, p);
-    if (this.#residue && !this.#residue.match(p.packet, p.address)) {
+    if (this.#residue && (this.#residueWhere?.(p.address.hook, p.address.family) ?? true) && !this.#residue.match(p.packet, p.address)) {
       p.settleAutomatically('accept', 'filtered');
       return;
     }

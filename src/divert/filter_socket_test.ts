@@ -9,7 +9,7 @@ import { createDivertSocket, type DivertSocket } from './divert_socket.js';
 import type { DivertSocketOptions } from './options.js';
 import { countersAddUp } from './counters.js';
 import { FakeKernel } from '../testing/fake_kernel.js';
-import { HOST_LINKS, turn, udp4, waitFor } from '../testing/fixtures.js';
+import { HOST_LINKS, turn, udp4, udp6, waitFor } from '../testing/fixtures.js';
 import { NF_VERDICT } from '../nfqueue/constants.js';
 import { NF_INET_HOOKS } from '../netlink/netfilter.js';
 import { decodeNote, ownedTable } from '../firewall/layout.js';
@@ -79,4 +79,19 @@ test('a bad filter is refused at once, with a caret under the fault', () => {
     return true;
   });
   assert.throws(() => createDivertSocket({ filter: '' }), { name: 'TypeError', message: /filter must be a filter string/ });
+});
+
+test('the residue looks only where a rule is residual: IPv4 packets of an IPv4-exact filter are not evaluated again', async (t) => {
+  // udp.DstPort == 54 is exact for IPv4 and residual for IPv6 (extension headers). The fake
+  // kernel queues whatever it is given, so packets to port 53, which the real rules would never
+  // queue, show which packets user space evaluates: the IPv4 one is taken as the kernel's match,
+  // the IPv6 one is evaluated and let go.
+  const { kernel, sock } = await open(t, { port: 7, filter: 'udp.DstPort == 54' });
+  const id4 = kernel.enqueuePacket(7, udp4(), OUT);
+  kernel.enqueuePacket(7, udp6(), OUT);
+  const p = await sock.recvfrom();
+  assert.equal(p.id, id4, 'the IPv4 packet reached the program');
+  p.reinject();
+  await waitFor(() => kernel.verdicts.length === 2, 'both verdicts');
+  assert.deepEqual([sock.stats.received, sock.stats.filtered, sock.stats.accepted], [2, 1, 1]);
 });
