@@ -230,3 +230,30 @@ test('fillChecksums()/verifyChecksums() treat an IPv6 atomic fragment as a whole
   fillChecksums(icmp);
   assert.deepEqual(verifyChecksums(icmp), { icmpv6: true });
 });
+
+test('sumBytes(): long ranges (32-bit reads) give the byte loop\'s exact sum at every offset, length and alignment', () => {
+  // The reference: RFC 1071 word by word, one byte at a time.
+  const reference = (b: Uint8Array, start: number, end: number): number => {
+    let sum = 0;
+    for (let i = start; i < end; i += 2) sum += (b[i]! << 8) + (i + 1 < end ? b[i + 1]! : 0);
+    return sum;
+  };
+  let seed = 7;
+  const rand = (): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) >>> 8) & 0xff;
+  const store = new Uint8Array(4096 + 16);
+  for (let i = 0; i < store.length; i++) store[i] = rand();
+  for (const fill of ['random', 'zero', 'ones'] as const) {
+    const data = fill === 'random' ? store : new Uint8Array(store.length).fill(fill === 'zero' ? 0 : 0xff);
+    for (let viewOffset = 0; viewOffset < 4; viewOffset++) {
+      const view = data.subarray(viewOffset);
+      for (const start of [0, 1, 2, 3, 20, 28, 41]) {
+        for (const len of [127, 128, 129, 130, 131, 255, 1400, 1401, 1402, 1403, 4000]) {
+          const got = sumBytes(view, start, start + len);
+          assert.equal(got, reference(view, start, start + len), `${fill} offset ${viewOffset} start ${start} length ${len}`);
+        }
+      }
+    }
+  }
+  // With an initial sum, as the pseudo-header adds it.
+  assert.equal(sumBytes(store, 0, 1400, 0x1234), reference(store, 0, 1400) + 0x1234);
+});
