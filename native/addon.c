@@ -81,6 +81,45 @@ static bool is_nullish(napi_env env, napi_value v) {
   return t == napi_undefined || t == napi_null;
 }
 
+/*
+ * Switches the calling thread into the network namespace at `path`; `*saved` keeps the one to come
+ * back to (leave_netns). Returns 0 or -errno, switching nothing on failure.
+ */
+static int enter_netns(const char *path, int *saved) {
+  *saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (*saved < 0) return -errno;
+  int target = open(path, O_RDONLY | O_CLOEXEC);
+  if (target < 0) {
+    int e = errno;
+    close(*saved);
+    return -e;
+  }
+  int r = setns(target, CLONE_NEWNET) != 0 ? -errno : 0;
+  close(target);
+  if (r != 0) close(*saved);
+  return r;
+}
+
+static void leave_netns(int saved) {
+  /* Going back must not fail silently: a thread left in the wrong namespace is a disaster. */
+  if (setns(saved, CLONE_NEWNET) != 0) {
+    napi_fatal_error("divert_native", NAPI_AUTO_LENGTH, "cannot return to the original network namespace", NAPI_AUTO_LENGTH);
+  }
+  close(saved);
+}
+
+/* A string argument into `buf`; false (TypeError thrown with `usage`) if it is not one, -ENAMETOOLONG via *too_long. */
+static bool arg_path(napi_env env, napi_value v, char *buf, size_t size, bool *too_long, const char *usage) {
+  size_t n;
+  if (napi_get_value_string_utf8(env, v, buf, size, &n) != napi_ok) {
+    napi_throw_type_error(env, NULL, usage);
+    return false;
+  }
+  /* A longer path would have been cut short: never open a different file than asked. */
+  *too_long = n >= size - 1;
+  return true;
+}
+
 /* socket(domain, type, protocol, netnsPath?) -> fd | -errno */
 static napi_value js_socket(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -94,42 +133,45 @@ static napi_value js_socket(napi_env env, napi_callback_info info) {
   }
   char path[4096];
   bool in_netns = argc >= 4 && !is_nullish(env, argv[3]);
+  int saved = -1;
   if (in_netns) {
-    size_t n;
-    if (napi_get_value_string_utf8(env, argv[3], path, sizeof(path), &n) != napi_ok) {
-      napi_throw_type_error(env, NULL, "socket: netnsPath must be a string");
-      return NULL;
-    }
-    /* A longer path would have been cut short: never open a different file than asked. */
-    if (n >= sizeof(path) - 1) return make_int(env, -ENAMETOOLONG);
-  }
-  int saved = -1, target = -1;
-  if (in_netns) {
-    saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (saved < 0) return make_int(env, -errno);
-    target = open(path, O_RDONLY | O_CLOEXEC);
-    if (target < 0) {
-      int e = errno;
-      close(saved);
-      return make_int(env, -e);
-    }
-    if (setns(target, CLONE_NEWNET) != 0) {
-      int e = errno;
-      close(saved);
-      close(target);
-      return make_int(env, -e);
-    }
+    bool too_long;
+    if (!arg_path(env, argv[3], path, sizeof(path), &too_long, "socket: netnsPath must be a string")) return NULL;
+    if (too_long) return make_int(env, -ENAMETOOLONG);
+    int r = enter_netns(path, &saved);
+    if (r < 0) return make_int(env, r);
   }
   int fd = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
   int err = fd < 0 ? errno : 0;
-  if (in_netns) {
-    /* Going back must not fail silently: a thread left in the wrong namespace is a disaster. */
-    if (setns(saved, CLONE_NEWNET) != 0) {
-      napi_fatal_error("divert_native", NAPI_AUTO_LENGTH, "cannot return to the original network namespace", NAPI_AUTO_LENGTH);
-    }
-    close(saved);
-    close(target);
+  if (in_netns) leave_netns(saved);
+  return make_int(env, fd < 0 ? -err : fd);
+}
+
+/*
+ * openInNetns(path, netnsPath) -> fd | -errno: opens `path` read-only (O_CLOEXEC) with the calling
+ * thread inside the namespace at `netnsPath`, and back. For /proc/thread-self/net/... files,
+ * which show the namespace they were opened in for as long as they stay open.
+ */
+static napi_value js_open_in_netns(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  static const char usage[] = "openInNetns(path, netnsPath): two strings";
+  if (argc < 2) {
+    napi_throw_type_error(env, NULL, usage);
+    return NULL;
   }
+  char path[4096], ns[4096];
+  bool path_long, ns_long;
+  if (!arg_path(env, argv[0], path, sizeof(path), &path_long, usage)) return NULL;
+  if (!arg_path(env, argv[1], ns, sizeof(ns), &ns_long, usage)) return NULL;
+  if (path_long || ns_long) return make_int(env, -ENAMETOOLONG);
+  int saved;
+  int r = enter_netns(ns, &saved);
+  if (r < 0) return make_int(env, r);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int err = fd < 0 ? errno : 0;
+  leave_netns(saved);
   return make_int(env, fd < 0 ? -err : fd);
 }
 
@@ -334,6 +376,7 @@ static napi_value js_poll(napi_env env, napi_callback_info info) {
 
 static napi_value init(napi_env env, napi_value exports) {
   EXPORT("socket", js_socket);
+  EXPORT("openInNetns", js_open_in_netns);
   EXPORT("bind", js_bind);
   EXPORT("getsockname", js_getsockname);
   EXPORT("setsockopt", js_setsockopt);

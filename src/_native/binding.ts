@@ -18,6 +18,12 @@ import { DivertError } from '../errors.js';
 export interface NativeBinding {
   /** socket(2) with SOCK_NONBLOCK|SOCK_CLOEXEC, optionally inside the netns at `netnsPath`. */
   socket(domain: number, type: number, protocol: number, netnsPath?: string | null): number;
+  /**
+   * open(2) of `path`, read-only and O_CLOEXEC, with this thread inside the netns at `netnsPath`
+   * (and back): a /proc/thread-self/net file so opened shows that namespace. fd or -errno.
+   * Optional: an addon or fake without it makes callers report the namespace's files unreadable.
+   */
+  openInNetns?(path: string, netnsPath: string): number;
   /** -EINVAL for a sockaddr shorter than 2 bytes or longer than sockaddr_storage. */
   bind(fd: number, sockaddr: Uint8Array): number;
   /** Length written; -EINVAL when `out` is too short for the address. */

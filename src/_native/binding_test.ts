@@ -4,6 +4,7 @@
  * socket is an unbound UDP socket, and every send here is refused before it leaves.
  */
 import { test, type TestContext } from 'node:test';
+import { closeSync, readFileSync, readlinkSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { loadNative, UV_READABLE, type NativeBinding, type PollHandle } from './binding.js';
 import { Errno } from './errno.js';
@@ -209,4 +210,26 @@ test('a DataView is taken as the bytes it views (offset and length respected)', 
   addr.view.set(sockaddrIn(LOOPBACK));
   assert.equal(s.n.bind(s.fd, new DataView(addr.whole.buffer, 5, 2) as unknown as Uint8Array), -EINVAL, 'two bytes: the family alone');
   assert.equal(s.n.bind(s.fd, new DataView(addr.whole.buffer, 5, 16) as unknown as Uint8Array), 0);
+});
+
+test('openInNetns() opens a file inside a namespace and comes back; bad paths are -errno, bad types a TypeError', (t) => {
+  const s = setup(t);
+  if (!s) return;
+  const open = s.n.openInNetns!.bind(s.n);
+  assert.throws(() => open(1 as unknown as string, '/proc/self/ns/net'), TypeError);
+  assert.throws(() => (open as unknown as (p: string) => number)('/proc/self/stat'), TypeError);
+  assert.equal(open('/proc/self/stat', '/nonexistent/ns'), -Errno.ENOENT, 'no such namespace file');
+  assert.equal(open('/proc/self/stat', '/proc/self/stat'), -Errno.EINVAL, 'not a namespace: setns(2) refuses it');
+  assert.equal(open('/nonexistent', '/proc/thread-self/ns/net'), -Errno.ENOENT, 'no such file, in our own namespace');
+  assert.equal(open('x'.repeat(5000), '/proc/thread-self/ns/net'), -Errno.ENAMETOOLONG);
+  const home = readlinkSync('/proc/thread-self/ns/net');
+  const fd = open('/proc/thread-self/net/dev', '/proc/thread-self/ns/net');
+  if (fd === -Errno.EPERM) {
+    t.diagnostic('setns(2) needs CAP_SYS_ADMIN: the opening itself is not tried without it (integration tests run it as root)');
+    return;
+  }
+  assert.ok(fd >= 0, `fd ${fd}`);
+  assert.match(readFileSync(fd, 'utf8'), /lo:/);
+  closeSync(fd);
+  assert.equal(readlinkSync('/proc/thread-self/ns/net'), home);
 });

@@ -5,9 +5,12 @@
  * queue_dropped (queue full), queue_user_dropped (netlink socket full), id_sequence, 1.
  * @module
  */
-import { spawn } from 'node:child_process';
-import { open, readFile } from 'node:fs/promises';
+import { close as closeFd, readFile as readFileFd } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { Netns } from '../_native/netns.js';
+import { loadNative } from '../_native/binding.js';
+import { Errno } from '../_native/errno.js';
+import { SystemCallError } from '../errors.js';
 
 export interface QueueCounters {
   queue: number;
@@ -39,36 +42,57 @@ export function parseQueueProc(text: string): QueueCounters[] {
 }
 
 /**
- * Reads the counters of `queue`, in network namespace `netns` (a name or a path; /proc/net shows
- * the reader's namespace, so another namespace's is read by `nsenter … cat`). Undefined when
+ * Reads the counters of `queue`, in network namespace `netns` (a name or a path). Undefined when
  * unreadable or not bound.
  */
 export async function readQueueCounters(queue: number, netns?: string): Promise<QueueCounters | undefined> {
-  let text: string;
-  try {
-    text = netns === undefined ? await readFile(NFQUEUE_PROC, 'utf8') : await readInNetns(Netns.from(netns).path);
-  } catch {
-    return undefined;
-  }
-  return parseQueueProc(text).find((c) => c.queue === queue);
+  return (await readAllQueueCounters(netns))?.find((c) => c.queue === queue);
 }
 
 /**
- * NFQUEUE_PROC as seen inside the namespace file at `path`. The namespace reaches the child as
- * its open fd 3, never as a word of its argument vector: the words are constants, so no
- * user-given name can become an option of `nsenter` or `cat`.
+ * The counters of queues `first`…`last` added up (a multi-queue socket's, `queue` = `first`), in
+ * network namespace `netns`. Undefined when unreadable or none of them is bound.
  */
-async function readInNetns(path: string): Promise<string> {
-  const ns = await open(path, 'r');
+export async function readRangeCounters(first: number, last: number, netns?: string): Promise<QueueCounters | undefined> {
+  return sumCounters((await readAllQueueCounters(netns))?.filter((c) => c.queue >= first && c.queue <= last) ?? []);
+}
+
+/** Queues' counters added up: what waits, what was dropped, ids handed out; the first's identity. */
+export function sumCounters(cs: readonly QueueCounters[]): QueueCounters | undefined {
+  if (cs.length === 0) return undefined;
+  const sum = { ...cs[0]! };
+  for (const c of cs.slice(1)) {
+    sum.waiting += c.waiting;
+    sum.queueDropped += c.queueDropped;
+    sum.userDropped += c.userDropped;
+    sum.idSequence += c.idSequence;
+  }
+  return sum;
+}
+
+/** Every bound queue's counters in `netns` (a name or a path); undefined when unreadable. */
+export async function readAllQueueCounters(netns?: string): Promise<QueueCounters[] | undefined> {
   try {
-    return await new Promise<string>((resolve, reject) => {
-      const child = spawn('nsenter', ['--net=/proc/self/fd/3', 'cat', NFQUEUE_PROC], { stdio: ['ignore', 'pipe', 'ignore', ns.fd], timeout: 2000 });
-      let out = '';
-      child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-      child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`nsenter … cat ${NFQUEUE_PROC} exited with ${String(code)}`))));
-    });
-  } finally {
-    await ns.close();
+    return parseQueueProc(netns === undefined ? await readFile(NFQUEUE_PROC, 'utf8') : await readInNetns(Netns.from(netns).path));
+  } catch {
+    return undefined;
   }
 }
+
+/**
+ * NFQUEUE_PROC as seen inside the namespace file at `path`: /proc/net shows the reader's
+ * namespace, so the addon opens the file with this thread in that namespace (and back, at once);
+ * the open file keeps showing it, and is read on the threadpool like any other. No child process.
+ */
+async function readInNetns(path: string): Promise<string> {
+  const fd = loadNative().openInNetns?.(NFQUEUE_PROC_OWN, path) ?? -Errno.EOPNOTSUPP;
+  if (fd < 0) throw new SystemCallError('open', -fd);
+  try {
+    return await new Promise<string>((resolve, reject) => readFileFd(fd, 'utf8', (err, text) => (err ? reject(err) : resolve(text))));
+  } finally {
+    closeFd(fd, () => {});
+  }
+}
+
+/** NFQUEUE_PROC of the calling thread's namespace (/proc/net is the process leader's). */
+const NFQUEUE_PROC_OWN = '/proc/thread-self/net/netfilter/nfnetlink_queue';

@@ -2,7 +2,7 @@
  * A status line redrawn on a terminal's stderr once a second, hidden while other output prints.
  * @module
  */
-import { readQueueCounters, type QueueCounters } from './queue_proc.js';
+import { readRangeCounters, type QueueCounters } from './queue_proc.js';
 import { formatStatus, type InterceptCounts } from './format/status.js';
 
 /** One status line from the counts, the packet rate and the kernel's queue counters. */
@@ -18,12 +18,14 @@ export class StatusLine<C extends { received: number } = InterceptCounts> {
   kernel: QueueCounters | undefined;
 
   /** `format` defaults to intercept's line (formatStatus). */
-  constructor(write: (s: string) => void, counts: () => C, queue: number, netns: string | undefined, format?: StatusFormat<C>) {
+  /** `queues`: the divert port, or a multi-queue socket's first and last (their counters added up). */
+  constructor(write: (s: string) => void, counts: () => C, queues: number | readonly [number, number], netns: string | undefined, format?: StatusFormat<C>) {
     this.#write = write;
     this.#counts = counts;
     this.#format = format ?? (formatStatus as unknown as StatusFormat<C>);
     this.#timer = setInterval(() => {
-      void readQueueCounters(queue, netns).then((k) => {
+      const [first, last] = typeof queues === 'number' ? [queues, queues] : queues;
+      void readRangeCounters(first, last, netns).then((k) => {
         this.kernel = k;
         this.#draw();
       });

@@ -10,6 +10,8 @@ import { PcapWriter } from '../../pcap/pcap_writer.js';
 import type { CliIo } from '../io.js';
 import { formatSummary, type InterceptCounts } from '../format/status.js';
 import { LENGTH_LEGEND, type InterceptOptions } from './intercept_args.js';
+import { StatusLine } from '../status_line.js';
+import { readRangeCounters, type QueueCounters } from '../queue_proc.js';
 import type { InterceptWorkerData, InterceptWorkerRecord } from './intercept_worker.js';
 
 const NAME = 'divert intercept';
@@ -17,6 +19,7 @@ const NAME = 'divert intercept';
 /** Runs the command over ports `o.port`…`o.lastPort`; `pcapFd` is the -w file, already open. */
 export async function runWorkers(o: InterceptOptions, io: CliIo, pcapFd: number | undefined): Promise<number> {
   const counts: InterceptCounts = { received: 0, reinjected: 0, dropped: 0 };
+  const [first, last] = [o.port!, o.lastPort!]; // a range: both given (see intercept_args)
   const data: InterceptWorkerData = { verdict: o.verdict, format: o.format === 'classic' ? 'line' : o.format, hex: o.hex, capture: pcapFd !== undefined };
   const sock = createDivertSocket({
     port: `${o.port}:${o.lastPort}`,
@@ -30,6 +33,7 @@ export async function runWorkers(o: InterceptOptions, io: CliIo, pcapFd: number 
   let done!: () => void;
   const finished = new Promise<void>((resolve) => (done = resolve));
   let failure: Error | undefined;
+  let status: StatusLine | undefined;
   sock.on('message', (m) => {
     if (o.count !== undefined && counts.received >= o.count) return; // answered by its worker; past -c, not shown
     const r = m as InterceptWorkerRecord;
@@ -37,7 +41,10 @@ export async function runWorkers(o: InterceptOptions, io: CliIo, pcapFd: number 
     if (o.verdict === 'drop') counts.dropped++;
     else counts.reinjected++;
     if (r.capture) pcap?.writePacket(r.capture.bytes, r.capture.timestamp, r.capture.originalLength);
-    if (r.text) io.stdout(r.text);
+    if (r.text) {
+      status?.hide();
+      io.stdout(r.text);
+    }
     if (o.count !== undefined && counts.received >= o.count) done();
   });
   sock.on('error', (err) => {
@@ -54,12 +61,18 @@ export async function runWorkers(o: InterceptOptions, io: CliIo, pcapFd: number 
     await sock.ready;
     const ports = `${o.port}-${o.lastPort}`;
     io.stderr(`${NAME}: listening on divert ports ${ports} (a worker thread each)${o.netns ? ` in netns ${o.netns}` : ''}${o.firewall ? `, rule "${o.firewall} -j DIVERT ${o.port}:${o.lastPort}"` : ''}${o.filter ? `, filter "${o.filter}"` : ''}${o.format === 'line' ? `; ${LENGTH_LEGEND}` : ''}\n`);
+    // The live line and the summary add up the kernel's counters of every port of the range.
+    if (io.stderrIsTty) status = new StatusLine(io.stderr, () => counts, [first, last], o.netns);
     await finished;
+    // Read while the queues are still bound: closing unbinds them and their counters go.
+    const kernel: QueueCounters | undefined = (await readRangeCounters(first, last, o.netns)) ?? status?.kernel;
+    status?.stop();
     await sock.close();
     if (failure) throw failure;
-    io.stderr(`${formatSummary(counts, undefined)}\n`);
+    io.stderr(`${formatSummary(counts, kernel)}\n`);
     return 0;
   } finally {
+    status?.stop();
     await sock.close().catch((err: unknown) => io.stderr(`${NAME}: cleanup: ${(err as Error).message}\n`));
     if (pcapFd !== undefined) closeSync(pcapFd);
     process.off('SIGINT', onSignal);
