@@ -65,6 +65,8 @@ export class NfQueue {
 
   #out = new MessageBuilder(64 * 1024);
   #flushScheduled = false;
+  /** A read is delivering packets: verdicts given meanwhile wait for its end (#afterRead). */
+  #inRead = false;
   /** Delivered packets still waiting for their verdict, oldest first. */
   #outstanding = new OutstandingIds();
   /** The last id of a run of plain accepts not yet written: one VERDICT_BATCH will answer it all. */
@@ -159,7 +161,14 @@ export class NfQueue {
   start(onPacket: PacketHandler, onError: (err: Error) => void, onOverrun?: () => void, coalesceMs = 0): void {
     this.#onPacket = onPacket;
     this.#onFatal = onError;
-    this.socket.start((it) => this.#onMessage(it), { onError, onOverrun, coalesceMs });
+    this.socket.start((it) => this.#onMessage(it), { onError, onOverrun, coalesceMs, afterRead: () => this.#afterRead() });
+  }
+
+  /** A read batch is over: what its packets were answered with while it ran goes out now, in one send. */
+  #afterRead(): void {
+    if (!this.#inRead) return;
+    this.#inRead = false;
+    if (this.#runEnd !== undefined || this.#out.length > 0) this.#flushNow(0);
   }
 
   #onMessage(it: MessageIter): void {
@@ -182,14 +191,16 @@ export class NfQueue {
       return;
     }
     this.#outstanding.push(meta.id);
+    this.#inRead = true;
     this.#onPacket?.(meta, it.buffer);
   }
 
   /**
-   * Queues a verdict; verdicts are sent together once the current batch of work is done
-   * (process.nextTick: after the microtasks the current callback started, so a batch of packets
-   * read in one wake-up and answered by an async iterator goes out in one sendmsg, and no extra
-   * turn of the event loop is spent per wake-up), or at once when the pending datagram grows large. Never throws: a verdict
+   * Queues a verdict; verdicts are sent together once the current batch of work is done: given
+   * while a read batch delivers packets (an onPacket handler), when that batch ends, in the same
+   * call from libuv; given later (an async iterator's loop, in the microtasks the read started), at
+   * process.nextTick, so a batch read in one wake-up goes out in one sendmsg and no extra turn
+   * of the event loop is spent per wake-up; at once when the pending datagram grows large. Never throws: a verdict
    * once queued stays queued until a send succeeds (see {@link #scheduleFlush}).
    */
   verdict(id: number, verdict: number, options?: VerdictOptions): void {
@@ -204,7 +215,8 @@ export class NfQueue {
     this.#outstanding.answer(id);
     this.verdictsSent++;
     if (this.#out.length > FLUSH_BYTES && this.#trySend()) return;
-    this.#scheduleFlush(0);
+    // Answered while a read batch is delivered (a handler, an automatic verdict): sent at its end.
+    if (!this.#inRead) this.#scheduleFlush(0);
   }
 
   /**
@@ -218,17 +230,22 @@ export class NfQueue {
     this.#flushScheduled = true;
     const run = (): void => {
       this.#flushScheduled = false;
-      try {
-        this.flush();
-      } catch (err) {
-        const errno = (err as { errno?: number }).errno;
-        const transient = errno === Errno.ENOMEM || errno === Errno.ENOBUFS || errno === Errno.EAGAIN;
-        if (transient && attempt < 20) this.#scheduleFlush(Math.min(1000, 10 * 2 ** attempt), attempt + 1);
-        else this.#onFatal?.(err as Error);
-      }
+      this.#flushNow(attempt);
     };
     if (delayMs === 0) process.nextTick(run);
     else setTimeout(run, delayMs); // keeps the process alive: these verdicts must reach the kernel
+  }
+
+  /** flush(), retrying a send refused for want of memory (see {@link #scheduleFlush}). */
+  #flushNow(attempt: number): void {
+    try {
+      this.flush();
+    } catch (err) {
+      const errno = (err as { errno?: number }).errno;
+      const transient = errno === Errno.ENOMEM || errno === Errno.ENOBUFS || errno === Errno.EAGAIN;
+      if (transient && attempt < 20) this.#scheduleFlush(Math.min(1000, 10 * 2 ** attempt), attempt + 1);
+      else this.#onFatal?.(err as Error);
+    }
   }
 
   /** flush() that reports failure instead of throwing (the bytes stay queued). */

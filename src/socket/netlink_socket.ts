@@ -79,6 +79,12 @@ export interface SocketEvents {
   onOverrun?: (() => void) | undefined;
   /** Read sparse messages in batches, each waiting up to this long (see the module comment). Default 0. */
   coalesceMs?: number | undefined;
+  /**
+   * Called after each read that got datagrams (a batch of up to `batch`, whoever read it: the
+   * poller, the coalescing timer, drain(), a request waiting for its answer), also when a handler
+   * threw: the place to answer what the batch brought in one send.
+   */
+  afterRead?: (() => void) | undefined;
 }
 
 /**
@@ -383,14 +389,18 @@ export class NetlinkSocket {
       throw new SystemCallError('recvmmsg', -n);
     }
     const it = this.#iter;
-    for (let i = 0; i < n; i++) {
-      let len = this.#lengths[i]!;
-      if (len & 0x80000000) {
-        this.truncatedDatagrams++;
-        len = Math.min(len & 0x7fffffff, this.#slot);
+    try {
+      for (let i = 0; i < n; i++) {
+        let len = this.#lengths[i]!;
+        if (len & 0x80000000) {
+          this.truncatedDatagrams++;
+          len = Math.min(len & 0x7fffffff, this.#slot);
+        }
+        it.reset(this.#arena, i * this.#slot, len);
+        while (it.next()) this.#dispatch(it);
       }
-      it.reset(this.#arena, i * this.#slot, len);
-      while (it.next()) this.#dispatch(it);
+    } finally {
+      if (n > 0) this.#events?.afterRead?.();
     }
     return n;
   }
