@@ -12,7 +12,7 @@
  * and close still cover it.
  * @module
  */
-import type { DivertAddress } from './address.js';
+import { setHeldPacket, type DivertAddress } from './address.js';
 import { DivertError } from '../errors.js';
 import { show } from './options.js';
 
@@ -63,8 +63,6 @@ export class DivertPacket {
    * or `packet.byteOffset` with `packet.buffer`, never `packet.buffer` alone.
    */
   readonly packet: Uint8Array;
-  /** Where the packet was taken (see DivertAddress). */
-  readonly address: DivertAddress;
   /** The kernel's packet id within its queue. */
   readonly id: number;
   /** When the packet arrived in user space (performance.now() ms), for the verdict timeout. */
@@ -77,14 +75,47 @@ export class DivertPacket {
   /** @internal In its socket's held packets (see HeldPackets). */
   held = false;
 
-  /** @internal Made by the socket for each packet it receives. */
-  constructor(sink: VerdictSink, id: number, packet: Uint8Array, original: Uint8Array, address: DivertAddress, receivedAt: number) {
+  /** The address, once made; until then #makeAddress makes it. */
+  #address: DivertAddress | undefined;
+  #makeAddress: (() => DivertAddress) | undefined;
+  /** The copy is shorter than the packet (copyRange): address.truncated, known without the address. */
+  #truncated: boolean;
+
+  /**
+   * @internal Made by the socket for each packet it receives; `address` may be a function that
+   * makes it, called the first time it is read.
+   */
+  constructor(sink: VerdictSink, id: number, packet: Uint8Array, original: Uint8Array, address: DivertAddress | (() => DivertAddress), receivedAt: number, truncated?: boolean) {
     this.#sink = sink;
     this.id = id;
     this.packet = packet;
     this.#original = original;
-    this.address = address;
+    if (typeof address === 'function') this.#makeAddress = address;
+    else this.#address = address;
+    this.#truncated = truncated ?? (this.#address?.truncated ?? false);
     this.receivedAt = receivedAt;
+  }
+
+  /**
+   * Where the packet was taken (see DivertAddress), made when first read: the interface names and
+   * addresses are the link table's at that moment (the same tick the packet came, in a program
+   * that reads it at once). While the packet is held, its address leads the socket's sendto()
+   * back to it.
+   */
+  get address(): DivertAddress {
+    let a = this.#address;
+    if (a === undefined) {
+      a = this.#makeAddress!();
+      this.#address = a;
+      this.#makeAddress = undefined;
+      if (this.held) setHeldPacket(a, this);
+    }
+    return a;
+  }
+
+  /** @internal The verdict went out: the address (if made) no longer leads back here. */
+  unlinkAddress(): void {
+    if (this.#address !== undefined) setHeldPacket(this.#address, undefined);
   }
 
   /** @internal Whether the packet came to the socket whose verdict sink is `sink`. */
@@ -131,7 +162,7 @@ export class DivertPacket {
     this.#mustBeHeld();
     if (bytes !== undefined && !(bytes instanceof Uint8Array)) throw new TypeError(`reinject() takes the packet's new bytes as a Uint8Array (or nothing), got ${show(bytes)}`);
     checkOptions(options, bytes);
-    if (this.address.truncated && (bytes !== undefined || this.changed)) {
+    if (this.#truncated && (bytes !== undefined || this.changed)) {
       throw new DivertError(
         `Packet ${this.id} holds only ${this.packet.length} of its ${this.address.originalLength} bytes (copyRange): ` +
           'it can be reinjected unchanged or dropped, not changed',

@@ -18,9 +18,10 @@ import type { PacketMeta } from '../nfqueue/packet_msg.js';
 import { NF_VERDICT, NF_QUEUE_NR } from '../nfqueue/constants.js';
 import { fillChecksums } from '../packet/checksum.js';
 import { checkIpPacket } from '../packet/ip_length.js';
-import { DivertAddress, heldPacketOf, setHeldPacket } from './address.js';
+import { DivertAddress, heldPacketOf } from './address.js';
+import { HOOKS } from '../netlink/netfilter.js';
 import { HeldPackets } from './held_packets.js';
-import { receivedPacket } from './received.js';
+import { familyOf, receivedPacket } from './received.js';
 import { checkSocketOptions, show, type DivertSocketOptions, type DivertStats } from './options.js';
 import { Netns, type NetnsPin } from '../_native/netns.js';
 import { DivertPacket, type AutoReason, type ReinjectOptions, type VerdictKind, type VerdictSink } from './divert_packet.js';
@@ -504,8 +505,8 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
     const p = receivedPacket(meta, buf, this.#links, this.#port ?? meta.queue, this.#sink, this.#borrowed);
     this.#counters.received++;
     this.#held.add(p);
-    setHeldPacket(p.address, p);
-    if (this.#residue && (this.#residueWhere?.(p.address.hook, p.address.family) ?? true) && !this.#residue.match(p.packet, p.address)) {
+    // (The address, made when first read, links itself back to the held packet then.)
+    if (this.#residue && (this.#residueWhere?.(HOOKS[meta.hook] ?? '', familyOf(meta, p.packet)) ?? true) && !this.#residue.match(p.packet, p.address)) {
       p.settleAutomatically('accept', 'filtered');
       return;
     }
@@ -553,7 +554,7 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
 
   #settle(p: DivertPacket, kind: VerdictKind, payload: Uint8Array | undefined, opts: ReinjectOptions, auto: AutoReason | undefined, via = false, port = 0): void {
     if (!this.#held.remove(p)) return;
-    setHeldPacket(p.address, undefined);
+    p.unlinkAddress();
     const c = this.#counters;
     if (auto === 'timeout') c.timedOut++;
     else if (auto === 'close') c.closedWithVerdict++;

@@ -274,6 +274,23 @@ test('DivertSocket.sendto() reinjects a held packet by its address and injects o
   assert.equal(raw.closed, true);
 });
 
+test('a packet\'s address is made when first read, once; read while held it leads sendto() back to the packet, read after the verdict it does not', async (t) => {
+  const { kernel, sock } = await open(t);
+  const p = await divert(kernel, sock, udp4('first'));
+  const a = p.address;
+  assert.equal(p.address, a, 'the same object every time');
+  assert.equal(a.ifname, 'eth0');
+  assert.equal(sock.sendto(p.packet, a), p.packet.length);
+  assert.deepEqual(await verdicts(kernel), [[p.id, NF_ACCEPT]], 'reinjected by its address: a verdict, not an injection');
+  const q = await divert(kernel, sock, udp4('second'));
+  q.drop();
+  const late = q.address; // made only now, after the verdict
+  assert.equal(sock.stats.injected, 0);
+  sock.sendto(q.packet, late);
+  assert.equal(sock.stats.injected, 1, 'injected anew (inbound, by its interface): the answered packet is not found by it');
+  assert.deepEqual(await verdicts(kernel), [[p.id, NF_ACCEPT], [q.id, NF_VERDICT.NF_DROP]], 'no second verdict for it');
+});
+
 test('a packet the kernel left with partial checksums (CSUMNOTREADY, with gso), reinjected unchanged by another interface, leaves with its checksums filled', async (t) => {
   const { kernel, sock } = await open(t);
   const bytes = udp4('offloaded');

@@ -64,9 +64,13 @@ export function receivedPacket(meta: PacketMeta, buf: Uint8Array, links: LinkTab
     original = both.subarray(len);
   }
   const skb = meta.skbInfo;
-  // Per packet: no object spread or intermediate objects here (they cost more than the copy).
-  const address = addressOf(meta, bytes, links, port, (skb & NFQA_SKB.NFQA_SKB_CSUMNOTREADY) !== 0, (skb & NFQA_SKB.NFQA_SKB_GSO) !== 0, meta.capLen ?? len);
-  const p = new DivertPacket(sink, meta.id, bytes, original, address, performance.now());
+  const family = familyOf(meta, bytes);
+  const originalLength = meta.capLen ?? len;
+  // The address is made when first read (most loops never read it): a closure over what it
+  // needs, instead of the address, its init object and its strings per packet.
+  const address = (): DivertAddress =>
+    addressOf(meta, family, len, links, port, (skb & NFQA_SKB.NFQA_SKB_CSUMNOTREADY) !== 0, (skb & NFQA_SKB.NFQA_SKB_GSO) !== 0, originalLength);
+  const p = new DivertPacket(sink, meta.id, bytes, original, address, performance.now(), originalLength > len);
   if (len >= BORROW_MIN) borrowed.push(p);
   return p;
 }
@@ -95,14 +99,17 @@ export interface AddressSource {
   gid: number | undefined;
 }
 
+/** The packet's IP version: from its first byte, else (no bytes copied) from the ethertype. */
+export function familyOf(m: AddressSource, bytes: Uint8Array): 4 | 6 {
+  return bytes.length > 0 ? ((bytes[0]! >> 4) === 6 ? 6 : 4) : m.hwProtocol === 0x86dd ? 6 : 4;
+}
+
 /**
- * The seed's address of a packet: the receiving interface's address (the first of the packet's
- * family), `0.0.0.0` / `::` for one going out, and the metadata beside it. `originalLength` is
- * the packet's length in the kernel (more than `bytes` when the copy was cut).
+ * The seed's address of a packet (`len` bytes of it copied): the receiving interface's address
+ * (the first of the packet's family), `0.0.0.0` / `::` for one going out, and the metadata beside it. `originalLength` is
+ * the packet's length in the kernel (more than `len` when the copy was cut).
  */
-export function addressOf(m: AddressSource, bytes: Uint8Array, links: LinkTable | undefined, port: number, checksumNotReady: boolean, gso: boolean, originalLength: number): DivertAddress {
-  const len = bytes.length;
-  const family: 4 | 6 = len > 0 ? ((bytes[0]! >> 4) === 6 ? 6 : 4) : m.hwProtocol === 0x86dd ? 6 : 4;
+export function addressOf(m: AddressSource, family: 4 | 6, len: number, links: LinkTable | undefined, port: number, checksumNotReady: boolean, gso: boolean, originalLength: number): DivertAddress {
   const hook = HOOKS[m.hook] ?? 'prerouting';
   const inLink = links?.get(m.indev);
   const outLink = links?.get(m.outdev);

@@ -11,7 +11,7 @@ import type { LogMeta } from '../nflog/packet_msg.js';
 import type { LinkTable } from '../rtnetlink/link_table.js';
 import { DivertError } from '../errors.js';
 import { DivertPacket, type AutoReason, type ReinjectOptions, type VerdictSink } from './divert_packet.js';
-import { addressOf, copyOut } from './received.js';
+import { addressOf, familyOf, copyOut } from './received.js';
 
 /** Verdicts never reach a sink: SniffedPacket refuses them first. */
 const NO_VERDICTS: VerdictSink = {
@@ -76,6 +76,6 @@ export function sniffedPacket(meta: LogMeta, buf: Uint8Array, links: LinkTable |
   const bytes = both.subarray(0, len);
   // NFLOG says nothing of a copy cut short by the copy range or snaplen: the IP header does.
   const originalLength = Math.max(len, ipLength(bytes));
-  const address = addressOf(meta, bytes, links, port, false, false, originalLength);
+  const address = addressOf(meta, familyOf(meta, bytes), len, links, port, false, false, originalLength);
   return new SniffedPacket(NO_VERDICTS, id, bytes, both.subarray(len), address, performance.now());
 }
