@@ -36,6 +36,7 @@ export const UDP_ROWS: readonly Row[] = [
   d('d-iter', 'divert iterator accept-all', 'iterator', 'accept', 'c-batch'),
   d('d-handler', 'divert handler accept-all', 'handler', 'accept', 'c-batch'),
   d('d-recvfrom', 'divert seed-style recvfrom/sendto', 'recvfrom', 'accept', 'c-batch'),
+  d('d-mq1', `divert 1 worker (DIVERT ${QUEUE}:${QUEUE})`, 'workers', 'accept', 'c-batch', undefined, `${QUEUE}:${QUEUE}`),
   d('d-mq', `divert 4 workers (DIVERT ${MQ_PORTS})`, 'workers', 'accept', 'c-batch', undefined, MQ_PORTS),
   c('c-mangle', 'C mangle, 1 verdict+payload send/packet', 'mangle'),
   c('c-mangle-batch', 'C mangle, verdicts+payloads 1 send/batch', 'mangle-batch'),

@@ -112,6 +112,13 @@ export async function main(): Promise<void> {
   const results = [udp64, udp64fixed, udp1400, tcp].filter((s) => want(s.title.split(':')[0]!));
   for (const s of results) console.log(`\n${scenarioTable(s)}`);
   if (want('mq')) console.log(`\n${mqReport(mq)}`);
+  for (const s of results.filter((r) => r.unit === 'pps')) {
+    // Under the flood every worker reads full batches: what four queues cost per packet when wake-ups are amortized.
+    const one = s.samples.get('d-mq1') ?? [];
+    const four = s.samples.get('d-mq') ?? [];
+    const ratios = four.map((x, i) => (x?.cpuUsPerPacket && one[i]?.cpuUsPerPacket ? x.cpuUsPerPacket / one[i]!.cpuUsPerPacket! : undefined)).filter((x): x is number => x !== undefined);
+    if (ratios.length > 0) console.log(`${s.title.split(':')[0]}: CPU per packet, 4 workers / 1 worker under the flood, per repetition: ${showSpread(ratios, (x) => `${x.toFixed(2)}x`)}`);
+  }
   if (want('filtered') && filtered.length > 0) console.log(`\n${filteredReport(filtered, udp64.samples.get('d-iter') ?? [], udp64.samples.get('c-pp') ?? [])}`);
   console.log(`\nsummary (medians; ×ref, CPU×ref: paired ratios of rate and of CPU per packet (TCP: per byte) to the row's C reference):\n${summaryTable(results)}`);
   console.log(`\nthroughput bench: ${((performance.now() - t0) / 1000).toFixed(0)} s in all`);
