@@ -52,8 +52,26 @@ export function decodeHwAddrAttr(ad: AttrDecoder, family: string, name: string):
   if (ad.length < HWADDR_HDR_LEN) throw shortAttr(family, name, ad.length, HWADDR_HDR_LEN);
   // hw_addrlen is what the device's header parser gave (6 for Ethernet); never past the attribute or 8.
   const len = Math.min(u16be(ad.buffer, ad.offset), 8, ad.length - HWADDR_HDR_LEN);
-  return formatHwAddr(ad.buffer, ad.offset + HWADDR_HDR_LEN, len);
+  // A link's packets come from few neighbours: the last address's text is kept, keyed by its bytes.
+  const b = ad.buffer;
+  const o = ad.offset + HWADDR_HDR_LEN;
+  let hi = 0;
+  let lo = 0;
+  for (let i = 0; i < len; i++) {
+    if (i < 4) hi = hi * 256 + b[o + i]!;
+    else lo = lo * 256 + b[o + i]!;
+  }
+  if (len === lastHw.len && hi === lastHw.hi && lo === lastHw.lo) return lastHw.text;
+  const text = formatHwAddr(b, o, len);
+  lastHw.len = len;
+  lastHw.hi = hi;
+  lastHw.lo = lo;
+  lastHw.text = text;
+  return text;
 }
+
+/** The last hardware address decodeHwAddrAttr formatted: its length, bytes (as two numbers) and text. */
+const lastHw = { len: -1, hi: 0, lo: 0, text: '' };
 
 /**
  * Reads a VLAN nest into `m`, walking it with `nest` (a decoder of the caller's, reused).

@@ -239,6 +239,20 @@ test('decodePacketMessage() clamps hw_addrlen to the attribute', { skip }, () =>
   assert.equal(decodePacketMessage(buf, 16, 240).hwAddr, '02:00:5e:00:53:01:00:00');
 });
 
+test('decodePacketMessage() gives each message its own hardware address, however they alternate (the last one\'s text is reused)', { skip }, () => {
+  const with_ = (last: number, len = 6): Uint8Array => {
+    const buf = Uint8Array.from(PACKET_MSG);
+    buf[97] = len; // hw_addrlen
+    buf[105] = last; // the address's sixth byte
+    return buf;
+  };
+  const seen = [1, 1, 2, 1, 0xff, 0xff, 1].map((b) => decodePacketMessage(with_(b), 16, 240).hwAddr);
+  assert.deepEqual(seen, ['02:00:5e:00:53:01', '02:00:5e:00:53:01', '02:00:5e:00:53:02', '02:00:5e:00:53:01', '02:00:5e:00:53:ff', '02:00:5e:00:53:ff', '02:00:5e:00:53:01']);
+  // Same leading bytes, another length: another address.
+  assert.equal(decodePacketMessage(with_(1, 4), 16, 240).hwAddr, '02:00:5e:00');
+  assert.equal(decodePacketMessage(with_(1, 6), 16, 240).hwAddr, '02:00:5e:00:53:01');
+});
+
 test('decodePacketMessage() throws only PacketError on random attribute bytes', () => {
   let seed = 42;
   const rand = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16) & 0xff;
