@@ -17,19 +17,24 @@ const SPREAD = 100;
 export const COALESCE_MS = Number(process.env['BENCH_COALESCE_MS'] ?? 5);
 
 export interface FilteredRep {
-  /** divert, divert with coalesceMs, C: CPU µs over the flood, packets offered and matched. */
+  /** divert, divert with coalesceMs, C, a plain Node UDP socket: CPU µs over the flood, packets offered and matched. */
   divert: { offered: number; matched: number; filtered: number; cpuUs: number };
   coalesced: { offered: number; matched: number; filtered: number; cpuUs: number };
   c: { offered: number; matched: number; cpuUs: number };
+  /** No queue at all: node:dgram bound to the matched port (what a Node wake-up costs). */
+  nodeFloor: { offered: number; matched: number; filtered: number; cpuUs: number };
 }
 
 const flood = (ctx: RunContext, seconds: number, spread: number): string =>
   run('sender', SENDER_CPU, [ctx.bins.flood, UDP_TARGET, '9999', '64', String(seconds), '1000000000', String(spread)]);
 const sentOf = (out: string): number => Number(/sent=(\d+)/.exec(out)?.[1] ?? 0);
 
-async function divertRun(ctx: RunContext, coalesceMs: number): Promise<FilteredRep['divert']> {
+async function divertRun(ctx: RunContext, coalesceMs: number, floor = false): Promise<FilteredRep['divert']> {
   await useRule('listener', '');
-  const l = start('listener', LISTENER_CPU, [process.execPath, `${ctx.distBench}filtered_listener.js`, FILTER, String(ctx.seconds), String(coalesceMs)], ctx.seconds + 30);
+  const argv = floor
+    ? [process.execPath, `${ctx.distBench}udp_floor_listener.js`, '9999', String(ctx.seconds)]
+    : [process.execPath, `${ctx.distBench}filtered_listener.js`, FILTER, String(ctx.seconds), String(coalesceMs)];
+  const l = start('listener', LISTENER_CPU, argv, ctx.seconds + 30);
   await l.ready;
   flood(ctx, 1, 1); // warm-up with matching traffic: the JIT compiles the packet path
   // …then with the measured traffic itself, as every other row warms up on its own: the sparse
@@ -56,7 +61,7 @@ async function cRun(ctx: RunContext): Promise<FilteredRep['c']> {
 }
 
 export async function runFiltered(ctx: RunContext): Promise<FilteredRep> {
-  return { divert: await divertRun(ctx, 0), c: await cRun(ctx), coalesced: await divertRun(ctx, COALESCE_MS) };
+  return { divert: await divertRun(ctx, 0), c: await cRun(ctx), coalesced: await divertRun(ctx, COALESCE_MS), nodeFloor: await divertRun(ctx, 0, true) };
 }
 
 /** The filtered runs' report, against the same repetitions' accept-all CPU per packet (divert iterator, C per-packet). */
@@ -75,6 +80,7 @@ export function filteredReport(reps: readonly FilteredRep[], divertAll: readonly
     `  divert CPU per offered packet: ${showSpread(pairedRatios(d, dAll), pct)} of the same repetition's divert accept-all CPU per packet`,
     `  C behind the same kernel rule:  ${showSpread(pairedRatios(c, cAllCpu), pct)} of the same repetition's C per-packet accept-all CPU per packet`,
     `  CPU per packet that reached the listener: divert ${showSpread(reps.map((r) => r.divert.cpuUs / Math.max(r.divert.matched, 1)), us)}, C ${showSpread(reps.map((r) => r.c.cpuUs / Math.max(r.c.matched, 1)), us)}; divert/C per repetition ${showSpread(pairedRatios(d, c), (x) => `${x.toFixed(2)}x`)}`,
+    `  a plain Node UDP socket (node:dgram, no queue) on the matched port, same traffic: ${showSpread(reps.map((r) => r.nodeFloor.cpuUs / Math.max(r.nodeFloor.matched, 1)), us)} per packet (a wake-up each: Node's own floor)`,
     `  divert with coalesceMs: ${COALESCE_MS}: ${showSpread(pairedRatios(k, dAll), pct)} of its accept-all CPU per packet; ${showSpread(reps.map((r) => r.coalesced.cpuUs / Math.max(r.coalesced.matched, 1)), us)} per packet that reached it`,
   ].join('\n');
 }
