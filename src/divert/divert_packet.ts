@@ -12,7 +12,8 @@
  * and close still cover it.
  * @module
  */
-import { setHeldPacket, type DivertAddress } from './address.js';
+import { DivertAddress, setHeldPacket } from './address.js';
+import type { PacketMeta } from '../nfqueue/packet_msg.js';
 import { DivertError } from '../errors.js';
 import { show } from './options.js';
 
@@ -50,6 +51,8 @@ export interface VerdictSink {
    * the bytes; `port` is queue()'s. (Positional, not one options object: no object per verdict.)
    */
   settle(p: DivertPacket, kind: VerdictKind, payload: Uint8Array | undefined, options: ReinjectOptions, auto?: AutoReason, via?: boolean, port?: number): void;
+  /** The address of a packet received with `meta` (IP version `family`), made when first read. */
+  addressOf?(meta: PacketMeta, family: 4 | 6): DivertAddress;
 }
 
 /**
@@ -75,23 +78,26 @@ export class DivertPacket {
   /** @internal In its socket's held packets (see HeldPackets). */
   held = false;
 
-  /** The address, once made; until then #makeAddress makes it. */
+  /** The address, once made; until then the sink makes it from #meta. */
   #address: DivertAddress | undefined;
-  #makeAddress: (() => DivertAddress) | undefined;
+  /** What the kernel said of the packet, kept to make the address when it is first read. */
+  #meta: PacketMeta | undefined;
+  #family: 4 | 6;
   /** The copy is shorter than the packet (copyRange): address.truncated, known without the address. */
   #truncated: boolean;
 
   /**
-   * @internal Made by the socket for each packet it receives; `address` may be a function that
-   * makes it, called the first time it is read.
+   * @internal Made by the socket for each packet it receives. `address` is the address, or the
+   * kernel's metadata to make it from when first read (with the packet's IP version `family`).
    */
-  constructor(sink: VerdictSink, id: number, packet: Uint8Array, original: Uint8Array, address: DivertAddress | (() => DivertAddress), receivedAt: number, truncated?: boolean) {
+  constructor(sink: VerdictSink, id: number, packet: Uint8Array, original: Uint8Array, address: DivertAddress | PacketMeta, receivedAt: number, truncated?: boolean, family: 4 | 6 = 4) {
     this.#sink = sink;
     this.id = id;
     this.packet = packet;
     this.#original = original;
-    if (typeof address === 'function') this.#makeAddress = address;
-    else this.#address = address;
+    if (address instanceof DivertAddress) this.#address = address;
+    else this.#meta = address;
+    this.#family = family;
     this.#truncated = truncated ?? (this.#address?.truncated ?? false);
     this.receivedAt = receivedAt;
   }
@@ -105,9 +111,9 @@ export class DivertPacket {
   get address(): DivertAddress {
     let a = this.#address;
     if (a === undefined) {
-      a = this.#makeAddress!();
+      a = this.#sink.addressOf!(this.#meta!, this.#family);
       this.#address = a;
-      this.#makeAddress = undefined;
+      this.#meta = undefined;
       if (this.held) setHeldPacket(a, this);
     }
     return a;

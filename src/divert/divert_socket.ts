@@ -21,7 +21,7 @@ import { checkIpPacket } from '../packet/ip_length.js';
 import { DivertAddress, heldPacketOf } from './address.js';
 import { HOOKS } from '../netlink/netfilter.js';
 import { HeldPackets } from './held_packets.js';
-import { familyOf, receivedPacket } from './received.js';
+import { addressOfMeta, familyOf, receivedPacket } from './received.js';
 import { checkSocketOptions, show, type DivertSocketOptions, type DivertStats } from './options.js';
 import { Netns, type NetnsPin } from '../_native/netns.js';
 import { DivertPacket, type AutoReason, type ReinjectOptions, type VerdictKind, type VerdictSink } from './divert_packet.js';
@@ -100,6 +100,7 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
     prepare: (p, bytes, opts) => this.#prepare(p, bytes, opts),
     injectVia: (p, bytes, opts) => this.#injectVia(p, bytes, opts),
     settle: (p, kind, payload, opts, auto, via, port) => this.#settle(p, kind, payload, opts, auto, via, port),
+    addressOf: (meta, family) => addressOfMeta(meta, family, this.#links, this.#port ?? meta.queue),
   };
 
   /**
@@ -502,7 +503,7 @@ export class DivertSocket extends EventEmitter<DivertSocketEvents> implements As
   }
 
   #onPacket(meta: PacketMeta, buf: Uint8Array): void {
-    const p = receivedPacket(meta, buf, this.#links, this.#port ?? meta.queue, this.#sink, this.#borrowed);
+    const p = receivedPacket(meta, buf, this.#sink, this.#borrowed);
     this.#counters.received++;
     this.#held.add(p);
     // (The address, made when first read, links itself back to the held packet then.)

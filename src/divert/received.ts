@@ -46,11 +46,11 @@ function take(n: number): Uint8Array {
 export const BORROW_MIN = SLAB_MAX_TAKE / 2;
 
 /**
- * The packet `meta` describes in `buf`, held for `sink`'s verdict; `port` is the divert port.
+ * The packet `meta` describes in `buf`, held for `sink`'s verdict (and made an address by it).
  * A packet of BORROW_MIN bytes or more has its original in `buf`: it is pushed on `borrowed`,
  * whose packets must releaseOriginal() before `buf` is read into again.
  */
-export function receivedPacket(meta: PacketMeta, buf: Uint8Array, links: LinkTable | undefined, port: number, sink: VerdictSink, borrowed: DivertPacket[]): DivertPacket {
+export function receivedPacket(meta: PacketMeta, buf: Uint8Array, sink: VerdictSink, borrowed: DivertPacket[]): DivertPacket {
   const len = meta.payloadLength;
   const off = meta.payloadOffset;
   let bytes: Uint8Array;
@@ -63,14 +63,9 @@ export function receivedPacket(meta: PacketMeta, buf: Uint8Array, links: LinkTab
     bytes = both.subarray(0, len);
     original = both.subarray(len);
   }
-  const skb = meta.skbInfo;
-  const family = familyOf(meta, bytes);
-  const originalLength = meta.capLen ?? len;
-  // The address is made when first read (most loops never read it): a closure over what it
-  // needs, instead of the address, its init object and its strings per packet.
-  const address = (): DivertAddress =>
-    addressOf(meta, family, len, links, port, (skb & NFQA_SKB.NFQA_SKB_CSUMNOTREADY) !== 0, (skb & NFQA_SKB.NFQA_SKB_GSO) !== 0, originalLength);
-  const p = new DivertPacket(sink, meta.id, bytes, original, address, performance.now(), originalLength > len);
+  // The address is made when first read (most loops never read it, see addressOfMeta): the
+  // packet keeps the metadata instead of an address, its init object and its strings.
+  const p = new DivertPacket(sink, meta.id, bytes, original, meta, performance.now(), (meta.capLen ?? len) > len, familyOf(meta, bytes));
   if (len >= BORROW_MIN) borrowed.push(p);
   return p;
 }
@@ -97,6 +92,13 @@ export interface AddressSource {
   hwAddr: string | undefined;
   uid: number | undefined;
   gid: number | undefined;
+}
+
+/** The address of a packet received with `meta` (see receivedPacket): made when the program first reads it. */
+export function addressOfMeta(meta: PacketMeta, family: 4 | 6, links: LinkTable | undefined, port: number): DivertAddress {
+  const len = meta.payloadLength;
+  const skb = meta.skbInfo;
+  return addressOf(meta, family, len, links, port, (skb & NFQA_SKB.NFQA_SKB_CSUMNOTREADY) !== 0, (skb & NFQA_SKB.NFQA_SKB_GSO) !== 0, meta.capLen ?? len);
 }
 
 /** The packet's IP version: from its first byte, else (no bytes copied) from the ethertype. */
