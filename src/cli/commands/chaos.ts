@@ -12,6 +12,7 @@ import { StatusLine } from '../status_line.js';
 import { CHAOS_HELP, parseChaosArgs, type ChaosCliOptions } from './chaos_args.js';
 import { checkFirewallRule } from './intercept_rules.js';
 import { formatChaosStatus, formatChaosSummary, formatSettings } from '../format/chaos.js';
+import { onStopSignals } from '../stop_signals.js';
 
 const NAME = 'divert chaos';
 
@@ -33,9 +34,7 @@ async function run(o: ChaosCliOptions, io: CliIo): Promise<number> {
   let stopSignal: (() => void) | undefined;
   const stopped = new Promise<void>((resolve) => (stopSignal = resolve));
   const onSignal = (): void => stopSignal?.();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', onSignal); // a closed terminal: the same clean end
+  const offStopSignals = onStopSignals(onSignal); // Ctrl-C, kill, a closed terminal: the same clean end
   try {
     await chaos.ready;
     const port = chaos.port!;
@@ -52,9 +51,7 @@ async function run(o: ChaosCliOptions, io: CliIo): Promise<number> {
   } finally {
     status?.stop();
     await chaos.close().catch((err: unknown) => io.stderr(`${NAME}: cleanup: ${(err as Error).message}\n`));
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('SIGHUP', onSignal);
+    offStopSignals();
     process.off('exit', onExit);
   }
 }

@@ -22,6 +22,7 @@ import { StatusLine } from '../status_line.js';
 import { readQueueCounters } from '../queue_proc.js';
 import { runSniff } from './intercept_sniff.js';
 import { runWorkers } from './intercept_workers.js';
+import { onStopSignals } from '../stop_signals.js';
 
 const NAME = 'divert intercept';
 const PROG = 'divert';
@@ -91,9 +92,7 @@ async function run(o: InterceptOptions, io: CliIo): Promise<number> {
       }
     })());
   const onSignal = (): void => void stop().catch(() => {});
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', onSignal); // a closed terminal: same clean end
+  const offStopSignals = onStopSignals(onSignal); // Ctrl-C, kill, a closed terminal: the same clean end
   try {
     if (o.format === 'classic') io.stderr(classicBanner(PROG).stderr);
     // With --filter the socket binds itself (choosing a port when none is given).
@@ -126,9 +125,7 @@ async function run(o: InterceptOptions, io: CliIo): Promise<number> {
     await stop().catch((err: unknown) => io.stderr(`${NAME}: cleanup: ${(err as Error).message}\n`));
     if (pcapFd !== undefined) closeSync(pcapFd);
     pcapFd = undefined;
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('SIGHUP', onSignal);
+    offStopSignals();
     process.off('exit', onExit);
   }
 }

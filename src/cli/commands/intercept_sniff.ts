@@ -16,6 +16,7 @@ import { formatLine } from '../format/line.js';
 import { formatJson } from '../format/json.js';
 import { formatHex } from '../format/hex.js';
 import { classicBanner, formatClassicPacket } from '../format/classic.js';
+import { onStopSignals } from '../stop_signals.js';
 
 const NAME = 'divert intercept';
 const PROG = 'divert';
@@ -41,9 +42,7 @@ export async function runSniff(o: InterceptOptions, io: CliIo): Promise<number> 
   const onExit = (): void => sock.exitSync();
   process.on('exit', onExit);
   const onSignal = (): void => void sock.close().catch(() => {});
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', onSignal);
+  const offStopSignals = onStopSignals(onSignal); // Ctrl-C, kill, a closed terminal: the same clean end
   let pcapFd: number | undefined;
   let received = 0;
   try {
@@ -71,9 +70,7 @@ export async function runSniff(o: InterceptOptions, io: CliIo): Promise<number> 
   } finally {
     await sock.close().catch((err: unknown) => io.stderr(`${NAME}: cleanup: ${(err as Error).message}\n`));
     if (pcapFd !== undefined) closeSync(pcapFd);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('SIGHUP', onSignal);
+    offStopSignals();
     process.off('exit', onExit);
   }
 }

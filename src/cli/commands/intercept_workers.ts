@@ -13,6 +13,7 @@ import { LENGTH_LEGEND, type InterceptOptions } from './intercept_args.js';
 import { StatusLine } from '../status_line.js';
 import { readRangeCounters, type QueueCounters } from '../queue_proc.js';
 import type { InterceptWorkerData, InterceptWorkerRecord } from './intercept_worker.js';
+import { onStopSignals } from '../stop_signals.js';
 
 const NAME = 'divert intercept';
 
@@ -52,9 +53,7 @@ export async function runWorkers(o: InterceptOptions, io: CliIo, pcapFd: number 
     done();
   });
   const onSignal = (): void => done();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', onSignal);
+  const offStopSignals = onStopSignals(onSignal); // Ctrl-C, kill, a closed terminal: the same clean end
   const onExit = (): void => sock.exitSync();
   process.on('exit', onExit);
   try {
@@ -75,9 +74,7 @@ export async function runWorkers(o: InterceptOptions, io: CliIo, pcapFd: number 
     status?.stop();
     await sock.close().catch((err: unknown) => io.stderr(`${NAME}: cleanup: ${(err as Error).message}\n`));
     if (pcapFd !== undefined) closeSync(pcapFd);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('SIGHUP', onSignal);
+    offStopSignals();
     process.off('exit', onExit);
   }
 }
