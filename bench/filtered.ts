@@ -29,12 +29,15 @@ const flood = (ctx: RunContext, seconds: number, spread: number): string =>
   run('sender', SENDER_CPU, [ctx.bins.flood, UDP_TARGET, '9999', '64', String(seconds), '1000000000', String(spread)]);
 const sentOf = (out: string): number => Number(/sent=(\d+)/.exec(out)?.[1] ?? 0);
 
-async function divertRun(ctx: RunContext, coalesceMs: number, floor = false): Promise<FilteredRep['divert']> {
+const divertRun = (ctx: RunContext, coalesceMs: number): Promise<FilteredRep['divert']> =>
+  sparseRun(ctx, [`${ctx.distBench}filtered_listener.js`, FILTER, String(ctx.seconds), String(coalesceMs)]);
+const nodeFloorRun = (ctx: RunContext): Promise<FilteredRep['nodeFloor']> =>
+  sparseRun(ctx, [`${ctx.distBench}udp_floor_listener.js`, '9999', String(ctx.seconds)]);
+
+/** Runs the listener script `args` (node) under the sparse flood, warmed up first; what it printed. */
+async function sparseRun(ctx: RunContext, args: string[]): Promise<FilteredRep['divert']> {
   await useRule('listener', '');
-  const argv = floor
-    ? [process.execPath, `${ctx.distBench}udp_floor_listener.js`, '9999', String(ctx.seconds)]
-    : [process.execPath, `${ctx.distBench}filtered_listener.js`, FILTER, String(ctx.seconds), String(coalesceMs)];
-  const l = start('listener', LISTENER_CPU, argv, ctx.seconds + 30);
+  const l = start('listener', LISTENER_CPU, [process.execPath, ...args], ctx.seconds + 30);
   await l.ready;
   flood(ctx, 1, 1); // warm-up with matching traffic: the JIT compiles the packet path
   // …then with the measured traffic itself, as every other row warms up on its own: the sparse
@@ -45,7 +48,7 @@ async function divertRun(ctx: RunContext, coalesceMs: number, floor = false): Pr
   const offered = sentOf(flood(ctx, ctx.seconds, SPREAD));
   const out = await l.done;
   const m = /packets=(\d+) filtered=(\d+) seconds=[\d.]+ cpu_us=(\d+)/.exec(out);
-  if (!m || offered === 0) throw new Error(`filtered listener printed no result: ${out}`);
+  if (!m || offered === 0) throw new Error(`${args[0]} printed no result: ${out}`);
   return { offered, matched: Number(m[1]), filtered: Number(m[2]), cpuUs: Number(m[3]) };
 }
 
@@ -61,7 +64,7 @@ async function cRun(ctx: RunContext): Promise<FilteredRep['c']> {
 }
 
 export async function runFiltered(ctx: RunContext): Promise<FilteredRep> {
-  return { divert: await divertRun(ctx, 0), c: await cRun(ctx), coalesced: await divertRun(ctx, COALESCE_MS), nodeFloor: await divertRun(ctx, 0, true) };
+  return { divert: await divertRun(ctx, 0), c: await cRun(ctx), coalesced: await divertRun(ctx, COALESCE_MS), nodeFloor: await nodeFloorRun(ctx) };
 }
 
 /** The filtered runs' report, against the same repetitions' accept-all CPU per packet (divert iterator, C per-packet). */

@@ -45,8 +45,8 @@ export function parseQueueProc(text: string): QueueCounters[] {
  * Reads the counters of `queue`, in network namespace `netns` (a name or a path). Undefined when
  * unreadable or not bound.
  */
-export async function readQueueCounters(queue: number, netns?: string): Promise<QueueCounters | undefined> {
-  return (await readAllQueueCounters(netns))?.find((c) => c.queue === queue);
+export function readQueueCounters(queue: number, netns?: string): Promise<QueueCounters | undefined> {
+  return readRangeCounters(queue, queue, netns);
 }
 
 /**

@@ -17,14 +17,16 @@ export class StatusLine<C extends { received: number } = InterceptCounts> {
   #last = { at: performance.now(), received: 0 };
   kernel: QueueCounters | undefined;
 
-  /** `format` defaults to intercept's line (formatStatus). */
-  /** `queues`: the divert port, or a multi-queue socket's first and last (their counters added up). */
+  /**
+   * `queues`: the divert port, or a multi-queue socket's first and last (their counters added
+   * up); `format` defaults to intercept's line (formatStatus).
+   */
   constructor(write: (s: string) => void, counts: () => C, queues: number | readonly [number, number], netns: string | undefined, format?: StatusFormat<C>) {
     this.#write = write;
     this.#counts = counts;
     this.#format = format ?? (formatStatus as unknown as StatusFormat<C>);
+    const [first, last] = typeof queues === 'number' ? [queues, queues] : queues;
     this.#timer = setInterval(() => {
-      const [first, last] = typeof queues === 'number' ? [queues, queues] : queues;
       void readRangeCounters(first, last, netns).then((k) => {
         this.kernel = k;
         this.#draw();

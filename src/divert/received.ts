@@ -108,8 +108,8 @@ export function familyOf(m: AddressSource, bytes: Uint8Array): 4 | 6 {
 
 /**
  * The seed's address of a packet (`len` bytes of it copied): the receiving interface's address
- * (the first of the packet's family), `0.0.0.0` / `::` for one going out, and the metadata beside it. `originalLength` is
- * the packet's length in the kernel (more than `len` when the copy was cut).
+ * (the first of the packet's family), `0.0.0.0` / `::` for one going out, and the metadata beside
+ * it. `originalLength` is the packet's length in the kernel (more than `len` when the copy was cut).
  */
 export function addressOf(m: AddressSource, family: 4 | 6, len: number, links: LinkTable | undefined, port: number, checksumNotReady: boolean, gso: boolean, originalLength: number): DivertAddress {
   const hook = HOOKS[m.hook] ?? 'prerouting';

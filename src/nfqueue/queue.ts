@@ -200,8 +200,8 @@ export class NfQueue {
    * while a read batch delivers packets (an onPacket handler), when that batch ends, in the same
    * call from libuv; given later (an async iterator's loop, in the microtasks the read started), at
    * process.nextTick, so a batch read in one wake-up goes out in one sendmsg and no extra turn
-   * of the event loop is spent per wake-up; at once when the pending datagram grows large. Never throws: a verdict
-   * once queued stays queued until a send succeeds (see {@link #scheduleFlush}).
+   * of the event loop is spent per wake-up; at once when the pending datagram grows large.
+   * Never throws: a verdict once queued stays queued until a send succeeds (see {@link #scheduleFlush}).
    */
   verdict(id: number, verdict: number, options?: VerdictOptions): void {
     if (verdict === NF_VERDICT.NF_ACCEPT && id === this.#outstanding.head && isPlain(options)) {

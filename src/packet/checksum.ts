@@ -9,6 +9,7 @@
  */
 import { PacketError } from '../errors.js';
 import { u16be, setU16be } from './_bytes.js';
+import { HOST_LITTLE_ENDIAN } from '../netlink/bytes.js';
 import { finalDestinationOffset, newIpv6Chain, walkIpv6Chain } from './ipv6_ext.js';
 
 /**
@@ -21,13 +22,12 @@ import { finalDestinationOffset, newIpv6Chain, walkIpv6Chain } from './ipv6_ext.
  * byte); long ones, whose stores are off-heap anyway, take it (see sumLong).
  */
 export function sumBytes(bytes: Uint8Array, start = 0, end = bytes.length, initial = 0): number {
-  if (end - start >= WORDS_MIN && LITTLE_ENDIAN) return initial + sumLong(bytes, start, end);
+  if (end - start >= WORDS_MIN && HOST_LITTLE_ENDIAN) return initial + sumLong(bytes, start, end);
   return initial + sumByByte(bytes, start, end);
 }
 
 /** From this length on, {@link sumLong} (32-bit reads) beats the byte loop. */
 const WORDS_MIN = 128;
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * sumBytes() of a long range, four bytes a read: the aligned middle as little-endian 32-bit
